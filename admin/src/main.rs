@@ -1,0 +1,310 @@
+//! gatehouse-admin: operator commands that write straight to the table.
+//! Every command prints JSON on stdout. Point it at a deployed table with
+//! the usual AWS credentials, or at DynamoDB Local with
+//! AWS_ENDPOINT_URL_DYNAMODB.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use gatehouse::adapters::dynamodb::DynamoAdmin;
+use gatehouse::domain::flow::Branding;
+use gatehouse::domain::ids::new_id;
+use gatehouse::domain::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow, Timestamp};
+use gatehouse::service::auth::generate_api_key;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "gatehouse-admin", about = "Gatehouse operator CLI")]
+struct Cli {
+    /// The DynamoDB table.
+    #[arg(long, env = "GATEHOUSE_TABLE")]
+    table: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the table with its index and TTL (local use; SAM creates it in AWS).
+    InitTable,
+    /// Create a client (tenant).
+    CreateClient {
+        #[arg(long)]
+        name: String,
+    },
+    /// Create an API key for a client. The key is printed once; only its digest is stored.
+    CreateApiKey {
+        #[arg(long)]
+        client: String,
+    },
+    /// Create a project.
+    CreateProject {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        name: String,
+        /// ISO 3166 alpha-2 codes, comma separated; empty allows every country.
+        #[arg(long, value_delimiter = ',')]
+        allowed_countries: Vec<String>,
+        #[arg(long)]
+        contact_email: Option<String>,
+        #[arg(long)]
+        logo: Option<String>,
+        #[arg(long)]
+        button_color: Option<String>,
+    },
+    /// Create a login project flow.
+    CreateFlow {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        email: bool,
+        #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+        phone: bool,
+        #[arg(long, default_value_t = false)]
+        requires_2fa: bool,
+        #[arg(long, default_value_t = 600)]
+        code_lifetime_seconds: u32,
+        #[arg(long, default_value_t = 5)]
+        max_attempts: u32,
+        #[arg(long, default_value_t = 60)]
+        resend_cooldown_seconds: u32,
+        /// Leave the flow in draft instead of active.
+        #[arg(long, default_value_t = false)]
+        draft: bool,
+        #[arg(long)]
+        redirect_url: Option<String>,
+    },
+    /// Create a client, an API key, a project and an active email+SMS login flow.
+    Demo {
+        #[arg(long, default_value = "Gatehouse Demo")]
+        name: String,
+    },
+}
+
+struct Admin {
+    db: DynamoAdmin,
+}
+
+impl Admin {
+    async fn client(&self, name: &str) -> Result<String> {
+        let id = new_id();
+        self.db
+            .put_client(&id, name)
+            .await
+            .context("creating the client")?;
+        Ok(id)
+    }
+
+    async fn api_key(&self, client: &str) -> Result<String> {
+        let (key, digest) = generate_api_key();
+        let prefix: String = key.chars().take(12).collect();
+        self.db
+            .put_api_key(client, &digest, &prefix)
+            .await
+            .context("creating the API key")?;
+        Ok(key)
+    }
+
+    async fn project(&self, project: Project) -> Result<Project> {
+        self.db
+            .put_project(&project)
+            .await
+            .context("creating the project")?;
+        Ok(project)
+    }
+
+    async fn flow(&self, flow: ProjectFlow) -> Result<ProjectFlow> {
+        flow.login_settings
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.db
+            .put_flow(&flow)
+            .await
+            .context("creating the project flow")?;
+        Ok(flow)
+    }
+}
+
+fn new_project(
+    client: String,
+    name: String,
+    allowed_countries: Vec<String>,
+    contact_email: Option<String>,
+    branding: Branding,
+) -> Project {
+    let now = Timestamp::now();
+    Project {
+        id: new_id(),
+        client,
+        name,
+        allowed_countries: allowed_countries
+            .into_iter()
+            .map(|c| c.trim().to_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect(),
+        contact_email,
+        branding,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn new_login_flow(
+    client: String,
+    project: String,
+    name: String,
+    settings: LoginSettings,
+    status: FlowStatus,
+    redirect_url: Option<String>,
+) -> ProjectFlow {
+    let now = Timestamp::now();
+    ProjectFlow {
+        id: new_id(),
+        client,
+        project,
+        name,
+        flow_type: FlowType::Login,
+        status,
+        redirect_url,
+        allowed_countries: vec![],
+        login_settings: settings,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let aws = gatehouse::wiring::aws_config().await;
+    let admin = Admin {
+        db: DynamoAdmin::new(aws_sdk_dynamodb_client(&aws), &cli.table),
+    };
+    let output = match cli.command {
+        Command::InitTable => {
+            let created = admin
+                .db
+                .create_table()
+                .await
+                .context("creating the table")?;
+            json!({ "table": cli.table, "created": created })
+        }
+        Command::CreateClient { name } => json!({ "client": admin.client(&name).await? }),
+        Command::CreateApiKey { client } => {
+            json!({ "client": client, "apiKey": admin.api_key(&client).await? })
+        }
+        Command::CreateProject {
+            client,
+            name,
+            allowed_countries,
+            contact_email,
+            logo,
+            button_color,
+        } => {
+            let branding = Branding {
+                logo,
+                button_color,
+                button_text_color: None,
+            };
+            let project = admin
+                .project(new_project(
+                    client,
+                    name,
+                    allowed_countries,
+                    contact_email,
+                    branding,
+                ))
+                .await?;
+            serde_json::to_value(project)?
+        }
+        Command::CreateFlow {
+            client,
+            project,
+            name,
+            email,
+            phone,
+            requires_2fa,
+            code_lifetime_seconds,
+            max_attempts,
+            resend_cooldown_seconds,
+            draft,
+            redirect_url,
+        } => {
+            let settings = LoginSettings {
+                email,
+                phone,
+                requires_2fa,
+                code_lifetime_seconds,
+                max_attempts,
+                resend_cooldown_seconds,
+            };
+            let status = if draft {
+                FlowStatus::Draft
+            } else {
+                FlowStatus::Active
+            };
+            serde_json::to_value(
+                admin
+                    .flow(new_login_flow(
+                        client,
+                        project,
+                        name,
+                        settings,
+                        status,
+                        redirect_url,
+                    ))
+                    .await?,
+            )?
+        }
+        Command::Demo { name } => {
+            admin
+                .db
+                .create_table()
+                .await
+                .context("creating the table")?;
+            let client = admin.client(&name).await?;
+            let api_key = admin.api_key(&client).await?;
+            let project = admin
+                .project(new_project(
+                    client.clone(),
+                    name.clone(),
+                    vec![],
+                    Some("support@example.com".into()),
+                    Branding::default(),
+                ))
+                .await?;
+            let settings = LoginSettings {
+                email: true,
+                phone: true,
+                ..LoginSettings::default()
+            };
+            let flow = admin
+                .flow(new_login_flow(
+                    client.clone(),
+                    project.id.clone(),
+                    format!("{name} login"),
+                    settings,
+                    FlowStatus::Active,
+                    None,
+                ))
+                .await?;
+            json!({
+                "table": cli.table,
+                "client": client,
+                "apiKey": api_key,
+                "project": project.id,
+                "projectFlow": flow.id,
+            })
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(())
+}
+
+fn aws_sdk_dynamodb_client(aws: &gatehouse::wiring::AwsConfig) -> gatehouse::wiring::DynamoClient {
+    gatehouse::wiring::DynamoClient::new(aws)
+}

@@ -1,0 +1,10 @@
+//! POST /v2/app-logins
+use gatehouse::{api::app_logins, telemetry, wiring};
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let (auth, sender) = wiring::login_sender().await?;
+    run(service_fn(|req| app_logins::create(&auth, &sender, req))).await
+}

@@ -1,0 +1,10 @@
+//! GET /v2/app-logins/{id}
+use gatehouse::{api::app_logins, telemetry, wiring};
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let (auth, reader) = wiring::login_reader().await?;
+    run(service_fn(|req| app_logins::get(&auth, &reader, req))).await
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the local tool chain into git-ignored folders. Idempotent: a second
+# run only checks what is there. Needs the Rust toolchain, Python with pip,
+# Node with npm and Java 17 on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+TOOLS=.local/tools
+PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "aws-sam-cli==1.170.0" "ziglang==0.13.0" "cfn-lint")
+STAMP="$VENV/.gatehouse-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+
+if [ ! -f "$STAMP" ]; then
+  echo "bootstrap: installing Python tools into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --upgrade pip
+  "$VENV/bin/pip" install --quiet "${PY_PACKAGES[@]}"
+  touch "$STAMP"
+fi
+
+if [ ! -f "$TOOLS/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar" ]; then
+  echo "bootstrap: installing DynamoDB Local (amplify-dynamodb-simulator) into $TOOLS"
+  mkdir -p "$TOOLS"
+  [ -f "$TOOLS/package.json" ] || echo '{"private":true}' > "$TOOLS/package.json"
+  (cd "$TOOLS" && npm install --silent --no-audit --no-fund amplify-dynamodb-simulator@2.9.30)
+fi
+echo "bootstrap: tools ready"

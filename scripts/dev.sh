@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make dev`: tools, local AWS stack, table, demo tenant, then every function
+# on http://127.0.0.1:9000 through `cargo lambda watch`. Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DYNAMO_PORT=${DYNAMO_PORT:-8000}
+MOTO_PORT=${MOTO_PORT:-5000}
+API_PORT=${API_PORT:-9000}
+
+scripts/bootstrap.sh
+scripts/stack.sh start dev "$DYNAMO_PORT" "$MOTO_PORT"
+trap 'scripts/stack.sh stop dev' EXIT
+source scripts/local-env.sh dev
+
+cargo build --quiet -p gatehouse-admin
+target/debug/gatehouse-admin demo >.local/demo.json
+cat <<INFO
+
+Gatehouse is starting on http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMO_PORT, moto :$MOTO_PORT).
+Demo tenant, also in .local/demo.json:
+$(cat .local/demo.json)
+
+Try:
+  KEY=\$(jq -r .apiKey .local/demo.json); FLOW=\$(jq -r .projectFlow .local/demo.json)
+  curl -s -X POST http://127.0.0.1:$API_PORT/v2/app-logins -H "Authorization: Bearer \$KEY" \\
+       -H 'Content-Type: application/json' -d "{\"projectFlow\":\"\$FLOW\",\"email\":\"you@example.com\"}"
+  curl -s http://127.0.0.1:$MOTO_PORT/moto-api/data.json | jq '.ses.Message[-1].subject'   # the code
+INFO
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

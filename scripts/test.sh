@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite against a private local stack (DynamoDB Local,
+# moto and `cargo lambda watch` on free ports), torn down afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+DYNAMO_PORT=$(free_port); MOTO_PORT=$(free_port); API_PORT=$(free_port)
+
+watch_pid=""
+cleanup() {
+  [ -n "$watch_pid" ] && kill -- -"$watch_pid" 2>/dev/null || true
+  scripts/stack.sh stop test
+}
+trap cleanup EXIT
+scripts/stack.sh start test "$DYNAMO_PORT" "$MOTO_PORT"
+source scripts/local-env.sh test
+
+cargo build --workspace --all-targets --locked
+target/debug/gatehouse-admin init-table >/dev/null
+
+# The end-to-end tests go through cargo lambda watch on real paths.
+WATCH_LOG=.local/test/watch.log
+set -m
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes >"$WATCH_LOG" 2>&1 &
+watch_pid=$!
+set +m
+for _ in $(seq 1 150); do
+  curl -s -o /dev/null "http://127.0.0.1:$API_PORT/" && break
+  sleep 0.2
+done
+export GATEHOUSE_E2E_URL="http://127.0.0.1:$API_PORT"
+export GATEHOUSE_WATCH_LOG="$PWD/$WATCH_LOG"
+
+cargo test --workspace --locked "$@"

@@ -1,0 +1,696 @@
+//! App Logins in DynamoDB.
+//!
+//! A login is one item (`LOGIN#{id}`/`LOGIN`) that also holds its code
+//! hashes under `otp.<channel>.hash`, an attribute no reader ever returns.
+//! While pending, its `ttl` is the code expiry, so abandoned sessions are
+//! swept; once finished or attacked, `ttl` moves to the retention horizon.
+//! A pointer item (`FLOW#{flow}`/`ACTIVE#{channel}#{identifier}`) finds the
+//! pending login of an identifier, for re-sends and Verifik's validate form.
+
+use super::error::storage_error;
+use super::{from_item, keys, n, s, to_item, Item, LIST_INDEX};
+use crate::domain::login::{StepType, ValidationStatus};
+use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{
+    AttemptOutcome, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement,
+    CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Populate, ReplaceOutcome,
+    SuccessOutcome,
+};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Delete, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+
+const COUNT_UPDATE: &str =
+    "SET #v.#attempts = #v.#attempts + :one, #v.#updatedAt = :now, #updatedAt = :now";
+const COUNT_CONDITION: &str =
+    "#status = :pending AND #v.#status = :pending AND #v.#attempts < #v.#max";
+const REPLACE_UPDATE: &str = "SET #otp.#ch = :code, #v.#expiresAt = :expires, #v.#sentAt = :now, \
+    #v.#delivery = :sent, #v.#updatedAt = :now, #updatedAt = :now, #log = list_append(#log, :events), #ttl = :ttl";
+const REPLACE_CONDITION: &str =
+    "#status = :pending AND #v.#status = :pending AND #v.#attempts < #v.#max \
+    AND (#v.#sentAt <= :edge OR #v.#delivery = :failed)";
+const POINTER_OWNED: &str = "attribute_not_exists(pk) OR login = :self";
+const DELIVERY_FAILED_UPDATE: &str =
+    "SET #v.#delivery = :failed, #log = list_append(#log, :events), #updatedAt = :now";
+
+#[derive(Clone)]
+pub struct DynamoLoginStore {
+    client: Client,
+    table: String,
+}
+
+/// Expression attribute names shared by every login update.
+fn names(channel: Channel) -> HashMap<String, String> {
+    [
+        ("#status", "status"),
+        ("#v", channel.validation_name()),
+        ("#attempts", "attempts"),
+        ("#max", "maxAttempts"),
+        ("#updatedAt", "updatedAt"),
+        ("#expiresAt", "expiresAt"),
+        ("#sentAt", "sentAt"),
+        ("#delivery", "deliveryStatus"),
+        ("#log", "accessControlLog"),
+        ("#steps", "steps"),
+        ("#ts", "timestamp"),
+        ("#otp", "otp"),
+        ("#ch", channel.as_str()),
+        ("#ttl", "ttl"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// DynamoDB rejects unused placeholders: keep the ones the expressions use.
+fn used(mut names: HashMap<String, String>, expressions: &[&str]) -> HashMap<String, String> {
+    names.retain(|k, _| expressions.iter().any(|e| e.contains(k.as_str())));
+    names
+}
+
+fn value<T: serde::Serialize>(v: &T) -> Result<AttributeValue> {
+    serde_dynamo::to_attribute_value(v).map_err(Error::internal)
+}
+
+fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::internal(e)
+}
+
+fn is_condition_failure(reason: &CancellationReason) -> bool {
+    reason.code() == Some("ConditionalCheckFailed")
+}
+
+/// The cancellation reasons of a cancelled transaction, or the error itself.
+fn cancellation(
+    err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Result<Vec<CancellationReason>> {
+    match err {
+        SdkError::ServiceError(ctx)
+            if matches!(
+                ctx.err(),
+                TransactWriteItemsError::TransactionCanceledException(_)
+            ) =>
+        {
+            match ctx.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(ex) => {
+                    Ok(ex.cancellation_reasons.unwrap_or_default())
+                }
+                other => Err(Error::internal(other)),
+            }
+        }
+        other => Err(storage_error(other)),
+    }
+}
+
+fn hash_of(item: &Item, channel: Channel) -> Option<CodeHash> {
+    let otp = item.get("otp")?.as_m().ok()?;
+    let entry = otp.get(channel.as_str())?.as_m().ok()?;
+    entry.get("hash")?.as_s().ok().map(|h| CodeHash(h.clone()))
+}
+
+fn code_entry(hash: &CodeHash) -> AttributeValue {
+    AttributeValue::M(HashMap::from([("hash".to_string(), s(hash.0.clone()))]))
+}
+
+impl DynamoLoginStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn login_key(&self, id: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("pk".to_string(), s(keys::login(id))),
+            ("sk".to_string(), s(keys::LOGIN_SK)),
+        ])
+    }
+
+    fn login_item(&self, login: &Login, codes: &[NewCode], ttl: Timestamp) -> Result<Item> {
+        let mut item = to_item(login)?;
+        item.insert("pk".into(), s(keys::login(&login.id)));
+        item.insert("sk".into(), s(keys::LOGIN_SK));
+        item.insert(
+            "gsi1pk".into(),
+            s(keys::tenant_list(&login.client, "LOGINS")),
+        );
+        item.insert(
+            "gsi1sk".into(),
+            s(format!("{}#{}", login.created_at, login.id)),
+        );
+        item.insert("nameLower".into(), s(login.name.to_lowercase()));
+        item.insert("ttl".into(), n(ttl.unix()));
+        let otp = codes
+            .iter()
+            .map(|c| (c.channel.as_str().to_string(), code_entry(&c.hash)))
+            .collect();
+        item.insert("otp".into(), AttributeValue::M(otp));
+        Ok(item)
+    }
+
+    fn pointer_put(
+        &self,
+        login: &Login,
+        channel: Channel,
+        identifier: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+        stale_owner: Option<&str>,
+    ) -> Result<TransactWriteItem> {
+        let mut condition =
+            "attribute_not_exists(pk) OR expiresAt < :now OR login = :self".to_string();
+        let mut values = HashMap::from([
+            (":now".to_string(), s(now.to_string())),
+            (":self".to_string(), s(login.id.clone())),
+        ]);
+        if let Some(stale) = stale_owner {
+            condition.push_str(" OR login = :stale");
+            values.insert(":stale".into(), s(stale));
+        }
+        let put = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(keys::flow(&login.project_flow)))
+            .item("sk", s(keys::active(channel, identifier)))
+            .item("login", s(login.id.clone()))
+            .item("expiresAt", s(expires_at.to_string()))
+            .item("ttl", n(expires_at.unix()))
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Deletes a pointer only if it still points at `login_id`.
+    fn pointer_delete(
+        &self,
+        flow: &str,
+        channel: Channel,
+        identifier: &str,
+        login_id: &str,
+    ) -> Result<Delete> {
+        Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::flow(flow)))
+            .key("sk", s(keys::active(channel, identifier)))
+            .condition_expression(POINTER_OWNED)
+            .expression_attribute_values(":self", s(login_id))
+            .build()
+            .map_err(build_err)
+    }
+
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<std::result::Result<(), Vec<CancellationReason>>> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(err) => cancellation(err).map(Err),
+        }
+    }
+
+    /// Releases the pointers of a finished login; a pointer already taken
+    /// by a newer login is left alone.
+    async fn release_pointers(
+        &self,
+        flow: &str,
+        identifiers: &[(Channel, String)],
+        login_id: &str,
+    ) {
+        for (channel, identifier) in identifiers {
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(keys::flow(flow)))
+                .key("sk", s(keys::active(*channel, identifier)))
+                .condition_expression(POINTER_OWNED)
+                .expression_attribute_values(":self", s(login_id))
+                .send()
+                .await;
+            if let Err(e) = result {
+                tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(e), "pointer kept");
+            }
+        }
+    }
+}
+
+impl LoginStore for DynamoLoginStore {
+    #[tracing::instrument(skip_all, fields(login_id = %login.id))]
+    async fn create(
+        &self,
+        login: &Login,
+        codes: &[NewCode],
+        ttl: Timestamp,
+        stale_owner: Option<&str>,
+    ) -> Result<CreateOutcome> {
+        let login_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(self.login_item(login, codes, ttl)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().put(login_put).build()];
+        for code in codes {
+            let expires_at = login
+                .validation(code.channel)
+                .map(|v| v.expires_at)
+                .unwrap_or(ttl);
+            items.push(self.pointer_put(
+                login,
+                code.channel,
+                &code.identifier,
+                expires_at,
+                login.created_at,
+                stale_owner,
+            )?);
+        }
+        match self.transact(items).await? {
+            Ok(()) => Ok(CreateOutcome::Created),
+            Err(reasons) => {
+                let holder = reasons
+                    .iter()
+                    .skip(1)
+                    .filter(|r| is_condition_failure(r))
+                    .find_map(|r| {
+                        r.item()
+                            .and_then(|i| i.get("login"))
+                            .and_then(|v| v.as_s().ok())
+                            .cloned()
+                    });
+                match holder {
+                    Some(login_id) => Ok(CreateOutcome::ActiveLoginExists { login_id }),
+                    None => Err(Error::internal(format!(
+                        "login create cancelled: {reasons:?}"
+                    ))),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get(&self, id: &str) -> Result<Option<Login>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.login_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    #[tracing::instrument(skip(self, identifier))]
+    async fn find_active(
+        &self,
+        flow_id: &str,
+        channel: Channel,
+        identifier: &str,
+    ) -> Result<Option<String>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::flow(flow_id)))
+            .key("sk", s(keys::active(channel, identifier)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("login").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    #[tracing::instrument(skip(self, now))]
+    async fn count_attempt(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Timestamp,
+    ) -> Result<AttemptOutcome> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.login_key(id)))
+            .update_expression(COUNT_UPDATE)
+            .condition_expression(COUNT_CONDITION)
+            .set_expression_attribute_names(Some(used(
+                names(channel),
+                &[COUNT_UPDATE, COUNT_CONDITION],
+            )))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":pending", s("pending"))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let old = match result {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                let hash = hash_of(&item, channel)
+                    .ok_or_else(|| Error::internal("pending validation without a code hash"))?;
+                return Ok(AttemptOutcome::Counted {
+                    login: from_item(item)?,
+                    hash,
+                });
+            }
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                match ctx.into_err() {
+                    UpdateItemError::ConditionalCheckFailedException(ex) => ex.item,
+                    other => return Err(Error::internal(other)),
+                }
+            }
+            Err(other) => return Err(storage_error(other)),
+        };
+        let Some(old) = old else {
+            return Ok(AttemptOutcome::Rejected(AttemptRejected::NotFound));
+        };
+        let login: Login = from_item(old)?;
+        let why = match login.validation(channel) {
+            None => AttemptRejected::ChannelNotRequested,
+            Some(v) if v.status == ValidationStatus::Validated => AttemptRejected::AlreadyValidated,
+            Some(_) => AttemptRejected::Exhausted,
+        };
+        Ok(AttemptOutcome::Rejected(why))
+    }
+
+    #[tracing::instrument(skip_all, fields(login_id = %login.id, channel = %success.channel))]
+    async fn record_success(
+        &self,
+        login: &Login,
+        success: &ChannelSuccess,
+    ) -> Result<SuccessOutcome> {
+        let step = login
+            .step_index(StepType::for_channel(success.channel))
+            .ok_or_else(|| Error::internal("login without a step for its channel"))?;
+        let mut set = vec![
+            "#v.#status = :validated".to_string(),
+            "#v.#updatedAt = :now".into(),
+            format!("#steps[{step}].#status = :completed"),
+            format!("#steps[{step}].#ts = :now"),
+            "#log = list_append(#log, :events)".into(),
+            "#updatedAt = :now".into(),
+        ];
+        let mut names = names(success.channel);
+        let mut values = HashMap::from([
+            (":validated".to_string(), s("validated")),
+            (":pending".to_string(), s("pending")),
+            (":completed".to_string(), s("completed")),
+            (":now".to_string(), s(success.now.to_string())),
+            (
+                ":events".to_string(),
+                AttributeValue::L(vec![value(&success.event)?]),
+            ),
+        ]);
+        let mut condition = vec![
+            "#status = :pending".to_string(),
+            "#v.#status = :pending".into(),
+        ];
+        for (i, other) in success.other_channels.iter().enumerate() {
+            let placeholder = format!("#o{i}");
+            names.insert(placeholder.clone(), other.validation_name().to_string());
+            condition.push(if success.completes_login {
+                format!("{placeholder}.#status = :validated")
+            } else {
+                format!("{placeholder}.#status <> :validated")
+            });
+        }
+        let remove = if success.completes_login {
+            set.push("#status = :validated".into());
+            set.push("completedAt = :now".into());
+            set.push("#ttl = :ttl".into());
+            values.insert(":ttl".into(), n(success.ttl.unix()));
+            "REMOVE #otp".to_string()
+        } else {
+            "REMOVE #otp.#ch".to_string()
+        };
+        let expression = format!("SET {} {remove}", set.join(", "));
+        let condition = condition.join(" AND ");
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.login_key(&login.id)))
+            .set_expression_attribute_names(Some(used(names, &[&expression, &condition])))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        let pointer = self.pointer_delete(
+            &login.project_flow,
+            success.channel,
+            &success.identifier,
+            &login.id,
+        )?;
+        let items = vec![
+            TransactWriteItem::builder().update(update.clone()).build(),
+            TransactWriteItem::builder().delete(pointer).build(),
+        ];
+        match self.transact(items).await? {
+            Ok(()) => Ok(SuccessOutcome::Recorded),
+            Err(reasons) if reasons.first().is_some_and(is_condition_failure) => {
+                Ok(SuccessOutcome::Raced)
+            }
+            Err(_) => {
+                // Only the pointer moved on (a newer login holds it): record
+                // the success without touching it.
+                match self
+                    .transact(vec![TransactWriteItem::builder().update(update).build()])
+                    .await?
+                {
+                    Ok(()) => Ok(SuccessOutcome::Recorded),
+                    Err(_) => Ok(SuccessOutcome::Raced),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(login_id = %login.id, channel = %failure.channel))]
+    async fn record_failure(&self, login: &Login, failure: &ChannelFailure) -> Result<()> {
+        let mut set = vec![
+            "#log = list_append(#log, :events)".to_string(),
+            "#updatedAt = :now".into(),
+            "#ttl = :ttl".into(),
+        ];
+        let events = failure
+            .events
+            .iter()
+            .map(value)
+            .collect::<Result<Vec<_>>>()?;
+        let mut values = HashMap::from([
+            (":now".to_string(), s(failure.now.to_string())),
+            (":events".to_string(), AttributeValue::L(events)),
+            (":ttl".to_string(), n(failure.ttl.unix())),
+        ]);
+        let mut remove = String::new();
+        if failure.locks_login {
+            set.push("#status = :failed".into());
+            set.push("#v.#status = :failed".into());
+            if let Some(step) = login.step_index(StepType::for_channel(failure.channel)) {
+                set.push(format!("#steps[{step}].#status = :failed"));
+                set.push(format!("#steps[{step}].#ts = :now"));
+            }
+            values.insert(":failed".into(), s("failed"));
+            remove = " REMOVE #otp".into();
+        }
+        let expression = format!("SET {}{remove}", set.join(", "));
+        let names = used(names(failure.channel), &[&expression]);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.login_key(&login.id)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(storage_error)?;
+        if failure.locks_login {
+            self.release_pointers(&login.project_flow, &failure.identifiers, &login.id)
+                .await;
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(login_id = %login.id, channel = %replacement.channel))]
+    async fn replace_code(
+        &self,
+        login: &Login,
+        replacement: &CodeReplacement,
+    ) -> Result<ReplaceOutcome> {
+        let channel = replacement.channel;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(self.login_key(&login.id)))
+            .update_expression(REPLACE_UPDATE)
+            .condition_expression(REPLACE_CONDITION)
+            .set_expression_attribute_names(Some(used(
+                names(channel),
+                &[REPLACE_UPDATE, REPLACE_CONDITION],
+            )))
+            .expression_attribute_values(":code", code_entry(&replacement.hash))
+            .expression_attribute_values(":expires", s(replacement.expires_at.to_string()))
+            .expression_attribute_values(":now", s(replacement.now.to_string()))
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":edge", s(replacement.cooldown_edge.to_string()))
+            .expression_attribute_values(
+                ":events",
+                AttributeValue::L(vec![value(&replacement.event)?]),
+            )
+            .expression_attribute_values(":ttl", n(replacement.ttl.unix()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_err)?;
+        let pointer = self.pointer_put(
+            login,
+            channel,
+            &replacement.identifier,
+            replacement.expires_at,
+            replacement.now,
+            None,
+        )?;
+        let reasons = match self
+            .transact(vec![
+                TransactWriteItem::builder().update(update).build(),
+                pointer,
+            ])
+            .await?
+        {
+            Ok(()) => return Ok(ReplaceOutcome::Replaced),
+            Err(reasons) => reasons,
+        };
+        let current = reasons
+            .first()
+            .filter(|r| is_condition_failure(r))
+            .and_then(|r| r.item().cloned())
+            .map(from_item::<Login>)
+            .transpose()?;
+        Ok(
+            match current
+                .as_ref()
+                .and_then(|l| l.validation(channel).map(|v| (l.status, v)))
+            {
+                Some((crate::domain::LoginStatus::Pending, v))
+                    if v.status == ValidationStatus::Pending && v.attempts < v.max_attempts =>
+                {
+                    ReplaceOutcome::TooSoon {
+                        last_sent_at: v.sent_at,
+                    }
+                }
+                // The login no longer qualifies, or a newer login took the identifier.
+                _ => ReplaceOutcome::NotPending,
+            },
+        )
+    }
+
+    #[tracing::instrument(skip(self, event))]
+    async fn mark_delivery_failed(
+        &self,
+        login_id: &str,
+        channel: Channel,
+        event: &crate::domain::AccessEvent,
+    ) -> Result<()> {
+        let names = used(names(channel), &[DELIVERY_FAILED_UPDATE]);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.login_key(login_id)))
+            .update_expression(DELIVERY_FAILED_UPDATE)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_names(Some(names))
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":events", AttributeValue::L(vec![value(event)?]))
+            .expression_attribute_values(":now", s(event.at.to_string()))
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    /// One Query per DynamoDB page (1 MB): in practice one call per request.
+    /// `total` needs every match counted, so the query reads the tenant's
+    /// matching logins and the page is cut from them.
+    #[tracing::instrument(skip_all, fields(client = %client))]
+    async fn list(&self, client: &ClientId, query: &LoginQuery) -> Result<LoginPage> {
+        let mut filters = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::from([(
+            ":pk".to_string(),
+            s(keys::tenant_list(client.as_str(), "LOGINS")),
+        )]);
+        for exists in &query.must_exist {
+            let (placeholder, attribute) = match exists {
+                Populate::EmailValidation => ("#ev", "emailValidation"),
+                Populate::PhoneValidation => ("#pv", "phoneValidation"),
+                Populate::BiometricValidation => ("#bv", "biometricValidation"),
+                Populate::AccessControlLog => ("#acl", "accessControlLog"),
+            };
+            names.insert(placeholder.to_string(), attribute.to_string());
+            filters.push(format!("attribute_exists({placeholder})"));
+        }
+        if let Some(name) = &query.name_contains {
+            names.insert("#nameLower".to_string(), "nameLower".to_string());
+            values.insert(":name".to_string(), s(name.clone()));
+            filters.push("contains(#nameLower, :name)".into());
+        }
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(LIST_INDEX)
+                .key_condition_expression("gsi1pk = :pk")
+                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
+                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(!query.newest_first)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(storage_error)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let total = items.len() as u64;
+        let skip = (query.page.saturating_sub(1) as usize).saturating_mul(query.limit as usize);
+        let page = items
+            .into_iter()
+            .skip(skip)
+            .take(query.limit as usize)
+            .map(from_item)
+            .collect::<Result<Vec<Login>>>()?;
+        Ok(LoginPage { items: page, total })
+    }
+}

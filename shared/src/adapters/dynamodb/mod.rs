@@ -1,0 +1,77 @@
+//! DynamoDB: one table, keys described in docs/data-model.md.
+
+mod admin;
+mod directory;
+mod error;
+mod logins;
+
+pub use admin::DynamoAdmin;
+pub use directory::DynamoDirectory;
+pub use logins::DynamoLoginStore;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The index that lists a tenant's records by creation time.
+pub const LIST_INDEX: &str = "gsi1";
+
+pub(crate) mod keys {
+    use crate::domain::Channel;
+
+    pub fn login(id: &str) -> String {
+        format!("LOGIN#{id}")
+    }
+    pub const LOGIN_SK: &str = "LOGIN";
+
+    pub fn flow(id: &str) -> String {
+        format!("FLOW#{id}")
+    }
+    pub const FLOW_SK: &str = "FLOW";
+
+    /// The pointer from (flow, channel, identifier) to its pending login.
+    pub fn active(channel: Channel, identifier: &str) -> String {
+        format!("ACTIVE#{}#{identifier}", channel.as_str())
+    }
+
+    pub fn project(id: &str) -> String {
+        format!("PROJECT#{id}")
+    }
+    pub const PROJECT_SK: &str = "PROJECT";
+
+    pub fn client(id: &str) -> String {
+        format!("CLIENT#{id}")
+    }
+    pub const CLIENT_SK: &str = "CLIENT";
+
+    pub fn api_key(digest: &str) -> String {
+        format!("APIKEY#{digest}")
+    }
+    pub const API_KEY_SK: &str = "APIKEY";
+
+    /// `gsi1pk` of a tenant's records of one kind.
+    pub fn tenant_list(client: &str, kind: &str) -> String {
+        format!("CLIENT#{client}#{kind}")
+    }
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Serializes a domain value into an item, dropping top-level nulls so that
+/// `attribute_exists` means "has a value".
+pub(crate) fn to_item<T: serde::Serialize>(value: &T) -> crate::error::Result<Item> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(crate::error::Error::internal)?;
+    item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+    Ok(item)
+}
+
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> crate::error::Result<T> {
+    serde_dynamo::from_item(item).map_err(crate::error::Error::internal)
+}

@@ -1,0 +1,6 @@
+//! The AWS side of the ports, one module per service. SDK errors stop here:
+//! each adapter turns them into `crate::error::Error`.
+
+pub mod dynamodb;
+pub mod ses;
+pub mod sns;

@@ -1,0 +1,456 @@
+//! `/v2/app-logins` and Verifik's `/v2/{email,phone}-validations/validate`.
+
+use super::error::error_response;
+use super::request::{bearer, json_object, origin, path_param, Fields, Missing};
+use super::response::{data, json};
+use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
+use crate::error::{Error, Result};
+use crate::ports::{Directory, EmailSender, LoginQuery, LoginStore, Populate, SmsSender};
+use crate::service::{
+    Authenticator, CreateLogin, LoginReader, LoginRef, LoginSender, LoginVerifier, ValidateLogin,
+};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+type HandlerResult = std::result::Result<Response<Body>, lambda_http::Error>;
+
+fn respond(result: Result<Response<Body>>) -> HandlerResult {
+    Ok(result.unwrap_or_else(|e| error_response(&e)))
+}
+
+/// Renders a login the way Verifik does: references not asked for in
+/// `populates[]` show as ids. Code hashes are never part of a `Login`.
+pub fn login_view(login: &Login, populates: &BTreeSet<Populate>) -> Value {
+    let mut value = serde_json::to_value(login).unwrap_or(Value::Null);
+    let Some(object) = value.as_object_mut() else {
+        return value;
+    };
+    for (populate, field) in [
+        (Populate::EmailValidation, "emailValidation"),
+        (Populate::PhoneValidation, "phoneValidation"),
+        (Populate::BiometricValidation, "biometricValidation"),
+    ] {
+        if !populates.contains(&populate) {
+            let id = object.get(field).and_then(|v| v.get("_id")).cloned();
+            object.insert(field.into(), id.unwrap_or(Value::Null));
+        }
+    }
+    if !populates.contains(&Populate::AccessControlLog) {
+        object.remove("accessControlLog");
+    }
+    value
+}
+
+fn everything() -> BTreeSet<Populate> {
+    [
+        Populate::EmailValidation,
+        Populate::PhoneValidation,
+        Populate::BiometricValidation,
+        Populate::AccessControlLog,
+    ]
+    .into()
+}
+
+fn validations_only() -> BTreeSet<Populate> {
+    [
+        Populate::EmailValidation,
+        Populate::PhoneValidation,
+        Populate::BiometricValidation,
+    ]
+    .into()
+}
+
+/// `POST /v2/app-logins` (API key)
+pub async fn create<A, S, D, E, M>(
+    auth: &Authenticator<A>,
+    sender: &LoginSender<S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    A: Directory,
+    S: LoginStore,
+    D: Directory,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let client = auth.client(bearer(&req)).await?;
+            let body = json_object(&req)?;
+            let request = parse_create(&body)?;
+            let sent = sender.create(&client, request, &origin(&req)).await?;
+            let status = if sent.existing {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok(data(
+                status,
+                json!({
+                    "appLogin": login_view(&sent.login, &everything()),
+                    "existing": sent.existing,
+                    "sent": true,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+fn parse_create(body: &serde_json::Map<String, Value>) -> Result<CreateLogin> {
+    let fields = Fields::new(body);
+    let mut missing = Missing::default();
+    let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
+    let email = fields.string("email")?;
+    let phone = fields.digits("phone")?;
+    let country_code = fields.string("countryCode")?;
+    match (&phone, &country_code) {
+        (Some(_), None) => {
+            missing.require::<()>("countryCode", None);
+        }
+        (None, Some(_)) => {
+            missing.require::<()>("phone", None);
+        }
+        (None, None) if email.is_none() => {
+            missing.require::<()>("email or countryCode+phone", None);
+        }
+        _ => {}
+    }
+    missing.check()?;
+    let name = fields.string("name")?;
+    Ok(CreateLogin {
+        project_flow: project_flow.unwrap_or_default(),
+        email: email.as_deref().map(Email::parse).transpose()?,
+        phone: match (country_code, phone) {
+            (Some(cc), Some(number)) => Some(Phone::parse(&cc, &number)?),
+            _ => None,
+        },
+        name: name.map(|n| n.trim().chars().take(120).collect()),
+    })
+}
+
+/// `GET /v2/app-logins/{id}` (API key)
+pub async fn get<A: Directory, S: LoginStore>(
+    auth: &Authenticator<A>,
+    reader: &LoginReader<S>,
+    req: Request,
+) -> HandlerResult {
+    respond(
+        async {
+            let client = auth.client(bearer(&req)).await?;
+            let params = req.query_string_parameters();
+            let populates = populates_of(&params)?;
+            reject_unknown(&params, &["populates[]", "populates"])?;
+            let id = path_param(&req, "id").unwrap_or_default();
+            let login = reader.get(&client, &id).await?;
+            Ok(data(StatusCode::OK, login_view(&login, &populates)))
+        }
+        .await,
+    )
+}
+
+/// `GET /v2/app-logins` (API key), with seed 001's query language.
+pub async fn list<A: Directory, S: LoginStore>(
+    auth: &Authenticator<A>,
+    reader: &LoginReader<S>,
+    req: Request,
+) -> HandlerResult {
+    respond(
+        async {
+            let client = auth.client(bearer(&req)).await?;
+            let query = parse_list_query(&req.query_string_parameters())?;
+            let page = reader.list(&client, &query).await?;
+            let items: Vec<Value> = page
+                .items
+                .iter()
+                .map(|l| login_view(l, &query.populates))
+                .collect();
+            let pages = page.total.div_ceil(u64::from(query.limit));
+            Ok(json(
+                StatusCode::OK,
+                &json!({
+                    "data": items,
+                    "total": page.total,
+                    "limit": query.limit,
+                    "page": query.page,
+                    "pages": pages,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+const LIST_PARAMS: &[&str] = &[
+    "page",
+    "limit",
+    "sort",
+    "populates[]",
+    "populates",
+    "where-exists_emailValidation",
+    "where-exists_phoneValidation",
+    "where-exists_biometricValidation",
+    "like_name",
+];
+
+fn reject_unknown(
+    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
+    known: &[&str],
+) -> Result<()> {
+    let unknown: Vec<&str> = params
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !known.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "unsupported_parameter",
+            format!("unsupported query parameters: {}", unknown.join(", ")),
+        ))
+    }
+}
+
+fn populates_of(
+    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
+) -> Result<BTreeSet<Populate>> {
+    let mut populates = BTreeSet::new();
+    let values = params
+        .all("populates[]")
+        .unwrap_or_default()
+        .into_iter()
+        .chain(params.all("populates").unwrap_or_default());
+    for value in values.flat_map(|v| v.split(',')) {
+        populates.insert(match value.trim() {
+            "emailValidation" => Populate::EmailValidation,
+            "phoneValidation" => Populate::PhoneValidation,
+            "biometricValidation" => Populate::BiometricValidation,
+            "accessControlLog" => Populate::AccessControlLog,
+            other => {
+                return Err(Error::invalid(
+                    "invalid_populate",
+                    format!("populates[] does not know {other:?}; use emailValidation, phoneValidation, biometricValidation or accessControlLog"),
+                ))
+            }
+        });
+    }
+    Ok(populates)
+}
+
+fn number_param(
+    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
+    name: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32> {
+    let Some(raw) = params.first(name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(Error::invalid(
+            "invalid_parameter",
+            format!(
+                "{name} must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+pub fn parse_list_query(
+    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
+) -> Result<LoginQuery> {
+    reject_unknown(params, LIST_PARAMS)?;
+    let mut query = LoginQuery {
+        page: number_param(params, "page", 1, 1..=100_000)?,
+        limit: number_param(params, "limit", 10, 1..=100)?,
+        populates: populates_of(params)?,
+        ..LoginQuery::default()
+    };
+    query.newest_first = match params.first("sort").map(str::trim) {
+        None | Some("-createdAt") => true,
+        Some("createdAt") => false,
+        Some(other) => {
+            return Err(Error::invalid(
+                "invalid_sort",
+                format!("sort {other:?} is not supported; use -createdAt or createdAt"),
+            ))
+        }
+    };
+    for (name, populate) in [
+        ("where-exists_emailValidation", Populate::EmailValidation),
+        ("where-exists_phoneValidation", Populate::PhoneValidation),
+        (
+            "where-exists_biometricValidation",
+            Populate::BiometricValidation,
+        ),
+    ] {
+        match params.first(name).map(str::trim) {
+            None | Some("0") | Some("false") => {}
+            Some("1") | Some("true") => {
+                query.must_exist.insert(populate);
+            }
+            Some(_) => {
+                return Err(Error::invalid(
+                    "invalid_parameter",
+                    format!("{name} must be 1 or 0"),
+                ))
+            }
+        }
+    }
+    if let Some(name) = params.first("like_name") {
+        let name = name.trim().to_lowercase();
+        if name.chars().count() > 100 {
+            return Err(Error::invalid("invalid_parameter", "like_name is too long"));
+        }
+        query.name_contains = (!name.is_empty()).then_some(name);
+    }
+    Ok(query)
+}
+
+/// `POST /v2/app-logins/{id}/validate`, `POST /v2/email-validations/validate`
+/// and `POST /v2/phone-validations/validate` (public: end users call them).
+pub async fn validate<S: LoginStore>(verifier: &LoginVerifier<S>, req: Request) -> HandlerResult {
+    respond(
+        async {
+            let body = json_object(&req)?;
+            let request = parse_validate(&req, &body)?;
+            let validated = verifier.validate(request, &origin(&req)).await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({
+                    "appLogin": login_view(&validated.login, &validations_only()),
+                    "token": validated.token,
+                    "showFaceLivenessRecommendation": false,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+fn channel_param(fields: &Fields) -> Result<Option<Channel>> {
+    match fields.string("type")?.as_deref() {
+        None => Ok(None),
+        Some("email") => Ok(Some(Channel::Email)),
+        Some("phone") | Some("sms") => Ok(Some(Channel::Phone)),
+        Some(other) => Err(Error::invalid(
+            "invalid_type",
+            format!("type {other:?} must be email or phone"),
+        )),
+    }
+}
+
+fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Result<ValidateLogin> {
+    let fields = Fields::new(body);
+    let path = req.raw_http_path();
+    let path = if path.is_empty() {
+        req.uri().path()
+    } else {
+        path
+    };
+    let mut missing = Missing::default();
+    let otp = missing.require("otp", fields.digits("otp")?);
+    let by_identifier = if path.ends_with("/email-validations/validate") {
+        Some(Channel::Email)
+    } else if path.ends_with("/phone-validations/validate") {
+        Some(Channel::Phone)
+    } else {
+        None
+    };
+    let (login, channel) = match by_identifier {
+        None => {
+            let id = path_param(req, "id").unwrap_or_default();
+            (LoginRef::Id(id), channel_param(&fields)?)
+        }
+        Some(channel) => {
+            let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
+            let (email, country_code, phone) = match channel {
+                Channel::Email => (
+                    missing.require("email", fields.string("email")?),
+                    None,
+                    None,
+                ),
+                Channel::Phone => (
+                    None,
+                    missing.require("countryCode", fields.string("countryCode")?),
+                    missing.require("phone", fields.digits("phone")?),
+                ),
+            };
+            missing.check()?;
+            let identifier = match channel {
+                Channel::Email => Email::parse(&email.unwrap_or_default())?
+                    .as_str()
+                    .to_string(),
+                Channel::Phone => {
+                    Phone::parse(
+                        &country_code.unwrap_or_default(),
+                        &phone.unwrap_or_default(),
+                    )?
+                    .e164
+                }
+            };
+            (
+                LoginRef::Identifier {
+                    project_flow: project_flow.unwrap_or_default(),
+                    channel,
+                    identifier,
+                },
+                Some(channel),
+            )
+        }
+    };
+    missing.check()?;
+    Ok(ValidateLogin {
+        login,
+        channel,
+        otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
+    })
+}
+
+/// `POST /v2/app-logins/{id}/resend` (public)
+pub async fn resend<S, D, E, M>(sender: &LoginSender<S, D, E, M>, req: Request) -> HandlerResult
+where
+    S: LoginStore,
+    D: Directory,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            // An empty body is fine here: it means every pending channel.
+            let channel = match json_object(&req) {
+                Ok(body) => channel_param(&Fields::new(&body))?,
+                Err(Error::InvalidInput {
+                    code: "invalid_body",
+                    ..
+                }) if body_is_empty(&req) => None,
+                Err(e) => return Err(e),
+            };
+            let id = path_param(&req, "id").unwrap_or_default();
+            if !crate::domain::ids::is_plausible_id(&id) {
+                return Err(Error::not_found("AppLogin_not_found", "Record not found."));
+            }
+            let login = sender.resend(&id, channel, &origin(&req)).await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({ "appLogin": login_view(&login, &validations_only()), "sent": true }),
+            ))
+        }
+        .await,
+    )
+}
+
+fn body_is_empty(req: &Request) -> bool {
+    match req.body() {
+        Body::Empty => true,
+        Body::Text(t) => t.trim().is_empty(),
+        Body::Binary(b) => b.iter().all(u8::is_ascii_whitespace),
+        _ => true,
+    }
+}

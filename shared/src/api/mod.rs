@@ -1,0 +1,10 @@
+//! The HTTP edge: everything that knows about API Gateway requests lives
+//! here. Handlers parse, call one service, and render; `error` maps every
+//! domain error to a status and a `{code, message}` body in one place.
+
+pub mod app_logins;
+pub mod error;
+pub mod request;
+pub mod response;
+
+pub use error::error_response;

@@ -1,0 +1,146 @@
+//! Reading API Gateway requests: bearer keys, origin, path and JSON bodies.
+//! Every malformed input becomes a 4xx naming the problem.
+
+use crate::domain::login::RequestOrigin;
+use crate::error::{Error, Result};
+use lambda_http::http::header;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{Map, Value};
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// The caller's IP from the API Gateway request context, and user agent.
+pub fn origin(req: &Request) -> RequestOrigin {
+    let ip_address = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        _ => None,
+    };
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(256).collect());
+    RequestOrigin {
+        ip_address,
+        user_agent,
+    }
+}
+
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_string)
+}
+
+/// The body as a JSON object.
+pub fn json_object(req: &Request) -> Result<Map<String, Value>> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Error::invalid(
+            "body_too_large",
+            format!("request body is over {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            "invalid_body",
+            "request body must be a JSON object",
+        ));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::invalid(
+            "invalid_body",
+            "request body must be a JSON object",
+        )),
+        Err(e) => Err(Error::invalid(
+            "invalid_json",
+            format!("request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// A JSON object's fields, read with type checks that name the field.
+pub struct Fields<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(map: &'a Map<String, Value>) -> Self {
+        Self { map }
+    }
+
+    fn present(&self, name: &str) -> Option<&'a Value> {
+        self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.present(name).is_some()
+    }
+
+    /// A string field; empty strings count as absent.
+    pub fn string(&self, name: &'static str) -> Result<Option<String>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) if s.len() > 512 => Err(Error::invalid(
+                "invalid_parameter",
+                format!("{name} is too long"),
+            )),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::invalid(
+                "invalid_parameter",
+                format!("{name} must be a string"),
+            )),
+        }
+    }
+
+    /// A string or a whole number, as Verifik accepts `otp` and `phone`.
+    pub fn digits(&self, name: &'static str) -> Result<Option<String>> {
+        match self.present(name) {
+            Some(Value::Number(num)) if num.is_u64() => Ok(Some(num.to_string())),
+            Some(Value::Number(_)) => Err(Error::invalid(
+                "invalid_parameter",
+                format!("{name} must be a string of digits"),
+            )),
+            _ => self.string(name),
+        }
+    }
+}
+
+/// Collects every missing required field before failing, so the caller
+/// learns all of them at once.
+#[derive(Default)]
+pub struct Missing(Vec<String>);
+
+impl Missing {
+    pub fn require<T>(&mut self, name: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.0.push(name.to_string());
+        }
+        value
+    }
+
+    pub fn check(&mut self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::MissingParameters(std::mem::take(&mut self.0)))
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Typed configuration, read once per container from the environment.
+//! Each function reads only the parts it needs, so a function that never
+//! sees a secret is not given it.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+fn required(name: &'static str) -> Result<String, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(ConfigError::Missing(name)),
+    }
+}
+
+fn optional_number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("expected a number, got {v:?}"),
+        }),
+        _ => Ok(default),
+    }
+}
+
+/// Where state lives and how long it is kept.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    pub table_name: String,
+    /// How long finished or attacked logins are kept for audit.
+    pub retention: Duration,
+    /// How long API keys, projects and flows are cached in a container.
+    pub directory_cache: Duration,
+}
+
+impl StoreConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required("GATEHOUSE_TABLE")?,
+            retention: Duration::from_secs(
+                optional_number("GATEHOUSE_RETENTION_DAYS", 30u64)? * 86_400,
+            ),
+            directory_cache: Duration::from_secs(optional_number(
+                "GATEHOUSE_DIRECTORY_CACHE_SECONDS",
+                60u64,
+            )?),
+        })
+    }
+}
+
+/// Secrets and cost for one-time codes.
+#[derive(Clone)]
+pub struct CodeConfig {
+    pub pepper: String,
+    pub bcrypt_cost: u32,
+}
+
+impl std::fmt::Debug for CodeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeConfig")
+            .field("pepper", &"<redacted>")
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .finish()
+    }
+}
+
+impl CodeConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let pepper = required("GATEHOUSE_OTP_PEPPER")?;
+        if pepper.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "GATEHOUSE_OTP_PEPPER",
+                reason: "must be at least 32 characters".into(),
+            });
+        }
+        let bcrypt_cost = optional_number("GATEHOUSE_BCRYPT_COST", 10u32)?;
+        if !(4..=31).contains(&bcrypt_cost) {
+            return Err(ConfigError::Invalid {
+                name: "GATEHOUSE_BCRYPT_COST",
+                reason: "must be between 4 and 31".into(),
+            });
+        }
+        Ok(Self {
+            pepper,
+            bcrypt_cost,
+        })
+    }
+}
+
+/// The end-user token: who signs it and for how long it is valid.
+#[derive(Clone)]
+pub struct TokenConfig {
+    pub private_key_pem: String,
+    pub issuer: String,
+    pub lifetime: Duration,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("private_key_pem", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
+}
+
+impl TokenConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            // Lambda environment variables cannot hold real newlines when set
+            // from some tools, so a literal "\n" is accepted too.
+            private_key_pem: required("GATEHOUSE_JWT_PRIVATE_KEY")?.replace("\\n", "\n"),
+            issuer: required("GATEHOUSE_JWT_ISSUER")?,
+            lifetime: Duration::from_secs(optional_number("GATEHOUSE_TOKEN_TTL_SECONDS", 3600u64)?),
+        })
+    }
+}
+
+/// Who the messages come from.
+#[derive(Clone, Debug)]
+pub struct MessagingConfig {
+    pub email_from: String,
+    /// Optional SNS sender id (alphanumeric, where the country allows it).
+    pub sms_sender_id: Option<String>,
+}
+
+impl MessagingConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            email_from: required("GATEHOUSE_EMAIL_FROM")?,
+            sms_sender_id: std::env::var("GATEHOUSE_SMS_SENDER_ID")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! Projects and project flows: the configuration that App Logins follow.
+
+use super::contact::{Channel, Phone};
+use super::time::Timestamp;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Branding {
+    pub logo: Option<String>,
+    pub button_color: Option<String>,
+    pub button_text_color: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client: String,
+    pub name: String,
+    /// ISO 3166 alpha-2 codes; empty means every country.
+    #[serde(default)]
+    pub allowed_countries: Vec<String>,
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub branding: Branding,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowType {
+    Login,
+    Onboarding,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowStatus {
+    Draft,
+    Active,
+    Paused,
+}
+
+/// How a login flow sends and checks codes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LoginSettings {
+    pub email: bool,
+    pub phone: bool,
+    /// Both channels must be given and verified (Verifik's `requires2FA`).
+    #[serde(rename = "requires2FA")]
+    pub requires_2fa: bool,
+    pub code_lifetime_seconds: u32,
+    pub max_attempts: u32,
+    pub resend_cooldown_seconds: u32,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            email: true,
+            phone: false,
+            requires_2fa: false,
+            code_lifetime_seconds: 600,
+            max_attempts: 5,
+            resend_cooldown_seconds: 60,
+        }
+    }
+}
+
+impl LoginSettings {
+    pub const MAX_CODE_LIFETIME: u32 = 600;
+
+    pub fn validate(&self) -> Result<()> {
+        if !self.email && !self.phone {
+            return Err(Error::invalid(
+                "invalid_login_settings",
+                "loginSettings must enable email, phone or both",
+            ));
+        }
+        if !(30..=Self::MAX_CODE_LIFETIME).contains(&self.code_lifetime_seconds) {
+            return Err(Error::invalid(
+                "invalid_login_settings",
+                "codeLifetimeSeconds must be between 30 and 600",
+            ));
+        }
+        if !(1..=10).contains(&self.max_attempts) {
+            return Err(Error::invalid(
+                "invalid_login_settings",
+                "maxAttempts must be between 1 and 10",
+            ));
+        }
+        if self.resend_cooldown_seconds > 3600 {
+            return Err(Error::invalid(
+                "invalid_login_settings",
+                "resendCooldownSeconds must be at most 3600",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn allows(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Email => self.email,
+            Channel::Phone => self.phone,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectFlow {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client: String,
+    pub project: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub flow_type: FlowType,
+    pub status: FlowStatus,
+    pub redirect_url: Option<String>,
+    /// Narrows the project's allowed countries for this flow; empty = inherit.
+    #[serde(default)]
+    pub allowed_countries: Vec<String>,
+    #[serde(default)]
+    pub login_settings: LoginSettings,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ProjectFlow {
+    /// A login can start only on an active flow of type `login`.
+    pub fn ensure_usable_for_login(&self) -> Result<()> {
+        if self.flow_type != FlowType::Login {
+            return Err(Error::conflict(
+                "projectFlow_not_login",
+                "projectFlow is not a login flow",
+            ));
+        }
+        if self.status != FlowStatus::Active {
+            return Err(Error::conflict(
+                "projectFlow_not_active",
+                "projectFlow is not active",
+            ));
+        }
+        Ok(())
+    }
+
+    /// SMS goes only to the countries the flow (or else its project) allows.
+    pub fn ensure_country_allowed(&self, project: &Project, phone: &Phone) -> Result<()> {
+        let allowed = if self.allowed_countries.is_empty() {
+            &project.allowed_countries
+        } else {
+            &self.allowed_countries
+        };
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        let ok = phone
+            .region
+            .as_ref()
+            .is_some_and(|r| allowed.iter().any(|a| a.eq_ignore_ascii_case(r)));
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                code: "country_not_allowed",
+                message: "phone numbers from this country are not allowed in this flow".into(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(status: FlowStatus, flow_type: FlowType) -> ProjectFlow {
+        let now = Timestamp::now();
+        ProjectFlow {
+            id: "f".into(),
+            client: "c".into(),
+            project: "p".into(),
+            name: "n".into(),
+            flow_type,
+            status,
+            redirect_url: None,
+            allowed_countries: vec![],
+            login_settings: LoginSettings::default(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn only_active_login_flows_are_usable() {
+        assert!(flow(FlowStatus::Active, FlowType::Login)
+            .ensure_usable_for_login()
+            .is_ok());
+        assert!(flow(FlowStatus::Paused, FlowType::Login)
+            .ensure_usable_for_login()
+            .is_err());
+        assert!(flow(FlowStatus::Active, FlowType::Onboarding)
+            .ensure_usable_for_login()
+            .is_err());
+    }
+
+    #[test]
+    fn settings_reject_out_of_range_values() {
+        let mut s = LoginSettings::default();
+        assert!(s.validate().is_ok());
+        s.code_lifetime_seconds = 601;
+        assert!(s.validate().is_err());
+        s = LoginSettings {
+            max_attempts: 0,
+            ..Default::default()
+        };
+        assert!(s.validate().is_err());
+    }
+}

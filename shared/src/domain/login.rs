@@ -1,0 +1,344 @@
+//! An App Login: one user's attempt to sign in through a project flow.
+//!
+//! The struct serializes in Verifik's field names, so storage and the API
+//! share one shape. Code hashes are not part of it: they live in a separate
+//! attribute that only the storage adapter reads.
+
+use super::contact::{Channel, Email, Phone};
+use super::flow::ProjectFlow;
+use super::ids::new_id;
+use super::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginStatus {
+    Pending,
+    Validated,
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LoginType {
+    Email,
+    Phone,
+    /// Both codes are required (a flow with `requires2FA`, or both given).
+    EmailAndPhone,
+    FaceLiveness,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationStatus {
+    Pending,
+    Validated,
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Failed,
+}
+
+/// The per-channel code check, as Verifik's `emailValidation`/`phoneValidation`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validation {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub status: ValidationStatus,
+    pub validation_method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub expires_at: Timestamp,
+    pub sent_at: Timestamp,
+    pub delivery_status: DeliveryStatus,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub ip_address: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepType {
+    LoginForm,
+    AccessControl,
+    EmailOtpVerification,
+    PhoneOtpVerification,
+    BiometricVerification,
+}
+
+impl StepType {
+    pub fn for_channel(channel: Channel) -> Self {
+        match channel {
+            Channel::Email => StepType::EmailOtpVerification,
+            Channel::Phone => StepType::PhoneOtpVerification,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Pending,
+    Completed,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    #[serde(rename = "type")]
+    pub step_type: StepType,
+    pub status: StepStatus,
+    pub timestamp: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessEventKind {
+    Created,
+    CodeSent,
+    CodeResent,
+    DeliveryFailed,
+    CheckFailed,
+    CheckExpired,
+    ChannelValidated,
+    LockedOut,
+}
+
+/// One entry of the access-control log: what happened, when, from where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEvent {
+    pub event: AccessEventKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    pub at: Timestamp,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Where a request came from, for the access-control log.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestOrigin {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestOrigin {
+    pub fn event(
+        &self,
+        event: AccessEventKind,
+        channel: Option<Channel>,
+        at: Timestamp,
+    ) -> AccessEvent {
+        AccessEvent {
+            event,
+            channel,
+            at,
+            ip_address: self.ip_address.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Login {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub client: String,
+    pub name: String,
+    pub status: LoginStatus,
+    pub project: String,
+    pub project_flow: String,
+    #[serde(rename = "type")]
+    pub login_type: LoginType,
+    pub email_validation: Option<Validation>,
+    pub phone_validation: Option<Validation>,
+    pub biometric_validation: Option<serde_json::Value>,
+    pub access_control_log: Vec<AccessEvent>,
+    pub steps: Vec<Step>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+}
+
+/// What a new login is asked to verify.
+#[derive(Clone, Debug)]
+pub struct LoginContacts {
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+}
+
+impl LoginContacts {
+    pub fn channels(&self) -> Vec<Channel> {
+        let mut channels = Vec::with_capacity(2);
+        if self.email.is_some() {
+            channels.push(Channel::Email);
+        }
+        if self.phone.is_some() {
+            channels.push(Channel::Phone);
+        }
+        channels
+    }
+
+    /// The identifier a channel sends to and is looked up by.
+    pub fn identifier(&self, channel: Channel) -> Option<String> {
+        match channel {
+            Channel::Email => self.email.as_ref().map(|e| e.as_str().to_string()),
+            Channel::Phone => self.phone.as_ref().map(|p| p.e164.clone()),
+        }
+    }
+}
+
+impl Login {
+    /// A new pending login with one pending validation per channel. The
+    /// form and access-control steps are complete: the service checked the
+    /// request and the flow's rules before calling this.
+    pub fn start(
+        flow: &ProjectFlow,
+        name: String,
+        contacts: &LoginContacts,
+        origin: &RequestOrigin,
+        now: Timestamp,
+    ) -> Self {
+        let settings = &flow.login_settings;
+        let expires_at = now.plus_seconds(i64::from(settings.code_lifetime_seconds));
+        let validation = |email: Option<String>,
+                          country_code: Option<String>,
+                          phone: Option<String>| Validation {
+            id: new_id(),
+            status: ValidationStatus::Pending,
+            validation_method: "verificationCode".into(),
+            email,
+            country_code,
+            phone,
+            expires_at,
+            sent_at: now,
+            delivery_status: DeliveryStatus::Sent,
+            attempts: 0,
+            max_attempts: settings.max_attempts,
+            ip_address: origin.ip_address.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let email_validation = contacts
+            .email
+            .as_ref()
+            .map(|e| validation(Some(e.as_str().to_string()), None, None));
+        let phone_validation = contacts
+            .phone
+            .as_ref()
+            .map(|p| validation(None, Some(p.country_code.clone()), Some(p.number.clone())));
+        let login_type = match (&email_validation, &phone_validation) {
+            (Some(_), Some(_)) => LoginType::EmailAndPhone,
+            (None, Some(_)) => LoginType::Phone,
+            _ => LoginType::Email,
+        };
+        let mut steps = vec![
+            Step {
+                step_type: StepType::LoginForm,
+                status: StepStatus::Completed,
+                timestamp: now,
+            },
+            Step {
+                step_type: StepType::AccessControl,
+                status: StepStatus::Completed,
+                timestamp: now,
+            },
+        ];
+        let mut log = vec![origin.event(AccessEventKind::Created, None, now)];
+        for channel in contacts.channels() {
+            steps.push(Step {
+                step_type: StepType::for_channel(channel),
+                status: StepStatus::Pending,
+                timestamp: now,
+            });
+            log.push(origin.event(AccessEventKind::CodeSent, Some(channel), now));
+        }
+        Login {
+            id: new_id(),
+            client: flow.client.clone(),
+            name,
+            status: LoginStatus::Pending,
+            project: flow.project.clone(),
+            project_flow: flow.id.clone(),
+            login_type,
+            email_validation,
+            phone_validation,
+            biometric_validation: None,
+            access_control_log: log,
+            steps,
+            created_at: now,
+            updated_at: now,
+            completed_at: None,
+        }
+    }
+
+    pub fn validation(&self, channel: Channel) -> Option<&Validation> {
+        match channel {
+            Channel::Email => self.email_validation.as_ref(),
+            Channel::Phone => self.phone_validation.as_ref(),
+        }
+    }
+
+    pub fn validation_mut(&mut self, channel: Channel) -> Option<&mut Validation> {
+        match channel {
+            Channel::Email => self.email_validation.as_mut(),
+            Channel::Phone => self.phone_validation.as_mut(),
+        }
+    }
+
+    pub fn channels(&self) -> Vec<Channel> {
+        [Channel::Email, Channel::Phone]
+            .into_iter()
+            .filter(|c| self.validation(*c).is_some())
+            .collect()
+    }
+
+    /// The identifier a channel was sent to: lowercased email or E.164 phone.
+    pub fn identifier(&self, channel: Channel) -> Option<String> {
+        let v = self.validation(channel)?;
+        match channel {
+            Channel::Email => v.email.clone(),
+            // Stored as given; normalised the same way as on the way in.
+            Channel::Phone => Phone::parse(v.country_code.as_deref()?, v.phone.as_deref()?)
+                .ok()
+                .map(|p| p.e164),
+        }
+    }
+
+    /// The channels still to verify, other than `channel`.
+    pub fn other_pending(&self, channel: Channel) -> Vec<Channel> {
+        self.channels()
+            .into_iter()
+            .filter(|c| *c != channel)
+            .filter(|c| {
+                self.validation(*c)
+                    .is_some_and(|v| v.status != ValidationStatus::Validated)
+            })
+            .collect()
+    }
+
+    pub fn step_index(&self, step_type: StepType) -> Option<usize> {
+        self.steps.iter().position(|s| s.step_type == step_type)
+    }
+
+    /// When the last unexpired code runs out: the session's TTL.
+    pub fn latest_expiry(&self) -> Option<Timestamp> {
+        self.channels()
+            .into_iter()
+            .filter_map(|c| self.validation(c).map(|v| v.expires_at))
+            .max()
+    }
+}

@@ -1,0 +1,17 @@
+//! Domain models. Nothing here knows about HTTP, Lambda or the AWS SDK.
+
+pub mod code;
+pub mod contact;
+pub mod flow;
+pub mod ids;
+pub mod login;
+pub mod message;
+pub mod time;
+pub mod token;
+
+pub use code::{CodeHash, CodeHasher, OneTimeCode};
+pub use contact::{Channel, Email, Phone};
+pub use flow::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow};
+pub use ids::ClientId;
+pub use login::{AccessEvent, AccessEventKind, Login, LoginStatus, LoginType, Step, Validation};
+pub use time::Timestamp;

@@ -1,0 +1,72 @@
+//! The one error type every service returns. `api::error` maps it to HTTP in
+//! one place; adapters translate SDK errors into it, so no SDK type leaks out.
+
+use crate::domain::Channel;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: the code names the field or rule, the message explains it.
+    #[error("{message}")]
+    InvalidInput { code: &'static str, message: String },
+    #[error("missing required parameters: {}", .0.join(", "))]
+    MissingParameters(Vec<String>),
+    #[error("a valid API key is required")]
+    Unauthorized,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    Expired { code: &'static str, message: String },
+    #[error("the code does not match")]
+    CodeMismatch { attempts_remaining: u32 },
+    #[error("{message}")]
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after: Option<u64>,
+    },
+    #[error("the code could not be delivered by {channel}")]
+    Delivery {
+        channel: Channel,
+        login_id: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("a backing service is temporarily unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl Error {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::NotFound {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(source: impl Into<BoxError>) -> Self {
+        Self::Internal(source.into())
+    }
+}

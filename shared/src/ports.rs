@@ -1,0 +1,256 @@
+//! The ports: what the services need from the outside world. Adapters in
+//! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
+//! benchmarks implement them in memory.
+
+use crate::domain::login::{AccessEvent, Login};
+use crate::domain::message::{EmailMessage, SmsMessage};
+use crate::domain::{Channel, ClientId, CodeHash, Project, ProjectFlow, Timestamp};
+use crate::error::Result;
+use std::collections::BTreeSet;
+use std::future::Future;
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// Clients, API keys, projects and flows.
+pub trait Directory: Send + Sync + 'static {
+    /// The client an API key belongs to, by the key's SHA-256 digest.
+    fn client_for_key(
+        &self,
+        key_digest: &str,
+    ) -> impl Future<Output = Result<Option<ClientId>>> + Send;
+    fn project(&self, id: &str) -> impl Future<Output = Result<Option<Project>>> + Send;
+    fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send;
+}
+
+pub trait EmailSender: Send + Sync + 'static {
+    fn send_email(&self, message: &EmailMessage) -> impl Future<Output = Result<()>> + Send;
+}
+
+pub trait SmsSender: Send + Sync + 'static {
+    fn send_sms(&self, message: &SmsMessage) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// A code hash to store for one channel of a new login.
+#[derive(Clone, Debug)]
+pub struct NewCode {
+    pub channel: Channel,
+    pub identifier: String,
+    pub hash: CodeHash,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CreateOutcome {
+    Created,
+    /// A pending login already holds this identifier on this flow.
+    ActiveLoginExists {
+        login_id: String,
+    },
+}
+
+/// Why an attempt was not counted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttemptRejected {
+    NotFound,
+    /// The channel is not part of this login.
+    ChannelNotRequested,
+    AlreadyValidated,
+    /// The login failed, or this channel used up its attempts.
+    Exhausted,
+}
+
+#[derive(Clone, Debug)]
+pub enum AttemptOutcome {
+    /// The attempt was counted; `login` is the state after counting.
+    Counted {
+        login: Login,
+        hash: CodeHash,
+    },
+    Rejected(AttemptRejected),
+}
+
+/// A correct code: what to write.
+#[derive(Clone, Debug)]
+pub struct ChannelSuccess {
+    pub channel: Channel,
+    pub now: Timestamp,
+    /// True when no other channel is left, so the login becomes validated.
+    pub completes_login: bool,
+    /// The other channels: validated (if completing) or still pending.
+    pub other_channels: Vec<Channel>,
+    pub event: AccessEvent,
+    pub ttl: Timestamp,
+    pub identifier: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SuccessOutcome {
+    Recorded,
+    /// Another channel changed under us, or the code was used concurrently.
+    Raced,
+}
+
+/// A wrong or expired code: what to write.
+#[derive(Clone, Debug)]
+pub struct ChannelFailure {
+    pub channel: Channel,
+    pub now: Timestamp,
+    pub events: Vec<AccessEvent>,
+    /// The attempts are used up: the login fails and its identifiers free up.
+    pub locks_login: bool,
+    /// (channel, identifier) of every channel, to release on lock.
+    pub identifiers: Vec<(Channel, String)>,
+    pub ttl: Timestamp,
+}
+
+/// A fresh code for a pending channel.
+#[derive(Clone, Debug)]
+pub struct CodeReplacement {
+    pub channel: Channel,
+    pub identifier: String,
+    pub hash: CodeHash,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+    /// The previous send must be at or before this instant.
+    pub cooldown_edge: Timestamp,
+    pub ttl: Timestamp,
+    pub event: AccessEvent,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplaceOutcome {
+    Replaced,
+    TooSoon { last_sent_at: Timestamp },
+    NotPending,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Populate {
+    AccessControlLog,
+    EmailValidation,
+    PhoneValidation,
+    BiometricValidation,
+}
+
+/// `GET /v2/app-logins`, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoginQuery {
+    pub page: u32,
+    pub limit: u32,
+    pub newest_first: bool,
+    pub populates: BTreeSet<Populate>,
+    /// `where-exists_<validation>=1`
+    pub must_exist: BTreeSet<Populate>,
+    /// `like_name`, lowercased.
+    pub name_contains: Option<String>,
+}
+
+impl Default for LoginQuery {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            limit: 10,
+            newest_first: true,
+            populates: BTreeSet::new(),
+            must_exist: BTreeSet::new(),
+            name_contains: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LoginPage {
+    pub items: Vec<Login>,
+    pub total: u64,
+}
+
+pub trait LoginStore: Send + Sync + 'static {
+    /// Writes the login, its code hashes and one pointer per identifier in a
+    /// single transaction. The pointer condition fails, and nothing is
+    /// written, when a pending login already holds the identifier.
+    /// `stale_owner` names a finished login whose pointer may be taken over.
+    fn create(
+        &self,
+        login: &Login,
+        codes: &[NewCode],
+        ttl: Timestamp,
+        stale_owner: Option<&str>,
+    ) -> impl Future<Output = Result<CreateOutcome>> + Send;
+
+    fn get(&self, id: &str) -> impl Future<Output = Result<Option<Login>>> + Send;
+
+    /// The pending login holding this identifier on this flow, if any.
+    fn find_active(
+        &self,
+        flow_id: &str,
+        channel: Channel,
+        identifier: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    /// Counts one attempt with a conditional write before any comparison, so
+    /// concurrent guesses can never exceed the limit.
+    fn count_attempt(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<AttemptOutcome>> + Send;
+
+    fn record_success(
+        &self,
+        login: &Login,
+        success: &ChannelSuccess,
+    ) -> impl Future<Output = Result<SuccessOutcome>> + Send;
+
+    fn record_failure(
+        &self,
+        login: &Login,
+        failure: &ChannelFailure,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn replace_code(
+        &self,
+        login: &Login,
+        replacement: &CodeReplacement,
+    ) -> impl Future<Output = Result<ReplaceOutcome>> + Send;
+
+    /// The send failed: say so, and let the user ask again without waiting.
+    fn mark_delivery_failed(
+        &self,
+        login_id: &str,
+        channel: Channel,
+        event: &AccessEvent,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn list(
+        &self,
+        client: &ClientId,
+        query: &LoginQuery,
+    ) -> impl Future<Output = Result<LoginPage>> + Send;
+}
+
+// Services share one directory (and its cache) through an Arc.
+impl<T: Directory> Directory for std::sync::Arc<T> {
+    fn client_for_key(
+        &self,
+        key_digest: &str,
+    ) -> impl Future<Output = Result<Option<ClientId>>> + Send {
+        (**self).client_for_key(key_digest)
+    }
+    fn project(&self, id: &str) -> impl Future<Output = Result<Option<Project>>> + Send {
+        (**self).project(id)
+    }
+    fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send {
+        (**self).flow(id)
+    }
+}

@@ -1,0 +1,54 @@
+//! API keys. A key is 32 random bytes; only its SHA-256 digest is stored.
+//! A fast hash is right here (unlike codes): the key has 256 bits of
+//! entropy, so the digest cannot be brute-forced.
+
+use crate::domain::ClientId;
+use crate::error::{Error, Result};
+use crate::ports::Directory;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const API_KEY_PREFIX: &str = "ghk_";
+
+pub fn api_key_digest(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random API key and its digest.
+pub fn generate_api_key() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let key = format!("{API_KEY_PREFIX}{}", hex::encode(bytes));
+    let digest = api_key_digest(&key);
+    (key, digest)
+}
+
+pub struct Authenticator<D> {
+    directory: D,
+}
+
+impl<D: Directory> Authenticator<D> {
+    pub fn new(directory: D) -> Self {
+        Self { directory }
+    }
+
+    pub fn directory(&self) -> &D {
+        &self.directory
+    }
+
+    /// The client behind a bearer API key, or `Unauthorized`.
+    pub async fn client(&self, bearer: Option<&str>) -> Result<ClientId> {
+        let key = bearer
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or(Error::Unauthorized)?;
+        // Reject malformed keys without a lookup.
+        if !key.starts_with(API_KEY_PREFIX) || key.len() != API_KEY_PREFIX.len() + 64 {
+            return Err(Error::Unauthorized);
+        }
+        self.directory
+            .client_for_key(&api_key_digest(key))
+            .await?
+            .ok_or(Error::Unauthorized)
+    }
+}

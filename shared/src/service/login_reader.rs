@@ -1,0 +1,33 @@
+//! Reading logins: one login, or a page of them. Always within one tenant.
+
+use crate::domain::{ClientId, Login};
+use crate::error::{Error, Result};
+use crate::ports::{LoginPage, LoginQuery, LoginStore};
+
+pub struct LoginReader<S> {
+    store: S,
+}
+
+impl<S: LoginStore> LoginReader<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// Another tenant's login answers exactly like a missing one.
+    #[tracing::instrument(skip_all, fields(client = %client, login_id = %id))]
+    pub async fn get(&self, client: &ClientId, id: &str) -> Result<Login> {
+        let not_found = || Error::not_found("AppLogin_not_found", "Record not found.");
+        if !crate::domain::ids::is_plausible_id(id) {
+            return Err(not_found());
+        }
+        match self.store.get(id).await? {
+            Some(login) if login.client == client.as_str() => Ok(login),
+            _ => Err(not_found()),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(client = %client))]
+    pub async fn list(&self, client: &ClientId, query: &LoginQuery) -> Result<LoginPage> {
+        self.store.list(client, query).await
+    }
+}

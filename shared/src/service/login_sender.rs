@@ -1,0 +1,386 @@
+//! Starting a login and re-sending its codes.
+
+use crate::domain::code::{CodeHasher, OneTimeCode};
+use crate::domain::login::{
+    AccessEventKind, DeliveryStatus, LoginContacts, RequestOrigin, ValidationStatus,
+};
+use crate::domain::message::{login_email, login_sms};
+use crate::domain::{
+    Channel, ClientId, Email, Login, LoginStatus, Phone, Project, ProjectFlow, Timestamp,
+};
+use crate::error::{Error, Result};
+use crate::ports::{
+    Clock, CodeReplacement, CreateOutcome, Directory, EmailSender, LoginStore, NewCode,
+    ReplaceOutcome, SmsSender,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `POST /v2/app-logins`, validated.
+#[derive(Clone, Debug)]
+pub struct CreateLogin {
+    pub project_flow: String,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SentLogin {
+    pub login: Login,
+    /// The identifier already had a pending login on this flow; its codes
+    /// were re-sent instead of starting another.
+    pub existing: bool,
+}
+
+pub struct LoginSender<S, D, E, M> {
+    store: S,
+    directory: D,
+    email: E,
+    sms: M,
+    hasher: CodeHasher,
+    clock: Arc<dyn Clock>,
+    retention: Duration,
+}
+
+impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D, E, M> {
+    pub fn new(
+        store: S,
+        directory: D,
+        email: E,
+        sms: M,
+        hasher: CodeHasher,
+        clock: Arc<dyn Clock>,
+        retention: Duration,
+    ) -> Self {
+        Self {
+            store,
+            directory,
+            email,
+            sms,
+            hasher,
+            clock,
+            retention,
+        }
+    }
+
+    pub fn directory(&self) -> &D {
+        &self.directory
+    }
+
+    #[tracing::instrument(skip_all, fields(client = %client, project_flow = %request.project_flow))]
+    pub async fn create(
+        &self,
+        client: &ClientId,
+        request: CreateLogin,
+        origin: &RequestOrigin,
+    ) -> Result<SentLogin> {
+        let flow = self.flow_of_client(client, &request.project_flow).await?;
+        flow.ensure_usable_for_login()?;
+        let settings = &flow.login_settings;
+        let contacts = LoginContacts {
+            email: request.email,
+            phone: request.phone,
+        };
+        let channels = contacts.channels();
+        if channels.is_empty() {
+            return Err(Error::MissingParameters(vec![
+                "email or countryCode+phone".into()
+            ]));
+        }
+        for channel in &channels {
+            if !settings.allows(*channel) {
+                return Err(Error::invalid(
+                    "channel_not_enabled",
+                    format!("this projectFlow does not send codes by {channel}"),
+                ));
+            }
+        }
+        if settings.requires_2fa {
+            let mut missing = Vec::new();
+            if contacts.email.is_none() {
+                missing.push("email".to_string());
+            }
+            if contacts.phone.is_none() {
+                missing.push("countryCode+phone".to_string());
+            }
+            if !missing.is_empty() {
+                return Err(Error::MissingParameters(missing));
+            }
+        }
+        let project = self.project_of(&flow).await?;
+        if let Some(phone) = &contacts.phone {
+            flow.ensure_country_allowed(&project, phone)?;
+        }
+
+        let now = self.clock.now();
+        let name = request
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| project.name.clone());
+        let login = Login::start(&flow, name, &contacts, origin, now);
+
+        let mut codes = Vec::with_capacity(channels.len());
+        let mut new_codes = Vec::with_capacity(channels.len());
+        for channel in channels {
+            let code = OneTimeCode::generate();
+            let hash = self.hasher.hash(&code).await?;
+            let identifier = contacts.identifier(channel).unwrap_or_default();
+            new_codes.push(NewCode {
+                channel,
+                identifier: identifier.clone(),
+                hash,
+            });
+            codes.push((channel, identifier, code));
+        }
+        let ttl = login.latest_expiry().unwrap_or(now);
+        let mut stale_owner: Option<String> = None;
+        // At most twice: a pointer left behind by a finished login is taken over once.
+        for _ in 0..2 {
+            match self
+                .store
+                .create(&login, &new_codes, ttl, stale_owner.as_deref())
+                .await?
+            {
+                CreateOutcome::Created => {
+                    tracing::info!(login_id = %login.id, "login created");
+                    for (channel, identifier, code) in &codes {
+                        self.deliver(
+                            &project, &flow, &login.id, *channel, identifier, code, origin,
+                        )
+                        .await?;
+                    }
+                    return Ok(SentLogin {
+                        login,
+                        existing: false,
+                    });
+                }
+                CreateOutcome::ActiveLoginExists { login_id } => {
+                    match self.store.get(&login_id).await? {
+                        Some(existing) if existing.status == LoginStatus::Pending => {
+                            tracing::info!(login_id = %login_id, "identifier has a pending login: re-sending");
+                            let wanted: Vec<Channel> = codes.iter().map(|(c, _, _)| *c).collect();
+                            let login = self
+                                .resend_login(existing, &wanted, &flow, &project, origin)
+                                .await?;
+                            return Ok(SentLogin {
+                                login,
+                                existing: true,
+                            });
+                        }
+                        _ => stale_owner = Some(login_id),
+                    }
+                }
+            }
+        }
+        Err(Error::conflict(
+            "login_busy",
+            "another login for this identifier is being created; try again",
+        ))
+    }
+
+    /// `POST /v2/app-logins/{id}/resend`: a new code for each pending channel
+    /// (or the one asked for). The old code dies; the attempt count stays.
+    #[tracing::instrument(skip_all, fields(login_id = %login_id))]
+    pub async fn resend(
+        &self,
+        login_id: &str,
+        channel: Option<Channel>,
+        origin: &RequestOrigin,
+    ) -> Result<Login> {
+        let login = self
+            .store
+            .get(login_id)
+            .await?
+            .ok_or_else(|| Error::not_found("AppLogin_not_found", "Record not found."))?;
+        let flow = self
+            .directory
+            .flow(&login.project_flow)
+            .await?
+            .ok_or_else(|| Error::not_found("projectFlow_not_found", "projectFlow not found"))?;
+        let project = self.project_of(&flow).await?;
+        let channels = match channel {
+            Some(c) => vec![c],
+            None => login.channels(),
+        };
+        self.resend_login(login, &channels, &flow, &project, origin)
+            .await
+    }
+
+    async fn resend_login(
+        &self,
+        mut login: Login,
+        channels: &[Channel],
+        flow: &ProjectFlow,
+        project: &Project,
+        origin: &RequestOrigin,
+    ) -> Result<Login> {
+        if login.status != LoginStatus::Pending {
+            return Err(Error::conflict(
+                "login_not_pending",
+                "this login is no longer pending",
+            ));
+        }
+        let settings = &flow.login_settings;
+        let now = self.clock.now();
+        let mut resent = 0;
+        for &channel in channels {
+            let Some(validation) = login.validation(channel) else {
+                return Err(Error::invalid(
+                    "channel_not_requested",
+                    format!("this login has no {channel} code"),
+                ));
+            };
+            if validation.status != ValidationStatus::Pending {
+                continue;
+            }
+            // Check the cooldown on the snapshot first, so a flood of resends
+            // costs no bcrypt; the conditional write below stays the authority.
+            let cooldown = i64::from(settings.resend_cooldown_seconds);
+            let cooldown_edge = now.plus_seconds(-cooldown);
+            if validation.delivery_status == DeliveryStatus::Sent
+                && validation.sent_at > cooldown_edge
+            {
+                return Err(too_soon(now, validation.sent_at, cooldown));
+            }
+            let had_failures = validation.attempts > 0;
+            let identifier = login.identifier(channel).unwrap_or_default();
+            let code = OneTimeCode::generate();
+            let hash = self.hasher.hash(&code).await?;
+            let expires_at = now.plus_seconds(i64::from(settings.code_lifetime_seconds));
+            let replacement = CodeReplacement {
+                channel,
+                identifier: identifier.clone(),
+                hash,
+                now,
+                expires_at,
+                cooldown_edge,
+                // A login that has seen wrong codes is kept for audit.
+                ttl: if had_failures {
+                    self.retention_end(now)
+                } else {
+                    expires_at
+                },
+                event: origin.event(AccessEventKind::CodeResent, Some(channel), now),
+            };
+            match self.store.replace_code(&login, &replacement).await? {
+                ReplaceOutcome::Replaced => {}
+                ReplaceOutcome::TooSoon { last_sent_at } => {
+                    return Err(too_soon(now, last_sent_at, cooldown))
+                }
+                ReplaceOutcome::NotPending => {
+                    return Err(Error::conflict(
+                        "login_not_pending",
+                        "this login is no longer pending",
+                    ));
+                }
+            }
+            if let Some(v) = login.validation_mut(channel) {
+                v.expires_at = expires_at;
+                v.sent_at = now;
+                v.updated_at = now;
+                v.delivery_status = DeliveryStatus::Sent;
+            }
+            login.access_control_log.push(replacement.event.clone());
+            login.updated_at = now;
+            self.deliver(
+                project,
+                flow,
+                &login.id,
+                channel,
+                &identifier,
+                &code,
+                origin,
+            )
+            .await?;
+            resent += 1;
+        }
+        if resent == 0 {
+            return Err(Error::conflict(
+                "otp_already_used",
+                "every code of this login is already verified",
+            ));
+        }
+        Ok(login)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver(
+        &self,
+        project: &Project,
+        flow: &ProjectFlow,
+        login_id: &str,
+        channel: Channel,
+        identifier: &str,
+        code: &OneTimeCode,
+        origin: &RequestOrigin,
+    ) -> Result<()> {
+        let minutes = flow.login_settings.code_lifetime_seconds.div_ceil(60);
+        let sent = match channel {
+            Channel::Email => {
+                self.email
+                    .send_email(&login_email(project, identifier, code, minutes))
+                    .await
+            }
+            Channel::Phone => {
+                self.sms
+                    .send_sms(&login_sms(project, identifier, code, minutes))
+                    .await
+            }
+        };
+        if let Err(error) = sent {
+            tracing::warn!(login_id, %channel, error = %error, "code delivery failed");
+            let event = origin.event(
+                AccessEventKind::DeliveryFailed,
+                Some(channel),
+                self.clock.now(),
+            );
+            if let Err(mark_error) = self
+                .store
+                .mark_delivery_failed(login_id, channel, &event)
+                .await
+            {
+                tracing::error!(login_id, error = %mark_error, "could not record the failed delivery");
+            }
+            return Err(Error::Delivery {
+                channel,
+                login_id: login_id.to_string(),
+                source: Box::new(error),
+            });
+        }
+        Ok(())
+    }
+
+    async fn flow_of_client(&self, client: &ClientId, flow_id: &str) -> Result<ProjectFlow> {
+        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
+        if !crate::domain::ids::is_plausible_id(flow_id) {
+            return Err(not_found());
+        }
+        match self.directory.flow(flow_id).await? {
+            Some(flow) if flow.client == client.as_str() => Ok(flow),
+            _ => Err(not_found()),
+        }
+    }
+
+    async fn project_of(&self, flow: &ProjectFlow) -> Result<Project> {
+        match self.directory.project(&flow.project).await? {
+            Some(project) if project.client == flow.client => Ok(project),
+            _ => Err(Error::not_found("project_not_found", "project not found")),
+        }
+    }
+
+    fn retention_end(&self, now: Timestamp) -> Timestamp {
+        now.plus_seconds(self.retention.as_secs() as i64)
+    }
+}
+
+fn too_soon(now: Timestamp, last_sent_at: Timestamp, cooldown_seconds: i64) -> Error {
+    Error::TooManyRequests {
+        code: "resend_too_soon",
+        message: "a code was sent moments ago; wait before asking again".into(),
+        retry_after: Some(
+            now.seconds_until(last_sent_at.plus_seconds(cooldown_seconds))
+                .max(1),
+        ),
+    }
+}

@@ -1,0 +1,345 @@
+//! Checking a code: count the attempt first, then compare, then record.
+
+use crate::domain::code::{CodeHasher, OneTimeCode};
+use crate::domain::login::{
+    AccessEventKind, RequestOrigin, StepStatus, StepType, ValidationStatus,
+};
+use crate::domain::token::{LoginClaims, TokenIssuer};
+use crate::domain::{ids::new_id, Channel, Login, LoginStatus, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{
+    AttemptOutcome, AttemptRejected, ChannelFailure, ChannelSuccess, Clock, LoginStore,
+    SuccessOutcome,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which login a code is for.
+#[derive(Clone, Debug)]
+pub enum LoginRef {
+    /// `POST /v2/app-logins/{id}/validate`
+    Id(String),
+    /// Verifik's `POST /v2/{email,phone}-validations/validate`: the pending
+    /// login of this identifier on this flow.
+    Identifier {
+        project_flow: String,
+        channel: Channel,
+        identifier: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct ValidateLogin {
+    pub login: LoginRef,
+    pub channel: Option<Channel>,
+    pub otp: OneTimeCode,
+}
+
+#[derive(Clone, Debug)]
+pub struct ValidatedLogin {
+    pub login: Login,
+    /// Present once every channel of the login is verified.
+    pub token: Option<String>,
+}
+
+pub struct LoginVerifier<S> {
+    store: S,
+    hasher: CodeHasher,
+    tokens: TokenIssuer,
+    clock: Arc<dyn Clock>,
+    retention: Duration,
+}
+
+impl<S: LoginStore> LoginVerifier<S> {
+    pub fn new(
+        store: S,
+        hasher: CodeHasher,
+        tokens: TokenIssuer,
+        clock: Arc<dyn Clock>,
+        retention: Duration,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            tokens,
+            clock,
+            retention,
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(login_id = tracing::field::Empty))]
+    pub async fn validate(
+        &self,
+        request: ValidateLogin,
+        origin: &RequestOrigin,
+    ) -> Result<ValidatedLogin> {
+        let (login_id, channel) = self.resolve(&request).await?;
+        tracing::Span::current().record("login_id", login_id.as_str());
+        let now = self.clock.now();
+        let login = match self.store.count_attempt(&login_id, channel, now).await? {
+            AttemptOutcome::Counted { login, hash } => (login, hash),
+            AttemptOutcome::Rejected(why) => return Err(rejection(why, channel)),
+        };
+        let (login, hash) = login;
+        let validation = login
+            .validation(channel)
+            .ok_or_else(|| Error::internal("counted an attempt on a missing validation"))?;
+        let locks = validation.attempts >= validation.max_attempts;
+
+        if now > validation.expires_at {
+            self.record_failure(
+                &login,
+                channel,
+                AccessEventKind::CheckExpired,
+                locks,
+                origin,
+                now,
+            )
+            .await?;
+            return Err(Error::Expired {
+                code: match channel {
+                    Channel::Email => "emailValidation_has_expired",
+                    Channel::Phone => "phoneValidation_has_expired",
+                },
+                message: "the code has expired; ask for a new one".into(),
+            });
+        }
+
+        if !self.hasher.verify(&request.otp, &hash).await? {
+            let remaining = validation.max_attempts.saturating_sub(validation.attempts);
+            self.record_failure(
+                &login,
+                channel,
+                AccessEventKind::CheckFailed,
+                locks,
+                origin,
+                now,
+            )
+            .await?;
+            tracing::info!(login_id = %login.id, %channel, remaining, "wrong code");
+            return Err(Error::CodeMismatch {
+                attempts_remaining: remaining,
+            });
+        }
+
+        self.record_success(login, channel, origin, now).await
+    }
+
+    async fn resolve(&self, request: &ValidateLogin) -> Result<(String, Channel)> {
+        match &request.login {
+            LoginRef::Identifier {
+                project_flow,
+                channel,
+                identifier,
+            } => {
+                let not_found = || match channel {
+                    Channel::Email => Error::not_found(
+                        "email_validation_not_found",
+                        "no pending email validation for this email",
+                    ),
+                    Channel::Phone => Error::not_found(
+                        "phone_validation_not_found",
+                        "no pending phone validation for this phone",
+                    ),
+                };
+                if !crate::domain::ids::is_plausible_id(project_flow) {
+                    return Err(not_found());
+                }
+                let id = self
+                    .store
+                    .find_active(project_flow, *channel, identifier)
+                    .await?
+                    .ok_or_else(not_found)?;
+                Ok((id, *channel))
+            }
+            LoginRef::Id(id) => {
+                if !crate::domain::ids::is_plausible_id(id) {
+                    return Err(login_not_found());
+                }
+                if let Some(channel) = request.channel {
+                    return Ok((id.clone(), channel));
+                }
+                // Without `type`, the login must have exactly one pending code.
+                let login = self.store.get(id).await?.ok_or_else(login_not_found)?;
+                let pending: Vec<Channel> = login
+                    .channels()
+                    .into_iter()
+                    .filter(|c| {
+                        login
+                            .validation(*c)
+                            .is_some_and(|v| v.status == ValidationStatus::Pending)
+                    })
+                    .collect();
+                match pending.as_slice() {
+                    [only] => Ok((id.clone(), *only)),
+                    [] => Ok((
+                        id.clone(),
+                        login.channels().first().copied().unwrap_or(Channel::Email),
+                    )),
+                    _ => Err(Error::MissingParameters(vec!["type".into()])),
+                }
+            }
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        login: &Login,
+        channel: Channel,
+        kind: AccessEventKind,
+        locks: bool,
+        origin: &RequestOrigin,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut events = vec![origin.event(kind, Some(channel), now)];
+        if locks {
+            events.push(origin.event(AccessEventKind::LockedOut, Some(channel), now));
+            tracing::warn!(login_id = %login.id, %channel, "attempts exhausted: login locked");
+        }
+        let identifiers = login
+            .channels()
+            .into_iter()
+            .filter_map(|c| login.identifier(c).map(|i| (c, i)))
+            .collect();
+        let failure = ChannelFailure {
+            channel,
+            now,
+            events,
+            locks_login: locks,
+            identifiers,
+            ttl: now.plus_seconds(self.retention.as_secs() as i64),
+        };
+        self.store.record_failure(login, &failure).await
+    }
+
+    async fn record_success(
+        &self,
+        mut login: Login,
+        channel: Channel,
+        origin: &RequestOrigin,
+        now: Timestamp,
+    ) -> Result<ValidatedLogin> {
+        let event = origin.event(AccessEventKind::ChannelValidated, Some(channel), now);
+        let identifier = login.identifier(channel).unwrap_or_default();
+        // Two codes of one login may be checked at the same time; the store
+        // refuses a write based on a stale view, and we look again.
+        for _ in 0..3 {
+            let others = login.other_pending(channel);
+            let completes_login = others.is_empty();
+            let other_channels = if completes_login {
+                login
+                    .channels()
+                    .into_iter()
+                    .filter(|c| *c != channel)
+                    .collect()
+            } else {
+                others
+            };
+            let success = ChannelSuccess {
+                channel,
+                now,
+                completes_login,
+                other_channels,
+                event: event.clone(),
+                ttl: now.plus_seconds(self.retention.as_secs() as i64),
+                identifier: identifier.clone(),
+            };
+            match self.store.record_success(&login, &success).await? {
+                SuccessOutcome::Recorded => {
+                    apply_success(&mut login, &success);
+                    let token = if completes_login {
+                        Some(self.issue_token(&login, now)?)
+                    } else {
+                        None
+                    };
+                    tracing::info!(login_id = %login.id, %channel, completes_login, "code verified");
+                    return Ok(ValidatedLogin { login, token });
+                }
+                SuccessOutcome::Raced => {
+                    login = self
+                        .store
+                        .get(&login.id)
+                        .await?
+                        .ok_or_else(login_not_found)?;
+                    match login.validation(channel).map(|v| v.status) {
+                        Some(ValidationStatus::Validated) => {
+                            return Err(rejection(AttemptRejected::AlreadyValidated, channel))
+                        }
+                        Some(ValidationStatus::Failed) => {
+                            return Err(rejection(AttemptRejected::Exhausted, channel))
+                        }
+                        _ if login.status != LoginStatus::Pending => {
+                            return Err(rejection(AttemptRejected::Exhausted, channel))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Err(Error::Unavailable(
+            "the login kept changing while being validated".into(),
+        ))
+    }
+
+    fn issue_token(&self, login: &Login, now: Timestamp) -> Result<String> {
+        let channels = login.channels();
+        let subject = channels
+            .first()
+            .and_then(|c| login.identifier(*c))
+            .ok_or_else(|| Error::internal("validated login without an identifier"))?;
+        let claims = LoginClaims {
+            iss: self.tokens.issuer().to_string(),
+            sub: subject,
+            aud: login.project.clone(),
+            iat: now.unix(),
+            nbf: now.unix(),
+            exp: now.unix() + self.tokens.lifetime().as_secs() as i64,
+            jti: new_id(),
+            amr: channels.iter().map(|c| c.amr().to_string()).collect(),
+            login_id: login.id.clone(),
+            project_flow: login.project_flow.clone(),
+        };
+        self.tokens.sign(&claims)
+    }
+}
+
+fn login_not_found() -> Error {
+    Error::not_found("AppLogin_not_found", "Record not found.")
+}
+
+fn rejection(why: AttemptRejected, channel: Channel) -> Error {
+    match why {
+        AttemptRejected::NotFound => login_not_found(),
+        AttemptRejected::ChannelNotRequested => Error::invalid(
+            "channel_not_requested",
+            format!("this login has no {channel} code"),
+        ),
+        AttemptRejected::AlreadyValidated => {
+            Error::conflict("otp_already_used", "this code was already used")
+        }
+        AttemptRejected::Exhausted => Error::TooManyRequests {
+            code: "attempts_exhausted",
+            message: "too many wrong codes: this login is locked; start a new one".into(),
+            retry_after: None,
+        },
+    }
+}
+
+/// Mirrors in memory what `record_success` wrote.
+fn apply_success(login: &mut Login, success: &ChannelSuccess) {
+    let now = success.now;
+    if let Some(v) = login.validation_mut(success.channel) {
+        v.status = ValidationStatus::Validated;
+        v.updated_at = now;
+    }
+    if let Some(i) = login.step_index(StepType::for_channel(success.channel)) {
+        login.steps[i].status = StepStatus::Completed;
+        login.steps[i].timestamp = now;
+    }
+    login.access_control_log.push(success.event.clone());
+    login.updated_at = now;
+    if success.completes_login {
+        login.status = LoginStatus::Validated;
+        login.completed_at = Some(now);
+    }
+}

@@ -1,0 +1,14 @@
+//! Use cases, generic over the ports. Each Lambda builds only the services
+//! its endpoint needs, so a function never holds a secret it does not use.
+
+pub mod auth;
+pub mod cached_directory;
+pub mod login_reader;
+pub mod login_sender;
+pub mod login_verifier;
+
+pub use auth::{api_key_digest, Authenticator};
+pub use cached_directory::CachedDirectory;
+pub use login_reader::LoginReader;
+pub use login_sender::{CreateLogin, LoginSender, SentLogin};
+pub use login_verifier::{LoginRef, LoginVerifier, ValidateLogin, ValidatedLogin};

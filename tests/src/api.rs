@@ -1,0 +1,184 @@
+//! Calls the real handlers with API Gateway HTTP API (v2) events, parsed by
+//! lambda_http exactly as in Lambda.
+
+use gatehouse::adapters::dynamodb::DynamoLoginStore;
+use gatehouse::api::app_logins;
+use gatehouse::domain::Timestamp;
+use gatehouse::ports::Clock;
+use gatehouse::service::{Authenticator, LoginReader, LoginVerifier};
+use gatehouse::wiring::{self, Sender, SharedDirectory};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub const TEST_IP: &str = "203.0.113.7";
+pub const TEST_USER_AGENT: &str = "gatehouse-tests/1.0";
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Reply {
+    fn from(response: Response<Body>) -> Self {
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let raw = match response.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        };
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Self {
+            status,
+            retry_after,
+            body,
+            raw,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// Time moved forward by a fixed amount, to reach code expiry without waiting.
+pub struct ShiftedClock(pub i64);
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now().plus_seconds(self.0)
+    }
+}
+
+pub struct Api {
+    auth: Authenticator<SharedDirectory>,
+    sender: Sender,
+    verifier: LoginVerifier<DynamoLoginStore>,
+    reader_auth: Authenticator<SharedDirectory>,
+    reader: LoginReader<DynamoLoginStore>,
+}
+
+/// An API Gateway v2 event as JSON. `body` is sent verbatim.
+pub fn event(
+    method: &str,
+    path: &str,
+    query: &str,
+    path_id: Option<&str>,
+    api_key: Option<&str>,
+    body: Option<&str>,
+) -> Request {
+    let mut headers = json!({"content-type": "application/json", "user-agent": TEST_USER_AGENT});
+    if let Some(key) = api_key {
+        headers["authorization"] = json!(format!("Bearer {key}"));
+    }
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "pathParameters": path_id.map(|id| json!({"id": id})).unwrap_or(json!({})),
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "api.local",
+            "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": TEST_IP, "userAgent": TEST_USER_AGENT},
+            "requestId": ulid::Ulid::new().to_string(),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:19:30:00 +0000",
+            "timeEpoch": 1795462200000u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+impl Api {
+    pub async fn new() -> Self {
+        Self::with_clock(Arc::new(gatehouse::ports::SystemClock)).await
+    }
+
+    /// The validate endpoints read time from `clock`.
+    pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        crate::logs::capture();
+        let (auth, sender) = wiring::login_sender().await.expect("sender config");
+        let verifier = wiring::login_verifier_with_clock(clock)
+            .await
+            .expect("verifier config");
+        let (reader_auth, reader) = wiring::login_reader().await.expect("reader config");
+        Self {
+            auth,
+            sender,
+            verifier,
+            reader_auth,
+            reader,
+        }
+    }
+
+    pub async fn create_raw(&self, api_key: Option<&str>, body: &str) -> Reply {
+        let req = event("POST", "/v2/app-logins", "", None, api_key, Some(body));
+        Reply::from(
+            app_logins::create(&self.auth, &self.sender, req)
+                .await
+                .unwrap(),
+        )
+    }
+
+    pub async fn create(&self, api_key: &str, body: Value) -> Reply {
+        self.create_raw(Some(api_key), &body.to_string()).await
+    }
+
+    pub async fn validate_raw(&self, login_id: &str, body: &str) -> Reply {
+        let path = format!("/v2/app-logins/{login_id}/validate");
+        let req = event("POST", &path, "", Some(login_id), None, Some(body));
+        Reply::from(app_logins::validate(&self.verifier, req).await.unwrap())
+    }
+
+    pub async fn validate(&self, login_id: &str, body: Value) -> Reply {
+        self.validate_raw(login_id, &body.to_string()).await
+    }
+
+    /// Verifik's form: `/v2/email-validations/validate` or `/v2/phone-validations/validate`.
+    pub async fn validate_verifik(&self, kind: &str, body: Value) -> Reply {
+        let path = format!("/v2/{kind}-validations/validate");
+        let req = event("POST", &path, "", None, None, Some(&body.to_string()));
+        Reply::from(app_logins::validate(&self.verifier, req).await.unwrap())
+    }
+
+    pub async fn resend(&self, login_id: &str, body: Option<Value>) -> Reply {
+        let path = format!("/v2/app-logins/{login_id}/resend");
+        let body = body.map(|b| b.to_string());
+        let req = event("POST", &path, "", Some(login_id), None, body.as_deref());
+        Reply::from(app_logins::resend(&self.sender, req).await.unwrap())
+    }
+
+    pub async fn get(&self, api_key: Option<&str>, login_id: &str, query: &str) -> Reply {
+        let path = format!("/v2/app-logins/{login_id}");
+        let req = event("GET", &path, query, Some(login_id), api_key, None);
+        Reply::from(
+            app_logins::get(&self.reader_auth, &self.reader, req)
+                .await
+                .unwrap(),
+        )
+    }
+
+    pub async fn list(&self, api_key: Option<&str>, query: &str) -> Reply {
+        let req = event("GET", "/v2/app-logins", query, None, api_key, None);
+        Reply::from(
+            app_logins::list(&self.reader_auth, &self.reader, req)
+                .await
+                .unwrap(),
+        )
+    }
+}

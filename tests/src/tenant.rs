@@ -1,0 +1,108 @@
+//! A tenant of its own per test: client, API key, project and login flow,
+//! written with the same admin adapter the CLI uses.
+
+use gatehouse::adapters::dynamodb::DynamoAdmin;
+use gatehouse::domain::flow::Branding;
+use gatehouse::domain::ids::new_id;
+use gatehouse::domain::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow, Timestamp};
+use gatehouse::service::auth::generate_api_key;
+use gatehouse::wiring::{aws_config, DynamoClient};
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub client: String,
+    pub api_key: String,
+    pub project: String,
+    pub flow: String,
+}
+
+pub struct TenantBuilder {
+    settings: LoginSettings,
+    allowed_countries: Vec<String>,
+    status: FlowStatus,
+    flow_type: FlowType,
+}
+
+impl Tenant {
+    /// Email and SMS, the default limits.
+    pub fn builder() -> TenantBuilder {
+        TenantBuilder {
+            settings: LoginSettings {
+                email: true,
+                phone: true,
+                ..LoginSettings::default()
+            },
+            allowed_countries: vec![],
+            status: FlowStatus::Active,
+            flow_type: FlowType::Login,
+        }
+    }
+
+    pub async fn create() -> Tenant {
+        Self::builder().create().await
+    }
+}
+
+impl TenantBuilder {
+    pub fn settings(mut self, settings: LoginSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn allowed_countries(mut self, countries: &[&str]) -> Self {
+        self.allowed_countries = countries.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    pub fn status(mut self, status: FlowStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub async fn create(self) -> Tenant {
+        let table = crate::stack_var("GATEHOUSE_TABLE");
+        let admin = DynamoAdmin::new(DynamoClient::new(&aws_config().await), table);
+        let client = new_id();
+        admin
+            .put_client(&client, "Test client")
+            .await
+            .expect("client");
+        let (api_key, digest) = generate_api_key();
+        admin
+            .put_api_key(&client, &digest, &api_key[..12])
+            .await
+            .expect("api key");
+        let now = Timestamp::now();
+        let project = Project {
+            id: new_id(),
+            client: client.clone(),
+            name: "Acme Test App".into(),
+            allowed_countries: self.allowed_countries,
+            contact_email: None,
+            branding: Branding::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        admin.put_project(&project).await.expect("project");
+        let flow = ProjectFlow {
+            id: new_id(),
+            client: client.clone(),
+            project: project.id.clone(),
+            name: "Test login".into(),
+            flow_type: self.flow_type,
+            status: self.status,
+            redirect_url: None,
+            allowed_countries: vec![],
+            login_settings: self.settings,
+            created_at: now,
+            updated_at: now,
+        };
+        admin.put_flow(&flow).await.expect("flow");
+        Tenant {
+            client,
+            api_key,
+            project: project.id,
+            flow: flow.id,
+        }
+    }
+}
