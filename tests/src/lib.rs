@@ -31,3 +31,36 @@ pub fn unique_co_mobile() -> String {
     let n = ulid::Ulid::new().random() % 10_000_000;
     format!("300{n:07}")
 }
+
+/// The id of the login a create reply carries.
+pub fn login_id(reply: &Reply) -> String {
+    reply.body["data"]["appLogin"]["_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no login id in {}", reply.raw))
+        .to_string()
+}
+
+/// Verifies an end-user token with the public key, as a customer would.
+pub fn verify_token(token: &str, project: &str) -> gatehouse::domain::token::LoginClaims {
+    use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+    let pem = std::fs::read(stack_var("GATEHOUSE_JWT_PUBLIC_KEY_FILE")).expect("public key file");
+    let key = DecodingKey::from_ed_pem(&pem).expect("Ed25519 public key");
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&[project]);
+    validation.set_issuer(&[stack_var("GATEHOUSE_JWT_ISSUER")]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    decode(token, &key, &validation)
+        .expect("token verifies")
+        .claims
+}
+
+/// Fails if a body or log text holds a code or anything shaped like a
+/// bcrypt hash.
+pub fn assert_no_secrets(text: &str, codes: &[&str]) {
+    for code in codes {
+        assert!(!text.contains(code), "a code leaked: {text}");
+    }
+    for marker in ["$2a$", "$2b$", "$2y$", "\"otp\""] {
+        assert!(!text.contains(marker), "{marker:?} appears in: {text}");
+    }
+}
