@@ -12,10 +12,7 @@ dir="$ROOT/.local/$name"
 EMULATOR="$ROOT/.local/tools/node_modules/amplify-dynamodb-simulator/emulator"
 
 wait_for() { # url, what
-  for _ in $(seq 1 100); do
-    if curl -s -o /dev/null "$1"; then return 0; fi
-    sleep 0.2
-  done
+  python3 "$ROOT/scripts/wait_http.py" "$1" 30 && return 0
   echo "stack: $2 did not start; see $dir/*.log" >&2
   return 1
 }

@@ -26,10 +26,7 @@ set -m
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes >"$WATCH_LOG" 2>&1 &
 watch_pid=$!
 set +m
-for _ in $(seq 1 150); do
-  curl -s -o /dev/null "http://127.0.0.1:$API_PORT/" && break
-  sleep 0.2
-done
+python3 scripts/wait_http.py "http://127.0.0.1:$API_PORT/" 60 || { cat "$WATCH_LOG"; exit 1; }
 export GATEHOUSE_E2E_URL="http://127.0.0.1:$API_PORT"
 export GATEHOUSE_WATCH_LOG="$PWD/$WATCH_LOG"
 

@@ -73,7 +73,7 @@ pub enum AttemptRejected {
 pub enum AttemptOutcome {
     /// The attempt was counted; `login` is the state after counting.
     Counted {
-        login: Login,
+        login: Box<Login>,
         hash: CodeHash,
     },
     Rejected(AttemptRejected),

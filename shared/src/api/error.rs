@@ -81,7 +81,11 @@ pub fn error_response(err: &Error) -> Response<Body> {
     if status.is_server_error() {
         tracing::error!(status = status.as_u16(), error = %cause_chain(err), "request failed");
     } else {
-        tracing::info!(status = status.as_u16(), code = %body["code"], "request rejected");
+        tracing::info!(
+            status = status.as_u16(),
+            code = body["code"].as_str().unwrap_or_default(),
+            "request rejected"
+        );
     }
     let mut response = json(status, &body);
     let headers = response.headers_mut();

@@ -76,11 +76,10 @@ impl<S: LoginStore> LoginVerifier<S> {
         let (login_id, channel) = self.resolve(&request).await?;
         tracing::Span::current().record("login_id", login_id.as_str());
         let now = self.clock.now();
-        let login = match self.store.count_attempt(&login_id, channel, now).await? {
-            AttemptOutcome::Counted { login, hash } => (login, hash),
+        let (login, hash) = match self.store.count_attempt(&login_id, channel, now).await? {
+            AttemptOutcome::Counted { login, hash } => (*login, hash),
             AttemptOutcome::Rejected(why) => return Err(rejection(why, channel)),
         };
-        let (login, hash) = login;
         let validation = login
             .validation(channel)
             .ok_or_else(|| Error::internal("counted an attempt on a missing validation"))?;

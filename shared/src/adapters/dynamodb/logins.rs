@@ -370,7 +370,7 @@ impl LoginStore for DynamoLoginStore {
                 let hash = hash_of(&item, channel)
                     .ok_or_else(|| Error::internal("pending validation without a code hash"))?;
                 return Ok(AttemptOutcome::Counted {
-                    login: from_item(item)?,
+                    login: Box::new(from_item(item)?),
                     hash,
                 });
             }

@@ -1,0 +1,27 @@
+# Gatehouse developer commands. `make dev` and `make test` need nothing but
+# the Rust toolchain, Python with pip, Node with npm and Java 17: they
+# install the rest (scripts/bootstrap.sh) into git-ignored folders.
+.PHONY: dev test lint sam-build ci clean-local
+
+dev: ## run everything locally on http://127.0.0.1:9000
+	scripts/dev.sh
+
+test: ## the whole suite against a private local stack
+	scripts/test.sh
+
+lint: ## formatting, clippy, and the SAM template checks
+	scripts/bootstrap.sh
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	.venv/bin/cfn-lint template.yaml
+	.venv/bin/sam validate --lint
+
+sam-build: ## build every function for Lambda (arm64) as `sam deploy` would
+	scripts/bootstrap.sh
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/.venv/bin:$$PATH" sam build --beta-features
+
+ci: lint test sam-build
+
+clean-local: ## forget local tools, stacks and secrets
+	rm -rf .venv .local .aws-sam

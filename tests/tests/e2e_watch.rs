@@ -1,0 +1,157 @@
+//! End to end over HTTP: `cargo lambda watch` serves the Lambda binaries on
+//! their real paths, in front of DynamoDB Local and moto.
+
+use gatehouse_tests::{assert_no_secrets, stack_var, unique_email, verify_token, Moto, Tenant};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+struct Http {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    fn new() -> Self {
+        Self {
+            base: stack_var("GATEHOUSE_E2E_URL"),
+            // The first call to each binary waits for cargo lambda to start it.
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(300))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<String>,
+    ) -> (u16, Value, String) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("user-agent", "e2e-curl/8")
+            .header("content-type", "application/json");
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("cargo lambda watch answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        )
+    }
+}
+
+#[tokio::test]
+async fn email_login_over_real_paths() {
+    let tenant = Tenant::create().await;
+    let other = Tenant::create().await;
+    let http = Http::new();
+    let email = unique_email();
+    use reqwest::Method;
+
+    let (status, created, raw) = http
+        .send(
+            Method::POST,
+            "/v2/app-logins",
+            Some(&tenant.api_key),
+            Some(json!({"projectFlow": tenant.flow, "email": email}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 201, "{raw}");
+    let id = created["data"]["appLogin"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = Moto::new().latest_email_code(&email).await;
+    assert_no_secrets(&raw, &[&code]);
+
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/app-logins",
+            Some(&tenant.api_key),
+            Some("{oops".into()),
+        )
+        .await;
+    assert_eq!(status, 400, "{raw}");
+    assert_eq!(body["code"], "invalid_json");
+
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            &format!("/v2/app-logins/{id}/validate"),
+            None,
+            Some(json!({"otp": code}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(body["data"]["appLogin"]["status"], "validated");
+    verify_token(body["data"]["token"].as_str().unwrap(), &tenant.project);
+
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/email-validations/validate",
+            None,
+            Some(json!({"projectFlow": tenant.flow, "email": email, "otp": code}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 404, "the pointer is gone once validated: {raw}");
+    assert_eq!(body["code"], "email_validation_not_found");
+
+    let (status, body, raw) = http
+        .send(
+            Method::GET,
+            &format!(
+                "/v2/app-logins/{id}?populates[]=emailValidation&populates[]=accessControlLog"
+            ),
+            Some(&tenant.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(body["data"]["emailValidation"]["status"], "validated");
+    let log = body["data"]["accessControlLog"].as_array().unwrap();
+    assert_eq!(log.last().unwrap()["userAgent"], "e2e-curl/8");
+    assert!(
+        log.last().unwrap()["ipAddress"].is_string(),
+        "the source IP comes from the request context"
+    );
+    assert_no_secrets(&raw, &[&code]);
+
+    let (status, _, _) = http
+        .send(
+            Method::GET,
+            &format!("/v2/app-logins/{id}"),
+            Some(&other.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, body, raw) = http
+        .send(Method::GET, "/v2/app-logins?page=1&populates[]=emailValidation&sort=-createdAt&where-exists_emailValidation=1", Some(&tenant.api_key), None)
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["data"][0]["_id"], id.as_str());
+
+    let (status, body, _) = http.send(Method::GET, "/v2/app-logins", None, None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "Unauthorized");
+
+    // What the functions logged, as Lambda would ship it to CloudWatch.
+    let log = std::fs::read_to_string(stack_var("GATEHOUSE_WATCH_LOG")).unwrap();
+    assert!(log.contains(&id), "the functions' logs were captured");
+    assert_no_secrets(&log, &[&code]);
+}
