@@ -2,5 +2,7 @@
 //! each adapter turns them into `crate::error::Error`.
 
 pub mod dynamodb;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 pub mod ses;
 pub mod sns;

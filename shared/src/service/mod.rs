@@ -7,6 +7,9 @@ pub mod login_reader;
 pub mod login_sender;
 pub mod login_verifier;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 pub use auth::{api_key_digest, Authenticator};
 pub use cached_directory::CachedDirectory;
 pub use login_reader::LoginReader;

@@ -1,0 +1,400 @@
+//! In-memory implementations of every port, with the same conditions as the
+//! DynamoDB adapter. They drive the fast service tests and the benchmarks;
+//! storage behaviour itself is tested against DynamoDB Local.
+
+use crate::domain::login::{DeliveryStatus, StepStatus, StepType, ValidationStatus};
+use crate::domain::message::{EmailMessage, SmsMessage};
+use crate::domain::{
+    Channel, ClientId, CodeHash, Login, LoginStatus, Project, ProjectFlow, Timestamp,
+};
+use crate::error::{Error, Result};
+use crate::ports::{
+    AttemptOutcome, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement,
+    CreateOutcome, Directory, EmailSender, LoginPage, LoginQuery, LoginStore, NewCode, Populate,
+    ReplaceOutcome, SmsSender, SuccessOutcome,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+type PointerKey = (String, Channel, String);
+
+#[derive(Default)]
+struct State {
+    logins: HashMap<String, (Login, HashMap<Channel, CodeHash>)>,
+    pointers: HashMap<PointerKey, (String, Timestamp)>,
+}
+
+/// Clones share one store.
+#[derive(Clone, Default)]
+pub struct MemoryLoginStore {
+    state: std::sync::Arc<Mutex<State>>,
+}
+
+impl MemoryLoginStore {
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+fn pointer_free(
+    pointers: &HashMap<PointerKey, (String, Timestamp)>,
+    key: &PointerKey,
+    me: &str,
+    stale: Option<&str>,
+    now: Timestamp,
+) -> std::result::Result<(), String> {
+    match pointers.get(key) {
+        None => Ok(()),
+        Some((owner, expires))
+            if *expires < now || owner == me || Some(owner.as_str()) == stale =>
+        {
+            Ok(())
+        }
+        Some((owner, _)) => Err(owner.clone()),
+    }
+}
+
+impl LoginStore for MemoryLoginStore {
+    async fn create(
+        &self,
+        login: &Login,
+        codes: &[NewCode],
+        _ttl: Timestamp,
+        stale_owner: Option<&str>,
+    ) -> Result<CreateOutcome> {
+        self.with(|state| {
+            for code in codes {
+                let key = (
+                    login.project_flow.clone(),
+                    code.channel,
+                    code.identifier.clone(),
+                );
+                if let Err(owner) = pointer_free(
+                    &state.pointers,
+                    &key,
+                    &login.id,
+                    stale_owner,
+                    login.created_at,
+                ) {
+                    return Ok(CreateOutcome::ActiveLoginExists { login_id: owner });
+                }
+            }
+            if state.logins.contains_key(&login.id) {
+                return Err(Error::internal("duplicate login id"));
+            }
+            for code in codes {
+                let expires = login
+                    .validation(code.channel)
+                    .map(|v| v.expires_at)
+                    .unwrap_or(login.created_at);
+                state.pointers.insert(
+                    (
+                        login.project_flow.clone(),
+                        code.channel,
+                        code.identifier.clone(),
+                    ),
+                    (login.id.clone(), expires),
+                );
+            }
+            let hashes = codes.iter().map(|c| (c.channel, c.hash.clone())).collect();
+            state
+                .logins
+                .insert(login.id.clone(), (login.clone(), hashes));
+            Ok(CreateOutcome::Created)
+        })
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Login>> {
+        Ok(self.with(|s| s.logins.get(id).map(|(l, _)| l.clone())))
+    }
+
+    async fn find_active(
+        &self,
+        flow_id: &str,
+        channel: Channel,
+        identifier: &str,
+    ) -> Result<Option<String>> {
+        Ok(self.with(|s| {
+            s.pointers
+                .get(&(flow_id.to_string(), channel, identifier.to_string()))
+                .map(|(id, _)| id.clone())
+        }))
+    }
+
+    async fn count_attempt(
+        &self,
+        id: &str,
+        channel: Channel,
+        now: Timestamp,
+    ) -> Result<AttemptOutcome> {
+        Ok(self.with(|s| {
+            let Some((login, hashes)) = s.logins.get_mut(id) else {
+                return AttemptOutcome::Rejected(AttemptRejected::NotFound);
+            };
+            let status = login.status;
+            let Some(v) = login.validation_mut(channel) else {
+                return AttemptOutcome::Rejected(AttemptRejected::ChannelNotRequested);
+            };
+            if v.status == ValidationStatus::Validated {
+                return AttemptOutcome::Rejected(AttemptRejected::AlreadyValidated);
+            }
+            if status != LoginStatus::Pending
+                || v.status != ValidationStatus::Pending
+                || v.attempts >= v.max_attempts
+            {
+                return AttemptOutcome::Rejected(AttemptRejected::Exhausted);
+            }
+            v.attempts += 1;
+            v.updated_at = now;
+            login.updated_at = now;
+            match hashes.get(&channel) {
+                Some(hash) => AttemptOutcome::Counted {
+                    login: Box::new(login.clone()),
+                    hash: hash.clone(),
+                },
+                None => AttemptOutcome::Rejected(AttemptRejected::Exhausted),
+            }
+        }))
+    }
+
+    async fn record_success(
+        &self,
+        login: &Login,
+        success: &ChannelSuccess,
+    ) -> Result<SuccessOutcome> {
+        Ok(self.with(|s| {
+            let Some((stored, hashes)) = s.logins.get_mut(&login.id) else {
+                return SuccessOutcome::Raced;
+            };
+            let pending = |l: &Login, c: Channel| {
+                l.validation(c)
+                    .is_some_and(|v| v.status == ValidationStatus::Pending)
+            };
+            let validated = |l: &Login, c: Channel| {
+                l.validation(c)
+                    .is_some_and(|v| v.status == ValidationStatus::Validated)
+            };
+            let others_ok = success.other_channels.iter().all(|c| {
+                if success.completes_login {
+                    validated(stored, *c)
+                } else {
+                    !validated(stored, *c)
+                }
+            });
+            if stored.status != LoginStatus::Pending
+                || !pending(stored, success.channel)
+                || !others_ok
+            {
+                return SuccessOutcome::Raced;
+            }
+            if let Some(v) = stored.validation_mut(success.channel) {
+                v.status = ValidationStatus::Validated;
+                v.updated_at = success.now;
+            }
+            if let Some(i) = stored.step_index(StepType::for_channel(success.channel)) {
+                stored.steps[i].status = StepStatus::Completed;
+                stored.steps[i].timestamp = success.now;
+            }
+            stored.access_control_log.push(success.event.clone());
+            stored.updated_at = success.now;
+            hashes.remove(&success.channel);
+            if success.completes_login {
+                stored.status = LoginStatus::Validated;
+                stored.completed_at = Some(success.now);
+                hashes.clear();
+            }
+            let key = (
+                login.project_flow.clone(),
+                success.channel,
+                success.identifier.clone(),
+            );
+            if s.pointers
+                .get(&key)
+                .is_some_and(|(owner, _)| owner == &login.id)
+            {
+                s.pointers.remove(&key);
+            }
+            SuccessOutcome::Recorded
+        }))
+    }
+
+    async fn record_failure(&self, login: &Login, failure: &ChannelFailure) -> Result<()> {
+        self.with(|s| {
+            if let Some((stored, hashes)) = s.logins.get_mut(&login.id) {
+                stored
+                    .access_control_log
+                    .extend(failure.events.iter().cloned());
+                stored.updated_at = failure.now;
+                if failure.locks_login {
+                    stored.status = LoginStatus::Failed;
+                    if let Some(v) = stored.validation_mut(failure.channel) {
+                        v.status = ValidationStatus::Failed;
+                    }
+                    if let Some(i) = stored.step_index(StepType::for_channel(failure.channel)) {
+                        stored.steps[i].status = StepStatus::Failed;
+                        stored.steps[i].timestamp = failure.now;
+                    }
+                    hashes.clear();
+                    for (channel, identifier) in &failure.identifiers {
+                        let key = (login.project_flow.clone(), *channel, identifier.clone());
+                        if s.pointers
+                            .get(&key)
+                            .is_some_and(|(owner, _)| owner == &login.id)
+                        {
+                            s.pointers.remove(&key);
+                        }
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn replace_code(&self, login: &Login, r: &CodeReplacement) -> Result<ReplaceOutcome> {
+        Ok(self.with(|s| {
+            let key = (login.project_flow.clone(), r.channel, r.identifier.clone());
+            if pointer_free(&s.pointers, &key, &login.id, None, r.now).is_err() {
+                return ReplaceOutcome::NotPending;
+            }
+            let Some((stored, hashes)) = s.logins.get_mut(&login.id) else {
+                return ReplaceOutcome::NotPending;
+            };
+            let status = stored.status;
+            let Some(v) = stored.validation_mut(r.channel) else {
+                return ReplaceOutcome::NotPending;
+            };
+            if status != LoginStatus::Pending
+                || v.status != ValidationStatus::Pending
+                || v.attempts >= v.max_attempts
+            {
+                return ReplaceOutcome::NotPending;
+            }
+            if v.sent_at > r.cooldown_edge && v.delivery_status != DeliveryStatus::Failed {
+                return ReplaceOutcome::TooSoon {
+                    last_sent_at: v.sent_at,
+                };
+            }
+            v.expires_at = r.expires_at;
+            v.sent_at = r.now;
+            v.delivery_status = DeliveryStatus::Sent;
+            v.updated_at = r.now;
+            stored.access_control_log.push(r.event.clone());
+            stored.updated_at = r.now;
+            hashes.insert(r.channel, r.hash.clone());
+            s.pointers.insert(key, (login.id.clone(), r.expires_at));
+            ReplaceOutcome::Replaced
+        }))
+    }
+
+    async fn mark_delivery_failed(
+        &self,
+        login_id: &str,
+        channel: Channel,
+        event: &crate::domain::AccessEvent,
+    ) -> Result<()> {
+        self.with(|s| {
+            if let Some((stored, _)) = s.logins.get_mut(login_id) {
+                if let Some(v) = stored.validation_mut(channel) {
+                    v.delivery_status = DeliveryStatus::Failed;
+                }
+                stored.access_control_log.push(event.clone());
+            }
+        });
+        Ok(())
+    }
+
+    async fn list(&self, client: &ClientId, query: &LoginQuery) -> Result<LoginPage> {
+        Ok(self.with(|s| {
+            let mut matching: Vec<Login> = s
+                .logins
+                .values()
+                .map(|(l, _)| l)
+                .filter(|l| l.client == client.as_str())
+                .filter(|l| {
+                    query.must_exist.iter().all(|p| match p {
+                        Populate::EmailValidation => l.email_validation.is_some(),
+                        Populate::PhoneValidation => l.phone_validation.is_some(),
+                        Populate::BiometricValidation => l.biometric_validation.is_some(),
+                        Populate::AccessControlLog => true,
+                    })
+                })
+                .filter(|l| {
+                    query
+                        .name_contains
+                        .as_ref()
+                        .is_none_or(|n| l.name.to_lowercase().contains(n))
+                })
+                .cloned()
+                .collect();
+            matching.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            if query.newest_first {
+                matching.reverse();
+            }
+            let total = matching.len() as u64;
+            let skip = (query.page.saturating_sub(1) as usize) * query.limit as usize;
+            LoginPage {
+                items: matching
+                    .into_iter()
+                    .skip(skip)
+                    .take(query.limit as usize)
+                    .collect(),
+                total,
+            }
+        }))
+    }
+}
+
+/// Clients' keys, projects and flows.
+#[derive(Default)]
+pub struct MemoryDirectory {
+    pub keys: Mutex<HashMap<String, ClientId>>,
+    pub projects: Mutex<HashMap<String, Project>>,
+    pub flows: Mutex<HashMap<String, ProjectFlow>>,
+}
+
+impl Directory for MemoryDirectory {
+    async fn client_for_key(&self, key_digest: &str) -> Result<Option<ClientId>> {
+        Ok(self.keys.lock().unwrap().get(key_digest).cloned())
+    }
+    async fn project(&self, id: &str) -> Result<Option<Project>> {
+        Ok(self.projects.lock().unwrap().get(id).cloned())
+    }
+    async fn flow(&self, id: &str) -> Result<Option<ProjectFlow>> {
+        Ok(self.flows.lock().unwrap().get(id).cloned())
+    }
+}
+
+/// Keeps what it was asked to send; `fail` makes every send fail.
+#[derive(Default)]
+pub struct MemoryOutbox {
+    pub emails: Mutex<Vec<EmailMessage>>,
+    pub sms: Mutex<Vec<SmsMessage>>,
+    pub fail: AtomicBool,
+}
+
+impl MemoryOutbox {
+    fn check(&self) -> Result<()> {
+        if self.fail.load(Ordering::Relaxed) {
+            Err(Error::Unavailable("outbox set to fail".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl EmailSender for std::sync::Arc<MemoryOutbox> {
+    async fn send_email(&self, message: &EmailMessage) -> Result<()> {
+        self.check()?;
+        self.emails.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+impl SmsSender for std::sync::Arc<MemoryOutbox> {
+    async fn send_sms(&self, message: &SmsMessage) -> Result<()> {
+        self.check()?;
+        self.sms.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
