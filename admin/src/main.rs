@@ -180,9 +180,9 @@ fn new_login_flow(
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    let aws = gatehouse::wiring::aws_config().await;
+    let aws = gatehouse::wiring::Aws::load().await;
     let admin = Admin {
-        db: DynamoAdmin::new(aws_sdk_dynamodb_client(&aws), &cli.table),
+        db: DynamoAdmin::new(aws.dynamodb, &cli.table),
     };
     let output = match cli.command {
         Command::InitTable => {
@@ -303,8 +303,4 @@ async fn main() -> Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
-}
-
-fn aws_sdk_dynamodb_client(aws: &gatehouse::wiring::AwsConfig) -> gatehouse::wiring::DynamoClient {
-    gatehouse::wiring::DynamoClient::new(aws)
 }

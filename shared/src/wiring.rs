@@ -1,5 +1,5 @@
 //! Builds each function's services once per container: config from the
-//! environment, one AWS config, one client per service. The SDK follows
+//! environment, one AWS config, one client per AWS service. The SDK follows
 //! `AWS_ENDPOINT_URL_*`, which is how local runs reach DynamoDB Local and
 //! moto with the same code.
 
@@ -16,63 +16,86 @@ use std::sync::Arc;
 
 pub type SharedDirectory = Arc<CachedDirectory<DynamoDirectory>>;
 pub type Sender = LoginSender<DynamoLoginStore, SharedDirectory, SesEmailSender, SnsSmsSender>;
+pub type AwsConfig = aws_config::SdkConfig;
+pub type DynamoClient = aws_sdk_dynamodb::Client;
 
-pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The AWS config and the one DynamoDB client every adapter shares.
+#[derive(Clone)]
+pub struct Aws {
+    pub config: AwsConfig,
+    pub dynamodb: DynamoClient,
 }
 
-pub fn directory(aws: &aws_config::SdkConfig, store: &StoreConfig) -> SharedDirectory {
-    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+impl Aws {
+    pub async fn load() -> Self {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamodb = DynamoClient::new(&config);
+        Self { config, dynamodb }
+    }
+
+    /// The same, with an interceptor on every DynamoDB call.
+    pub fn with_dynamodb_interceptor(
+        mut self,
+        interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
+    ) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.config)
+            .interceptor(interceptor)
+            .build();
+        self.dynamodb = DynamoClient::from_conf(config);
+        self
+    }
+}
+
+fn directory(aws: &Aws, store: &StoreConfig) -> SharedDirectory {
     Arc::new(CachedDirectory::new(
-        DynamoDirectory::new(dynamodb, &store.table_name),
+        DynamoDirectory::new(aws.dynamodb.clone(), &store.table_name),
         store.directory_cache,
     ))
 }
 
-fn clock() -> Arc<dyn Clock> {
+fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
 /// For `POST /v2/app-logins` and the resend endpoint.
-pub async fn login_sender() -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
+pub fn login_sender(aws: &Aws) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
     let store_config = StoreConfig::from_env()?;
     let codes = CodeConfig::from_env()?;
     let messaging = MessagingConfig::from_env()?;
-    let aws = aws_config().await;
-    let directory = directory(&aws, &store_config);
+    let directory = directory(aws, &store_config);
     let sender = LoginSender::new(
-        DynamoLoginStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            &store_config.table_name,
-        ),
+        DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         directory.clone(),
-        SesEmailSender::new(aws_sdk_sesv2::Client::new(&aws), messaging.email_from),
-        SnsSmsSender::new(aws_sdk_sns::Client::new(&aws), messaging.sms_sender_id),
+        SesEmailSender::new(
+            aws_sdk_sesv2::Client::new(&aws.config),
+            messaging.email_from,
+        ),
+        SnsSmsSender::new(
+            aws_sdk_sns::Client::new(&aws.config),
+            messaging.sms_sender_id,
+        ),
         CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
-        clock(),
+        system_clock(),
         store_config.retention,
     );
     Ok((Authenticator::new(directory), sender))
 }
 
 /// For the validate endpoints.
-pub async fn login_verifier() -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
-    login_verifier_with_clock(clock()).await
+pub fn login_verifier(aws: &Aws) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
+    login_verifier_with_clock(aws, system_clock())
 }
 
 /// As `login_verifier`, reading time from `clock`.
-pub async fn login_verifier_with_clock(
+pub fn login_verifier_with_clock(
+    aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
     let store_config = StoreConfig::from_env()?;
     let codes = CodeConfig::from_env()?;
     let token = TokenConfig::from_env()?;
-    let aws = aws_config().await;
     Ok(LoginVerifier::new(
-        DynamoLoginStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            &store_config.table_name,
-        ),
+        DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
         TokenIssuer::from_pem(&token.private_key_pem, token.issuer, token.lifetime)?,
         clock,
@@ -81,7 +104,9 @@ pub async fn login_verifier_with_clock(
 }
 
 /// For list and get.
-pub async fn login_reader() -> Result<
+pub fn login_reader(
+    aws: &Aws,
+) -> Result<
     (
         Authenticator<SharedDirectory>,
         LoginReader<DynamoLoginStore>,
@@ -89,14 +114,9 @@ pub async fn login_reader() -> Result<
     BoxError,
 > {
     let store_config = StoreConfig::from_env()?;
-    let aws = aws_config().await;
     let reader = LoginReader::new(DynamoLoginStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
+        aws.dynamodb.clone(),
         &store_config.table_name,
     ));
-    Ok((Authenticator::new(directory(&aws, &store_config)), reader))
+    Ok((Authenticator::new(directory(aws, &store_config)), reader))
 }
-
-/// Re-exported so the admin CLI and tests need no SDK dependency of their own.
-pub type AwsConfig = aws_config::SdkConfig;
-pub type DynamoClient = aws_sdk_dynamodb::Client;

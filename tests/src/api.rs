@@ -1,7 +1,7 @@
 //! Calls the real handlers with API Gateway HTTP API (v2) events, parsed by
 //! lambda_http exactly as in Lambda.
 
-use gatehouse::adapters::dynamodb::DynamoLoginStore;
+use gatehouse::adapters::dynamodb::{CallCounter, DynamoLoginStore};
 use gatehouse::api::app_logins;
 use gatehouse::domain::Timestamp;
 use gatehouse::ports::Clock;
@@ -59,6 +59,7 @@ impl Clock for ShiftedClock {
 }
 
 pub struct Api {
+    calls: CallCounter,
     auth: Authenticator<SharedDirectory>,
     sender: Sender,
     verifier: LoginVerifier<DynamoLoginStore>,
@@ -112,18 +113,26 @@ impl Api {
     /// The validate endpoints read time from `clock`.
     pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
         crate::logs::capture();
-        let (auth, sender) = wiring::login_sender().await.expect("sender config");
-        let verifier = wiring::login_verifier_with_clock(clock)
+        let calls = CallCounter::default();
+        let aws = wiring::Aws::load()
             .await
-            .expect("verifier config");
-        let (reader_auth, reader) = wiring::login_reader().await.expect("reader config");
+            .with_dynamodb_interceptor(calls.clone());
+        let (auth, sender) = wiring::login_sender(&aws).expect("sender config");
+        let verifier = wiring::login_verifier_with_clock(&aws, clock).expect("verifier config");
+        let (reader_auth, reader) = wiring::login_reader(&aws).expect("reader config");
         Self {
+            calls,
             auth,
             sender,
             verifier,
             reader_auth,
             reader,
         }
+    }
+
+    /// The DynamoDB operations sent since the last call.
+    pub fn dynamodb_calls(&self) -> Vec<String> {
+        self.calls.take()
     }
 
     pub async fn create_raw(&self, api_key: Option<&str>, body: &str) -> Reply {

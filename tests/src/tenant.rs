@@ -6,7 +6,7 @@ use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
 use gatehouse::domain::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow, Timestamp};
 use gatehouse::service::auth::generate_api_key;
-use gatehouse::wiring::{aws_config, DynamoClient};
+use gatehouse::wiring::Aws;
 
 #[derive(Clone, Debug)]
 pub struct Tenant {
@@ -61,7 +61,7 @@ impl TenantBuilder {
 
     pub async fn create(self) -> Tenant {
         let table = crate::stack_var("GATEHOUSE_TABLE");
-        let admin = DynamoAdmin::new(DynamoClient::new(&aws_config().await), table);
+        let admin = DynamoAdmin::new(Aws::load().await.dynamodb, table);
         let client = new_id();
         admin
             .put_client(&client, "Test client")

@@ -1,11 +1,13 @@
 //! DynamoDB: one table, keys described in docs/data-model.md.
 
 mod admin;
+mod call_counter;
 mod directory;
 mod error;
 mod logins;
 
 pub use admin::DynamoAdmin;
+pub use call_counter::CallCounter;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;
 

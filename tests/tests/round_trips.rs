@@ -1,0 +1,140 @@
+//! DynamoDB round trips per operation (docs/data-model.md). Counts are
+//! deterministic, so they are asserted; timings live in `make bench`.
+
+use gatehouse_tests::{login_id, unique_email, Api, Moto, Tenant};
+use serde_json::json;
+
+#[tokio::test]
+async fn each_operation_stays_within_its_round_trip_budget() {
+    let tenant = Tenant::builder()
+        .settings(gatehouse::domain::LoginSettings {
+            resend_cooldown_seconds: 0,
+            ..Default::default()
+        })
+        .create()
+        .await;
+    let api = Api::new().await;
+    let key = Some(tenant.api_key.as_str());
+    let email = unique_email();
+
+    // Each Lambda has its own per-container cache of API key, flow and
+    // project: the first call of each reads them, warm calls do not.
+    assert_eq!(api.list(key, "").await.status, 200);
+    let cold = api.dynamodb_calls();
+    assert_eq!(
+        cold,
+        ["GetItem", "Query"],
+        "cold list: API key, then the page"
+    );
+
+    let created = api
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": tenant.flow, "email": email}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let cold_create = api.dynamodb_calls();
+    assert_eq!(
+        cold_create,
+        ["GetItem", "GetItem", "GetItem", "TransactWriteItems"],
+        "a new container reads the API key, flow and project once, then writes once"
+    );
+    let id = login_id(&created);
+
+    let resend = api.resend(&id, None).await;
+    assert_eq!(resend.status, 200, "{}", resend.raw);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["GetItem", "TransactWriteItems"],
+        "resend"
+    );
+
+    let again = api
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": tenant.flow, "email": unique_email()}),
+        )
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["TransactWriteItems"],
+        "warm create = 1 write"
+    );
+
+    let code = Moto::new().latest_email_code(&email).await;
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(
+        api.validate(&id, json!({"otp": wrong, "type": "email"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["UpdateItem", "UpdateItem"],
+        "failed validate: count, then log"
+    );
+    // Without `type` the login is read first to find its pending channel.
+    assert_eq!(api.validate(&id, json!({"otp": wrong})).await.status, 403);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["GetItem", "UpdateItem", "UpdateItem"]
+    );
+    assert_eq!(
+        api.validate(&id, json!({"otp": code, "type": "email"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["UpdateItem", "TransactWriteItems"],
+        "validate <= 2"
+    );
+
+    // Verifik's form finds the login through its pointer first.
+    let email2 = unique_email();
+    let second = api
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": tenant.flow, "email": email2}),
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    api.dynamodb_calls();
+    let code2 = Moto::new().latest_email_code(&email2).await;
+    let verifik = api
+        .validate_verifik(
+            "email",
+            json!({"projectFlow": tenant.flow, "email": email2, "otp": code2}),
+        )
+        .await;
+    assert_eq!(verifik.status, 200);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["GetItem", "UpdateItem", "TransactWriteItems"]
+    );
+
+    assert_eq!(api.get(key, &id, "").await.status, 200);
+    assert_eq!(api.dynamodb_calls(), ["GetItem"], "get = 1");
+
+    let everything = "populates[]=emailValidation&populates[]=phoneValidation&populates[]=biometricValidation&populates[]=accessControlLog";
+    assert_eq!(api.list(key, everything).await.status, 200);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["Query"],
+        "a list page = 1 Query whatever populates[] asks"
+    );
+    assert_eq!(
+        api.list(
+            key,
+            "where-exists_emailValidation=1&like_name=acme&limit=1&page=2"
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(api.dynamodb_calls(), ["Query"]);
+}
