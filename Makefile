@@ -1,7 +1,7 @@
 # Gatehouse developer commands. `make dev` and `make test` need nothing but
 # the Rust toolchain, Python with pip, Node with npm and Java 17: they
 # install the rest (scripts/bootstrap.sh) into git-ignored folders.
-.PHONY: dev test lint sam-build ci clean-local
+.PHONY: dev test lint sam-build ci clean-local bench
 
 dev: ## run everything locally on http://127.0.0.1:9000
 	scripts/dev.sh
@@ -25,3 +25,6 @@ ci: lint test sam-build
 
 clean-local: ## forget local tools, stacks and secrets
 	rm -rf .venv .local .aws-sam
+
+bench: ## cold starts, DynamoDB calls, handler and bcrypt costs, sizes, cost model -> BENCHMARKS.md
+	scripts/bench.sh

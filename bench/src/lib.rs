@@ -1,0 +1,1 @@
+//! See benches/ and src/bin/hello-floor.rs.

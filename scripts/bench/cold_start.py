@@ -1,0 +1,253 @@
+"""Cold init and first-event cost per Lambda binary, against the local stack.
+
+A fake Lambda Runtime API (the /2018-06-01/runtime protocol) on loopback
+starts each binary as Lambda would, and times:
+  init    exec -> first GET /runtime/invocation/next
+  first   exec -> response to a first real API Gateway v2 event (cold)
+  warm    event -> response for a second event in the same process
+A counting proxy in front of DynamoDB Local records the DynamoDB calls of
+each event. Prints JSON results on stdout.
+
+usage: cold_start.py BIN_DIR RUNS    (env: the local stack, see bench.sh)
+"""
+import http.client
+import http.server
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+
+BIN_DIR, RUNS = sys.argv[1], int(sys.argv[2])
+DEMO = json.load(open(os.environ["BENCH_DEMO"]))
+MOTO = os.environ["GATEHOUSE_MOTO_URL"]
+UPSTREAM = os.environ["AWS_ENDPOINT_URL_DYNAMODB"].replace("http://", "")
+
+
+class Counter:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.calls = []
+
+    def add(self, op):
+        with self.lock:
+            self.calls.append(op)
+
+    def take(self):
+        with self.lock:
+            calls, self.calls = self.calls, []
+        return calls
+
+
+COUNTER = Counter()
+
+
+class DynamoProxy(http.server.BaseHTTPRequestHandler):
+    """Forwards to DynamoDB Local and notes each operation."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        COUNTER.add(self.headers.get("x-amz-target", "?").split(".")[-1])
+        conn = http.client.HTTPConnection(UPSTREAM)
+        conn.request("POST", self.path, body, {k: v for k, v in self.headers.items()})
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class Runtime:
+    """One fake Runtime API for one process and its queued events."""
+
+    def __init__(self, events):
+        self.events = list(events)
+        self.first_next = None
+        self.sent_at = {}
+        self.responses = []
+        self.done = threading.Event()
+        runtime = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if not self.path.endswith("/runtime/invocation/next"):
+                    self.send_error(404)
+                    return
+                now = time.perf_counter()
+                if runtime.first_next is None:
+                    runtime.first_next = now
+                if not runtime.events:
+                    runtime.done.wait(30)
+                    self.send_error(500)
+                    return
+                event = runtime.events.pop(0)
+                request_id = str(uuid.uuid4())
+                body = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:bench")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                runtime.sent_at[request_id] = time.perf_counter()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                now = time.perf_counter()
+                body = self.rfile.read(int(self.headers.get("content-length", 0) or 0))
+                parts = self.path.split("/")
+                request_id = parts[-2] if len(parts) > 2 else ""
+                runtime.responses.append((request_id, now, parts[-1], body))
+                self.send_response(202)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.done.set()
+        self.server.shutdown()
+
+
+def api_event(method, path, body=None, query="", path_id=None, key=True):
+    headers = {"content-type": "application/json", "user-agent": "bench"}
+    if key:
+        headers["authorization"] = f"Bearer {DEMO['apiKey']}"
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "headers": headers, "pathParameters": {"id": path_id} if path_id else {},
+        "requestContext": {"accountId": "123456789012", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench",
+                           "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "bench"},
+                           "requestId": str(uuid.uuid4()), "routeKey": "$default", "stage": "$default", "time": "t", "timeEpoch": 0},
+        "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
+    }
+
+
+def invoke(binary, events, env):
+    """Runs one cold process through its events; returns timings and replies."""
+    runtime = Runtime(events)
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address, AWS_LAMBDA_FUNCTION_NAME=os.path.basename(binary))
+    COUNTER.take()
+    start = time.perf_counter()
+    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    calls = []
+    deadline = time.time() + 60
+    seen = 0
+    while time.time() < deadline:
+        if len(runtime.responses) > seen:
+            calls.append(COUNTER.take())
+            seen = len(runtime.responses)
+        if seen >= len(events) and not runtime.events:
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.0005)
+    proc.kill()
+    proc.wait()
+    runtime.close()
+    if len(runtime.responses) < len(events):
+        raise SystemExit(f"{binary}: answered {len(runtime.responses)} of {len(events)} events")
+    (rid1, t1, kind1, body1), (rid2, t2, kind2, body2) = runtime.responses[:2]
+    if kind1 != "response" or kind2 != "response":
+        raise SystemExit(f"{binary}: error reply {body1[:300]!r} {body2[:300]!r}")
+    return {
+        "init_ms": (runtime.first_next - start) * 1000,
+        "first_ms": (t1 - start) * 1000,
+        "warm_ms": (t2 - runtime.sent_at[rid2]) * 1000,
+        "replies": [json.loads(body1), json.loads(body2)],
+        "calls": calls,
+    }
+
+
+def status_body(reply):
+    return reply["statusCode"], json.loads(reply.get("body") or "null")
+
+
+def latest_code(email):
+    data = json.load(urllib.request.urlopen(f"{MOTO}/moto-api/data.json"))
+    for message in reversed(data["ses"]["Message"]):
+        if email in message["destinations"]["ToAddresses"]:
+            return message["subject"][:6]
+    raise SystemExit(f"no email to {email}")
+
+
+def main():
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DynamoProxy)
+    proxy.daemon_threads = True
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    env = dict(os.environ, AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{proxy.server_address[1]}",
+               AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+               AWS_LAMBDA_LOG_GROUP_NAME="bench", AWS_LAMBDA_LOG_STREAM_NAME="bench", _HANDLER="bootstrap",
+               GATEHOUSE_LOG="warn")
+    flow = DEMO["projectFlow"]
+    results = {name: [] for name in ["hello-floor", "app-logins-create", "app-logins-resend", "app-logins-validate", "app-logins-get", "app-logins-list"]}
+    binary = lambda name: os.path.join(BIN_DIR, name, "bootstrap")
+    run_id = uuid.uuid4().hex[:8]
+    for i in range(RUNS):
+        emails = [f"bench-{run_id}-{i}-{j}@example.com" for j in (0, 1)]
+        results["hello-floor"].append(invoke(binary("hello-floor"), [api_event("GET", "/"), api_event("GET", "/")], env))
+
+        r = invoke(binary("app-logins-create"), [api_event("POST", "/v2/app-logins", {"projectFlow": flow, "email": e}) for e in emails], env)
+        ids = []
+        for reply in r["replies"]:
+            status, body = status_body(reply)
+            assert status == 201, (status, body)
+            ids.append(body["data"]["appLogin"]["_id"])
+        results["app-logins-create"].append(r)
+
+        r = invoke(binary("app-logins-resend"), [api_event("POST", f"/v2/app-logins/{x}/resend", {"type": "email"}, path_id=x, key=False) for x in ids], env)
+        assert all(status_body(x)[0] == 200 for x in r["replies"]), r["replies"]
+        results["app-logins-resend"].append(r)
+
+        events = [api_event("POST", f"/v2/app-logins/{x}/validate", {"otp": latest_code(e), "type": "email"}, path_id=x, key=False) for x, e in zip(ids, emails)]
+        r = invoke(binary("app-logins-validate"), events, env)
+        assert all(status_body(x)[0] == 200 for x in r["replies"]), r["replies"]
+        results["app-logins-validate"].append(r)
+
+        r = invoke(binary("app-logins-get"), [api_event("GET", f"/v2/app-logins/{x}", query="populates[]=emailValidation", path_id=x) for x in ids], env)
+        assert all(status_body(x)[0] == 200 for x in r["replies"]), r["replies"]
+        results["app-logins-get"].append(r)
+
+        q = "page=1&populates[]=emailValidation&populates[]=phoneValidation&sort=-createdAt"
+        r = invoke(binary("app-logins-list"), [api_event("GET", "/v2/app-logins", query=q)] * 2, env)
+        assert all(status_body(x)[0] == 200 for x in r["replies"]), r["replies"]
+        results["app-logins-list"].append(r)
+        print(f"run {i + 1}/{RUNS} done", file=sys.stderr)
+
+    summary = {}
+    for name, runs in results.items():
+        summary[name] = {
+            "init_ms": statistics.median(r["init_ms"] for r in runs),
+            "first_ms": statistics.median(r["first_ms"] for r in runs),
+            "warm_ms": statistics.median(r["warm_ms"] for r in runs),
+            "cold_calls": runs[-1]["calls"][0],
+            "warm_calls": runs[-1]["calls"][1],
+            "runs": len(runs),
+        }
+    json.dump(summary, sys.stdout, indent=1)
+
+
+main()

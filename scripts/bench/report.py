@@ -1,0 +1,151 @@
+"""Turns the bench outputs into one table: prints it and writes BENCHMARKS.md.
+
+usage: report.py COLD_JSON CRITERION_DIR X86_LAMBDA_DIR ARM_LAMBDA_DIR TEMPLATE OUT_MD
+"""
+import glob
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+cold_path, criterion_dir, x86_dir, arm_dir, template_path, out_path = sys.argv[1:7]
+cold = json.load(open(cold_path))
+template = open(template_path).read()
+
+# Public unit prices, us-east-1, read from the AWS pricing pages; change them
+# here if yours differ.
+PRICE = {
+    "lambda_arm_gb_s": 0.0000133334,
+    "lambda_request": 0.20 / 1e6,
+    "http_api_request": 1.00 / 1e6,
+    "ddb_wru": 0.625 / 1e6,
+    "ddb_rru": 0.125 / 1e6,
+    "ses_email": 0.10 / 1000,
+    "sns_sms_us": 0.00581,
+}
+# Lambda gives one full vCPU at 1769 MB; below that CPU scales down.
+FULL_VCPU_MB = 1769
+
+
+def default_param(name):
+    match = re.search(rf"{name}:\n(?:\s+\w+:.*\n)*?\s+Default: (\d+)", template)
+    return int(match.group(1)) if match else None
+
+
+memory = {
+    "app-logins-create": default_param("CodeFunctionMemory"),
+    "app-logins-resend": default_param("CodeFunctionMemory"),
+    "app-logins-validate": default_param("CodeFunctionMemory"),
+    "app-logins-get": default_param("ReadFunctionMemory"),
+    "app-logins-list": default_param("ReadFunctionMemory"),
+    "hello-floor": None,
+}
+
+
+def criterion():
+    rows = {}
+    for bench in glob.glob(os.path.join(criterion_dir, "**", "new", "benchmark.json"), recursive=True):
+        meta = json.load(open(bench))
+        estimates = json.load(open(os.path.join(os.path.dirname(bench), "estimates.json")))
+        rows[meta["full_id"]] = estimates["median"]["point_estimate"] / 1e6  # ms
+    return rows
+
+
+def size_mb(directory, name):
+    path = os.path.join(directory, name, "bootstrap")
+    return os.path.getsize(path) / 1e6 if os.path.exists(path) else float("nan")
+
+
+def cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+floor = cold["hello-floor"]
+lines = []
+say = lines.append
+say("# Benchmarks")
+say("")
+say(f"Made by `make bench` on {platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu()}), "
+    f"{subprocess.run(['rustc', '--version'], capture_output=True, text=True).stdout.strip()}. "
+    "Local DynamoDB Local and moto stand in for AWS, so absolute times are this machine's; "
+    "ratios and call counts carry over. Figures are medians.")
+say("")
+say(f"## Cold start ({floor['runs']} runs per function, release build, x86_64)")
+say("")
+say("A fake Lambda Runtime API on loopback starts each binary as Lambda does. `init` is exec to the first "
+    "`/runtime/invocation/next` poll; `first` is exec to the answer of a first real API Gateway v2 event; "
+    "`warm` is a second event in the same process. DynamoDB calls come from a counting proxy in front of "
+    "DynamoDB Local (cold event / warm event).")
+say("")
+say("| function | init ms | × floor | first event ms | warm ms | DynamoDB calls cold | warm | memory MB |")
+say("|---|---:|---:|---:|---:|---|---|---:|")
+for name, r in cold.items():
+    ratio = r["init_ms"] / floor["init_ms"]
+    say(f"| {name} | {r['init_ms']:.1f} | {ratio:.2f} | {r['first_ms']:.1f} | {r['warm_ms']:.2f} | "
+        f"{', '.join(r['cold_calls']) or '–'} | {', '.join(r['warm_calls']) or '–'} | {memory.get(name) or '–'} |")
+say("")
+crit = criterion()
+say("## Warm handler cost (Criterion, in-memory ports)")
+say("")
+say("Event JSON in, response out: parsing, API-key check, domain logic, rendering. The create and validate "
+    "rows include one bcrypt at cost 4 (its floor, shown below) so the rest stays visible.")
+say("")
+say("| benchmark | median ms |")
+say("|---|---:|")
+for key in sorted(crit):
+    say(f"| {key} | {crit[key]:.3f} |")
+say("")
+say("## Binary size (release, stripped)")
+say("")
+say("| function | arm64 MB | x86_64 MB |")
+say("|---|---:|---:|")
+for name in cold:
+    say(f"| {name} | {size_mb(arm_dir, name):.2f} | {size_mb(x86_dir, name):.2f} |")
+say("")
+
+# Cost model. Lambda time: the warm local duration, scaled by the CPU share
+# of the function's memory (CPU-bound work such as bcrypt slows by that
+# factor; I/O waits do not, so this overestimates).
+def lambda_cost(name):
+    mb = memory[name]
+    ms = cold[name]["warm_ms"] * max(1.0, FULL_VCPU_MB / mb)
+    billed_ms = max(1, round(ms))
+    return billed_ms, billed_ms / 1000 * mb / 1024 * PRICE["lambda_arm_gb_s"] + PRICE["lambda_request"]
+
+# Write units per login (items under 2 KB; transactions cost double):
+# create = login (2) + pointer (1), transactional -> 6 WRU;
+# validate = count UpdateItem (2) + transaction: login (2) + pointer delete (1) -> 2 + 6 = 8 WRU.
+WRU_PER_LOGIN = 14
+create_ms, create_cost = lambda_cost("app-logins-create")
+validate_ms, validate_cost = lambda_cost("app-logins-validate")
+base = create_cost + validate_cost + 2 * PRICE["http_api_request"] + WRU_PER_LOGIN * PRICE["ddb_wru"]
+email = base + PRICE["ses_email"]
+sms = base + PRICE["sns_sms_us"]
+say("## Cost per 1M logins (us-east-1 list prices, arm64)")
+say("")
+say(f"A login is one create and one validate: Lambda (create {create_ms} ms and validate {validate_ms} ms billed at "
+    f"{memory['app-logins-create']} MB, from the warm figures scaled to the CPU share of that memory), two HTTP API "
+    f"requests, {WRU_PER_LOGIN} DynamoDB write units (on-demand), and one message. API keys, flows and projects are "
+    "cached per container, so their reads round to zero.")
+say("")
+say("| part | email login | SMS login (US) |")
+say("|---|---:|---:|")
+say(f"| Lambda (GB-s + requests) | ${(create_cost + validate_cost) * 1e6:,.2f} | ${(create_cost + validate_cost) * 1e6:,.2f} |")
+say(f"| API Gateway HTTP API | ${2 * PRICE['http_api_request'] * 1e6:,.2f} | ${2 * PRICE['http_api_request'] * 1e6:,.2f} |")
+say(f"| DynamoDB on-demand | ${WRU_PER_LOGIN * PRICE['ddb_wru'] * 1e6:,.2f} | ${WRU_PER_LOGIN * PRICE['ddb_wru'] * 1e6:,.2f} |")
+say(f"| SES / SNS | ${PRICE['ses_email'] * 1e6:,.2f} | ${PRICE['sns_sms_us'] * 1e6:,.2f} |")
+say(f"| **total** | **${email * 1e6:,.2f}** | **${sms * 1e6:,.2f}** |")
+say("")
+say("Unit prices used: " + ", ".join(f"{k} = {v:.10g}" for k, v in PRICE.items()) + ". SMS prices vary by "
+    "country and carrier fees are extra.")
+text = "\n".join(lines) + "\n"
+open(out_path, "w").write(text)
+print(text)
