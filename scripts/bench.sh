@@ -20,8 +20,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 trap 'scripts/stack.sh stop bench' EXIT
 scripts/stack.sh start bench "$(free_port)" "$(free_port)" >&2
 source scripts/local-env.sh bench
-cargo build --quiet --release -p gatehouse-admin
-admin=target/release/gatehouse-admin
+cargo build --quiet -p gatehouse-admin
+admin=target/debug/gatehouse-admin
 $admin init-table >/dev/null
 client=$($admin create-client --name Bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["client"])')
 key=$($admin create-api-key --client "$client" | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')

@@ -8,7 +8,10 @@ use gatehouse::adapters::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbo
 use gatehouse::api::app_logins;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::token::TokenIssuer;
-use gatehouse::domain::{ClientId, CodeHasher, FlowStatus, FlowType, LoginSettings, OneTimeCode, Project, ProjectFlow, Timestamp};
+use gatehouse::domain::{
+    ClientId, CodeHasher, FlowStatus, FlowType, LoginSettings, OneTimeCode, Project, ProjectFlow,
+    Timestamp,
+};
 use gatehouse::ports::{Clock, SystemClock};
 use gatehouse::service::auth::api_key_digest;
 use gatehouse::service::{Authenticator, LoginReader, LoginSender, LoginVerifier};
@@ -22,7 +25,9 @@ const PEPPER: &str = "bench-pepper-bench-pepper-bench-pepper";
 
 fn key_pem() -> String {
     use base64::Engine;
-    let der = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
+    let der =
+        aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
+            .unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
     format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n")
 }
@@ -30,7 +35,10 @@ fn key_pem() -> String {
 fn directory() -> MemoryDirectory {
     let now = Timestamp::now();
     let d = MemoryDirectory::default();
-    d.keys.lock().unwrap().insert(api_key_digest(KEY), ClientId("c1".into()));
+    d.keys
+        .lock()
+        .unwrap()
+        .insert(api_key_digest(KEY), ClientId("c1".into()));
     d.projects.lock().unwrap().insert(
         "p1".into(),
         Project {
@@ -67,7 +75,14 @@ fn directory() -> MemoryDirectory {
     d
 }
 
-fn event(method: &str, path: &str, query: &str, id: Option<&str>, key: bool, body: Option<String>) -> Request {
+fn event(
+    method: &str,
+    path: &str,
+    query: &str,
+    id: Option<&str>,
+    key: bool,
+    body: Option<String>,
+) -> Request {
     let mut headers = json!({"content-type": "application/json", "user-agent": "bench"});
     if key {
         headers["authorization"] = json!(format!("Bearer {KEY}"));
@@ -97,10 +112,23 @@ fn bench_setup(cost: u32) -> Bench {
     let hasher = CodeHasher::new(PEPPER, cost);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let retention = Duration::from_secs(86_400);
-    let tokens = TokenIssuer::from_pem(&key_pem(), "https://bench".into(), Duration::from_secs(3600)).unwrap();
+    let tokens = TokenIssuer::from_pem(
+        &key_pem(),
+        "https://bench".into(),
+        Duration::from_secs(3600),
+    )
+    .unwrap();
     Bench {
         auth: Authenticator::new(directory()),
-        sender: LoginSender::new(store.clone(), directory(), outbox.clone(), outbox.clone(), hasher.clone(), clock.clone(), retention),
+        sender: LoginSender::new(
+            store.clone(),
+            directory(),
+            outbox.clone(),
+            outbox.clone(),
+            hasher.clone(),
+            clock.clone(),
+            retention,
+        ),
         verifier: LoginVerifier::new(store.clone(), hasher, tokens, clock, retention),
         reader: LoginReader::new(store),
         outbox,
@@ -114,20 +142,38 @@ fn unique_email(n: &mut u64) -> String {
 
 async fn create(b: &Bench, email: &str) -> (String, String) {
     let body = json!({"projectFlow": "f1", "email": email}).to_string();
-    let response = app_logins::create(&b.auth, &b.sender, event("POST", "/v2/app-logins", "", None, true, Some(body)))
-        .await
-        .unwrap();
+    let response = app_logins::create(
+        &b.auth,
+        &b.sender,
+        event("POST", "/v2/app-logins", "", None, true, Some(body)),
+    )
+    .await
+    .unwrap();
     let value: serde_json::Value = match response.body() {
         lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
         _ => panic!("text body"),
     };
-    let id = value["data"]["appLogin"]["_id"].as_str().unwrap().to_string();
-    let subject = b.outbox.emails.lock().unwrap().last().unwrap().subject.clone();
+    let id = value["data"]["appLogin"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subject = b
+        .outbox
+        .emails
+        .lock()
+        .unwrap()
+        .last()
+        .unwrap()
+        .subject
+        .clone();
     (id, subject[..6].to_string())
 }
 
 fn handlers(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let b = bench_setup(4);
     let mut n = 0u64;
     let counter = std::sync::atomic::AtomicU64::new(0);
@@ -143,13 +189,27 @@ fn handlers(c: &mut Criterion) {
     let mut group = c.benchmark_group("handler");
     group.bench_function("get (populated)", |bench| {
         bench.to_async(&rt).iter(|| {
-            let req = event("GET", "/v2/app-logins/x", "populates[]=emailValidation&populates[]=accessControlLog", Some(&ids[7]), true, None);
+            let req = event(
+                "GET",
+                "/v2/app-logins/x",
+                "populates[]=emailValidation&populates[]=accessControlLog",
+                Some(&ids[7]),
+                true,
+                None,
+            );
             app_logins::get(&b.auth, &b.reader, req)
         })
     });
     group.bench_function("list (10 of 50, populated)", |bench| {
         bench.to_async(&rt).iter(|| {
-            let req = event("GET", "/v2/app-logins", "page=2&populates[]=emailValidation&sort=-createdAt", None, true, None);
+            let req = event(
+                "GET",
+                "/v2/app-logins",
+                "page=2&populates[]=emailValidation&sort=-createdAt",
+                None,
+                true,
+                None,
+            );
             app_logins::list(&b.auth, &b.reader, req)
         })
     });
@@ -158,7 +218,11 @@ fn handlers(c: &mut Criterion) {
             || unique_email(&mut n),
             |email| {
                 let body = json!({"projectFlow": "f1", "email": email}).to_string();
-                app_logins::create(&b.auth, &b.sender, event("POST", "/v2/app-logins", "", None, true, Some(body)))
+                app_logins::create(
+                    &b.auth,
+                    &b.sender,
+                    event("POST", "/v2/app-logins", "", None, true, Some(body)),
+                )
             },
             BatchSize::SmallInput,
         )
@@ -176,7 +240,14 @@ fn handlers(c: &mut Criterion) {
             let start = std::time::Instant::now();
             for (id, code) in logins {
                 let body = json!({"otp": code, "type": "email"}).to_string();
-                let req = event("POST", "/v2/app-logins/x/validate", "", Some(&id), false, Some(body));
+                let req = event(
+                    "POST",
+                    "/v2/app-logins/x/validate",
+                    "",
+                    Some(&id),
+                    false,
+                    Some(body),
+                );
                 let response = app_logins::validate(&b.verifier, req).await.unwrap();
                 assert_eq!(response.status(), 200);
             }
@@ -190,8 +261,12 @@ fn handlers(c: &mut Criterion) {
     for cost in [4u32, 10] {
         let hasher = CodeHasher::new(PEPPER, cost);
         let hash = hasher.hash_blocking(&code).unwrap();
-        group.bench_function(format!("hash cost {cost}"), |bench| bench.iter(|| hasher.hash_blocking(&code).unwrap()));
-        group.bench_function(format!("verify cost {cost}"), |bench| bench.iter(|| hasher.verify_blocking(&code, &hash).unwrap()));
+        group.bench_function(format!("hash cost {cost}"), |bench| {
+            bench.iter(|| hasher.hash_blocking(&code).unwrap())
+        });
+        group.bench_function(format!("verify cost {cost}"), |bench| {
+            bench.iter(|| hasher.verify_blocking(&code, &hash).unwrap())
+        });
     }
     group.finish();
 }

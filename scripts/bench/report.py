@@ -41,6 +41,7 @@ memory = {
     "app-logins-get": default_param("ReadFunctionMemory"),
     "app-logins-list": default_param("ReadFunctionMemory"),
     "hello-floor": None,
+    "hello-sdk": None,
 }
 
 
@@ -85,6 +86,9 @@ say("A fake Lambda Runtime API on loopback starts each binary as Lambda does. `i
     "`warm` is a second event in the same process. DynamoDB calls come from a counting proxy in front of "
     "DynamoDB Local (cold event / warm event).")
 say("")
+say("`hello-sdk` is the floor plus what every Gatehouse function builds at init (AWS config, one DynamoDB "
+    "client with its HTTPS stack): the gap between it and the floor is the SDK's share of every function's init.")
+say("")
 say("| function | init ms | × floor | first event ms | warm ms | DynamoDB calls cold | warm | memory MB |")
 say("|---|---:|---:|---:|---:|---|---|---:|")
 for name, r in cold.items():
@@ -110,6 +114,27 @@ say("|---|---:|---:|")
 for name in cold:
     say(f"| {name} | {size_mb(arm_dir, name):.2f} | {size_mb(x86_dir, name):.2f} |")
 say("")
+
+verify_ms = crit.get("bcrypt/verify cost 10")
+if verify_ms:
+    say("## Memory sizes")
+    say("")
+    say(f"bcrypt at cost 10 takes {verify_ms:.1f} ms of one full core here, and Lambda gives a full vCPU only at "
+        f"{FULL_VCPU_MB} MB. The code functions (create, resend, validate) hash or verify once per request:")
+    say("")
+    say("| memory MB | vCPU share | bcrypt ms | GB-s per bcrypt |")
+    say("|---:|---:|---:|---:|")
+    for mb in (256, 512, 1024, 1769):
+        share = min(1.0, mb / FULL_VCPU_MB)
+        ms = verify_ms / share
+        say(f"| {mb} | {share:.2f} | {ms:.0f} | {ms / 1000 * mb / 1024:.4f} |")
+    say("")
+    say("CPU-bound work costs the same GB-s at any size up to a full vCPU, so a small function only makes the "
+        "user wait; but time spent waiting on SES, SNS or DynamoDB is billed per MB. 1024 MB keeps bcrypt under "
+        "about 100 ms while the I/O wait of create (an SES or SNS call) stays cheap; it is the template default "
+        "(`CodeFunctionMemory`). Get and list do well under a millisecond of CPU per request "
+        "(Criterion figures above), so 256 MB (`ReadFunctionMemory`) is plenty.")
+    say("")
 
 # Cost model. Lambda time: the warm local duration, scaled by the CPU share
 # of the function's memory (CPU-bound work such as bcrypt slows by that

@@ -18,8 +18,9 @@ use std::time::Duration;
 /// A fresh Ed25519 key per fixture: no key material lives in the repo.
 fn test_key_pem() -> String {
     use base64::Engine;
-    let der = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
-        .expect("key");
+    let der =
+        aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
+            .expect("key");
     let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
     format!("-----BEGIN PRIVATE KEY-----\n{b64}\n-----END PRIVATE KEY-----\n")
 }
