@@ -133,36 +133,43 @@ impl DynamoAdmin {
     }
 
     pub async fn put_project(&self, project: &Project) -> Result<()> {
-        let mut item = to_item(project)?;
-        item.insert("pk".into(), s(keys::project(&project.id)));
-        item.insert("sk".into(), s(keys::PROJECT_SK));
-        item.insert(
-            "gsi1pk".into(),
-            s(keys::tenant_list(&project.client, "PROJECTS")),
-        );
-        item.insert(
-            "gsi1sk".into(),
-            s(format!("{}#{}", project.created_at, project.id)),
-        );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(storage_error)?;
-        Ok(())
+        let key = (keys::project(&project.id), keys::PROJECT_SK);
+        self.put_tenant_record(
+            project,
+            key,
+            &project.client,
+            "PROJECTS",
+            &format!("{}#{}", project.created_at, project.id),
+        )
+        .await
     }
 
     pub async fn put_flow(&self, flow: &ProjectFlow) -> Result<()> {
-        let mut item = to_item(flow)?;
-        item.insert("pk".into(), s(keys::flow(&flow.id)));
-        item.insert("sk".into(), s(keys::FLOW_SK));
-        item.insert("gsi1pk".into(), s(keys::tenant_list(&flow.client, "FLOWS")));
-        item.insert(
-            "gsi1sk".into(),
-            s(format!("{}#{}", flow.created_at, flow.id)),
-        );
+        let key = (keys::flow(&flow.id), keys::FLOW_SK);
+        self.put_tenant_record(
+            flow,
+            key,
+            &flow.client,
+            "FLOWS",
+            &format!("{}#{}", flow.created_at, flow.id),
+        )
+        .await
+    }
+
+    /// A record addressed by its own key and listed under its tenant.
+    async fn put_tenant_record<T: serde::Serialize>(
+        &self,
+        record: &T,
+        (pk, sk): (String, &str),
+        client: &str,
+        kind: &str,
+        sort_key: &str,
+    ) -> Result<()> {
+        let mut item = to_item(record)?;
+        item.insert("pk".into(), s(pk));
+        item.insert("sk".into(), s(sk));
+        item.insert("gsi1pk".into(), s(keys::tenant_list(client, kind)));
+        item.insert("gsi1sk".into(), s(sort_key));
         self.client
             .put_item()
             .table_name(&self.table)
