@@ -64,3 +64,9 @@ pub fn assert_no_secrets(text: &str, codes: &[&str]) {
         assert!(!text.contains(marker), "{marker:?} appears in: {text}");
     }
 }
+
+/// A six-digit code that is certainly not `code`.
+pub fn wrong_code(code: &str) -> String {
+    let n: u32 = code.parse().expect("six digits");
+    format!("{:06}", (n + 1) % 1_000_000)
+}

@@ -3,14 +3,11 @@
 
 use gatehouse::domain::LoginSettings;
 use gatehouse_tests::api::ShiftedClock;
-use gatehouse_tests::{assert_no_secrets, login_id, logs, unique_email, Api, Moto, Tenant};
+use gatehouse_tests::{
+    assert_no_secrets, login_id, logs, unique_email, wrong_code, Api, Moto, Tenant,
+};
 use serde_json::json;
 use std::sync::Arc;
-
-fn wrong(code: &str) -> String {
-    let n: u32 = code.parse().unwrap();
-    format!("{:06}", (n + 1) % 1_000_000)
-}
 
 async fn start(api: &Api, tenant: &Tenant) -> (String, String, String) {
     let email = unique_email();
@@ -38,7 +35,7 @@ async fn wrong_code_counts_down_and_lockout_kills_even_the_right_code() {
     let (id, _, code) = start(&api, &tenant).await;
 
     for remaining in [2, 1, 0] {
-        let reply = api.validate(&id, json!({"otp": wrong(&code)})).await;
+        let reply = api.validate(&id, json!({"otp": wrong_code(&code)})).await;
         assert_eq!(reply.status, 403, "{}", reply.raw);
         assert_eq!(reply.code(), "otp_does_not_match");
         assert_eq!(reply.body["attemptsRemaining"], remaining);
@@ -88,7 +85,7 @@ async fn twenty_concurrent_wrong_guesses_count_exactly_max_attempts() {
     let tenant = Tenant::create().await; // max 5
     let api = Arc::new(Api::new().await);
     let (id, _, code) = start(&api, &tenant).await;
-    let bad = wrong(&code);
+    let bad = wrong_code(&code);
 
     let guesses = (0..20).map(|_| {
         let api = api.clone();
@@ -169,7 +166,7 @@ async fn resend_replaces_the_code_keeps_attempts_and_has_a_cooldown() {
     let (id, email, old_code) = start(&api, &tenant).await;
 
     assert_eq!(
-        api.validate(&id, json!({"otp": wrong(&old_code)}))
+        api.validate(&id, json!({"otp": wrong_code(&old_code)}))
             .await
             .status,
         403

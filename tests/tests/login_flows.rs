@@ -3,8 +3,8 @@
 
 use gatehouse::domain::LoginSettings;
 use gatehouse_tests::{
-    assert_no_secrets, login_id, logs, unique_co_mobile, unique_email, verify_token, Api, Moto,
-    Tenant,
+    assert_no_secrets, login_id, logs, unique_co_mobile, unique_email, verify_token, wrong_code,
+    Api, Moto, Tenant,
 };
 use serde_json::json;
 
@@ -138,7 +138,7 @@ async fn sms_login_end_to_end_with_verifik_validate_form() {
     let code = moto.latest_sms_code(&e164).await;
 
     // Verifik's own form; `otp` as a number works too.
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = wrong_code(&code);
     let miss = api
         .validate_verifik(
             "phone",

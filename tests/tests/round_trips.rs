@@ -1,7 +1,7 @@
 //! DynamoDB round trips per operation (docs/data-model.md). Counts are
 //! deterministic, so they are asserted; timings live in `make bench`.
 
-use gatehouse_tests::{login_id, unique_email, Api, Moto, Tenant};
+use gatehouse_tests::{login_id, unique_email, wrong_code, Api, Moto, Tenant};
 use serde_json::json;
 
 #[tokio::test]
@@ -64,7 +64,7 @@ async fn each_operation_stays_within_its_round_trip_budget() {
     );
 
     let code = Moto::new().latest_email_code(&email).await;
-    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let wrong = wrong_code(&code);
     assert_eq!(
         api.validate(&id, json!({"otp": wrong, "type": "email"}))
             .await
