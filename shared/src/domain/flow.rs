@@ -1,5 +1,8 @@
 //! Projects and project flows: the configuration that App Logins follow.
 
+pub use super::onboarding::{
+    ManualVerification, OnboardingSettings, OnboardingSteps, Requirement, StepName,
+};
 use super::contact::{Channel, Phone};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
@@ -128,6 +131,8 @@ pub struct ProjectFlow {
     pub allowed_countries: Vec<String>,
     #[serde(default)]
     pub login_settings: LoginSettings,
+    #[serde(default)]
+    pub onboarding_settings: OnboardingSettings,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -139,6 +144,23 @@ impl ProjectFlow {
             return Err(Error::conflict(
                 "projectFlow_not_login",
                 "projectFlow is not a login flow",
+            ));
+        }
+        if self.status != FlowStatus::Active {
+            return Err(Error::conflict(
+                "projectFlow_not_active",
+                "projectFlow is not active",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A registration can start only on an active flow of type `onboarding`.
+    pub fn ensure_usable_for_onboarding(&self) -> Result<()> {
+        if self.flow_type != FlowType::Onboarding {
+            return Err(Error::conflict(
+                "projectFlow_not_onboarding",
+                "projectFlow is not an onboarding flow",
             ));
         }
         if self.status != FlowStatus::Active {
@@ -191,6 +213,7 @@ mod tests {
             redirect_url: None,
             allowed_countries: vec![],
             login_settings: LoginSettings::default(),
+            onboarding_settings: OnboardingSettings::default(),
             created_at: now,
             updated_at: now,
         }

@@ -113,6 +113,10 @@ pub enum AccessEventKind {
     CheckExpired,
     ChannelValidated,
     LockedOut,
+    InformationSubmitted,
+    ResultReported,
+    Synced,
+    ClientReportedStatus,
 }
 
 /// One entry of the access-control log: what happened, when, from where.
@@ -171,6 +175,11 @@ pub struct Login {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub completed_at: Option<Timestamp>,
+    /// Set when this session verifies the contacts of an App Registration:
+    /// such a session is never listed, resolved by identifier, or turned
+    /// into a sign-in token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<String>,
 }
 
 /// What a new login is asked to verify.
@@ -282,6 +291,7 @@ impl Login {
             created_at: now,
             updated_at: now,
             completed_at: None,
+            registration: None,
         }
     }
 

@@ -6,6 +6,8 @@ pub mod flow;
 pub mod ids;
 pub mod login;
 pub mod message;
+pub mod onboarding;
+pub mod registration;
 pub mod time;
 pub mod token;
 
@@ -13,5 +15,7 @@ pub use code::{CodeHash, CodeHasher, OneTimeCode};
 pub use contact::{Channel, Email, Phone};
 pub use flow::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow};
 pub use ids::ClientId;
+pub use onboarding::{OnboardingSettings, Requirement, StepName};
+pub use registration::{Registration, RegistrationStatus};
 pub use login::{AccessEvent, AccessEventKind, Login, LoginStatus, LoginType, Step, Validation};
 pub use time::Timestamp;

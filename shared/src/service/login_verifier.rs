@@ -297,6 +297,7 @@ impl<S: LoginStore> LoginVerifier<S> {
             amr: channels.iter().map(|c| c.amr().to_string()).collect(),
             login_id: login.id.clone(),
             project_flow: login.project_flow.clone(),
+            registration_id: None,
         };
         self.tokens.sign(&claims)
     }
