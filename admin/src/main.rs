@@ -172,6 +172,7 @@ fn new_login_flow(
         redirect_url,
         allowed_countries: vec![],
         login_settings: settings,
+        onboarding_settings: Default::default(),
         created_at: now,
         updated_at: now,
     }

@@ -68,6 +68,7 @@ fn directory() -> MemoryDirectory {
                 resend_cooldown_seconds: 0,
                 ..LoginSettings::default()
             },
+            onboarding_settings: Default::default(),
             created_at: now,
             updated_at: now,
         },

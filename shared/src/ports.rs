@@ -4,6 +4,7 @@
 
 use crate::domain::login::{AccessEvent, Login};
 use crate::domain::message::{EmailMessage, SmsMessage};
+use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration, RegistrationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
 use std::collections::BTreeSet;
@@ -253,4 +254,118 @@ impl<T: Directory> Directory for std::sync::Arc<T> {
     fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send {
         (**self).flow(id)
     }
+}
+
+/// The code session a new registration starts with, written in the same
+/// transaction as the registration.
+#[derive(Clone, Debug)]
+pub struct NewSession<'a> {
+    pub login: &'a Login,
+    pub codes: &'a [NewCode],
+    pub ttl: Timestamp,
+}
+
+/// How often an identifier and a source IP have started registrations
+/// recently, for the red flags. Read before the create, counted by it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReuseSignals {
+    /// The most registrations any of the identifiers started (30 days).
+    pub identifier_registrations: u64,
+    /// Registrations started from the IP this hour.
+    pub ip_registrations_this_hour: u64,
+}
+
+/// The counters a create bumps, by key.
+#[derive(Clone, Debug)]
+pub struct ReuseKeys {
+    pub client: String,
+    /// Lowercased email and E.164 phone.
+    pub identifiers: Vec<String>,
+    pub ip_address: Option<String>,
+    /// `YYYY-MM-DDTHH` (UTC)
+    pub hour: String,
+    pub now: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveOutcome {
+    Saved,
+    /// Someone else wrote the registration first: read it again.
+    Stale,
+}
+
+/// `GET /v2/app-registrations`, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegistrationQuery {
+    pub page: u32,
+    pub limit: u32,
+    pub newest_first: bool,
+    pub statuses: Vec<RegistrationStatus>,
+    pub project_flow: Option<String>,
+    pub email_contains: Option<String>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
+    pub populates: BTreeSet<Populate>,
+}
+
+impl Default for RegistrationQuery {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            limit: 10,
+            newest_first: true,
+            statuses: Vec::new(),
+            project_flow: None,
+            email_contains: None,
+            created_from: None,
+            created_to: None,
+            populates: BTreeSet::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RegistrationPage {
+    pub items: Vec<Registration>,
+    pub total: u64,
+}
+
+pub trait RegistrationStore: Send + Sync + 'static {
+    /// Writes the registration, its code session, the reuse counters and the
+    /// analytics delta in one transaction: all of it or none.
+    fn create(
+        &self,
+        registration: &Registration,
+        session: &NewSession<'_>,
+        reuse: &ReuseKeys,
+        analytics: &AnalyticsDelta,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn get(&self, id: &str) -> impl Future<Output = Result<Option<Registration>>> + Send;
+
+    /// Replaces the registration if its stored version is still
+    /// `registration.version - 1`, adding the analytics delta in the same
+    /// transaction.
+    fn save(
+        &self,
+        registration: &Registration,
+        analytics: &AnalyticsDelta,
+    ) -> impl Future<Output = Result<SaveOutcome>> + Send;
+
+    fn reuse_signals(&self, keys: &ReuseKeys)
+        -> impl Future<Output = Result<ReuseSignals>> + Send;
+
+    fn list(
+        &self,
+        client: &ClientId,
+        query: &RegistrationQuery,
+    ) -> impl Future<Output = Result<RegistrationPage>> + Send;
+
+    /// One flow's daily counters, `from` to `to` inclusive (`YYYY-MM-DD`).
+    fn analytics(
+        &self,
+        flow_id: &str,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<Vec<DayCounters>>> + Send;
 }

@@ -4,7 +4,9 @@
 use gatehouse::adapters::dynamodb::DynamoAdmin;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
-use gatehouse::domain::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow, Timestamp};
+use gatehouse::domain::{
+    FlowStatus, FlowType, LoginSettings, OnboardingSettings, Project, ProjectFlow, Timestamp,
+};
 use gatehouse::service::auth::generate_api_key;
 use gatehouse::wiring::Aws;
 
@@ -21,6 +23,7 @@ pub struct TenantBuilder {
     allowed_countries: Vec<String>,
     status: FlowStatus,
     flow_type: FlowType,
+    onboarding: OnboardingSettings,
 }
 
 impl Tenant {
@@ -35,6 +38,16 @@ impl Tenant {
             allowed_countries: vec![],
             status: FlowStatus::Active,
             flow_type: FlowType::Login,
+            onboarding: OnboardingSettings::default(),
+        }
+    }
+
+    /// An onboarding flow with these settings, codes by email and SMS.
+    pub fn onboarding(settings: OnboardingSettings) -> TenantBuilder {
+        TenantBuilder {
+            flow_type: FlowType::Onboarding,
+            onboarding: settings,
+            ..Self::builder()
         }
     }
 
@@ -94,6 +107,7 @@ impl TenantBuilder {
             redirect_url: None,
             allowed_countries: vec![],
             login_settings: self.settings,
+            onboarding_settings: self.onboarding,
             created_at: now,
             updated_at: now,
         };

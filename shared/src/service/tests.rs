@@ -65,6 +65,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             redirect_url: None,
             allowed_countries: vec![],
             login_settings: settings,
+            onboarding_settings: Default::default(),
             created_at: now,
             updated_at: now,
         },

@@ -79,16 +79,16 @@ fn value<T: serde::Serialize>(v: &T) -> Result<AttributeValue> {
     serde_dynamo::to_attribute_value(v).map_err(Error::internal)
 }
 
-fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+pub(super) fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::internal(e)
 }
 
-fn is_condition_failure(reason: &CancellationReason) -> bool {
+pub(super) fn is_condition_failure(reason: &CancellationReason) -> bool {
     reason.code() == Some("ConditionalCheckFailed")
 }
 
 /// The cancellation reasons of a cancelled transaction, or the error itself.
-fn cancellation(
+pub(super) fn cancellation(
     err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> Result<Vec<CancellationReason>> {
     match err {
@@ -119,6 +119,32 @@ fn code_entry(hash: &CodeHash) -> AttributeValue {
     AttributeValue::M(HashMap::from([("hash".to_string(), s(hash.0.clone()))]))
 }
 
+/// A login or registration code session as an item, code hashes included.
+/// Registration sessions are not listed with App Logins: no `gsi1` keys.
+pub(crate) fn session_item(login: &Login, codes: &[NewCode], ttl: Timestamp) -> Result<Item> {
+    let mut item = to_item(login)?;
+    item.insert("pk".into(), s(keys::login(&login.id)));
+    item.insert("sk".into(), s(keys::LOGIN_SK));
+    if login.registration.is_none() {
+        item.insert(
+            "gsi1pk".into(),
+            s(keys::tenant_list(&login.client, "LOGINS")),
+        );
+        item.insert(
+            "gsi1sk".into(),
+            s(format!("{}#{}", login.created_at, login.id)),
+        );
+    }
+    item.insert("nameLower".into(), s(login.name.to_lowercase()));
+    item.insert("ttl".into(), n(ttl.unix()));
+    let otp = codes
+        .iter()
+        .map(|c| (c.channel.as_str().to_string(), code_entry(&c.hash)))
+        .collect();
+    item.insert("otp".into(), AttributeValue::M(otp));
+    Ok(item)
+}
+
 impl DynamoLoginStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -132,28 +158,6 @@ impl DynamoLoginStore {
             ("pk".to_string(), s(keys::login(id))),
             ("sk".to_string(), s(keys::LOGIN_SK)),
         ])
-    }
-
-    fn login_item(&self, login: &Login, codes: &[NewCode], ttl: Timestamp) -> Result<Item> {
-        let mut item = to_item(login)?;
-        item.insert("pk".into(), s(keys::login(&login.id)));
-        item.insert("sk".into(), s(keys::LOGIN_SK));
-        item.insert(
-            "gsi1pk".into(),
-            s(keys::tenant_list(&login.client, "LOGINS")),
-        );
-        item.insert(
-            "gsi1sk".into(),
-            s(format!("{}#{}", login.created_at, login.id)),
-        );
-        item.insert("nameLower".into(), s(login.name.to_lowercase()));
-        item.insert("ttl".into(), n(ttl.unix()));
-        let otp = codes
-            .iter()
-            .map(|c| (c.channel.as_str().to_string(), code_entry(&c.hash)))
-            .collect();
-        item.insert("otp".into(), AttributeValue::M(otp));
-        Ok(item)
     }
 
     fn pointer_put(
@@ -261,7 +265,7 @@ impl LoginStore for DynamoLoginStore {
     ) -> Result<CreateOutcome> {
         let login_put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(self.login_item(login, codes, ttl)?))
+            .set_item(Some(session_item(login, codes, ttl)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_err)?;
@@ -466,10 +470,10 @@ impl LoginStore for DynamoLoginStore {
             &success.identifier,
             &login.id,
         )?;
-        let items = vec![
-            TransactWriteItem::builder().update(update.clone()).build(),
-            TransactWriteItem::builder().delete(pointer).build(),
-        ];
+        let mut items = vec![TransactWriteItem::builder().update(update.clone()).build()];
+        if login.registration.is_none() {
+            items.push(TransactWriteItem::builder().delete(pointer).build());
+        }
         match self.transact(items).await? {
             Ok(()) => Ok(SuccessOutcome::Recorded),
             Err(reasons) if reasons.first().is_some_and(is_condition_failure) => {
@@ -576,12 +580,13 @@ impl LoginStore for DynamoLoginStore {
             replacement.now,
             None,
         )?;
-        let reasons = match self
-            .transact(vec![
-                TransactWriteItem::builder().update(update).build(),
-                pointer,
-            ])
-            .await?
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        // Registration sessions are found through their registration, never
+        // by identifier.
+        if login.registration.is_none() {
+            items.push(pointer);
+        }
+        let reasons = match self.transact(items).await?
         {
             Ok(()) => return Ok(ReplaceOutcome::Replaced),
             Err(reasons) => reasons,

@@ -5,11 +5,13 @@ mod call_counter;
 mod directory;
 mod error;
 mod logins;
+mod registrations;
 
 pub use admin::DynamoAdmin;
 pub use call_counter::CallCounter;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;
+pub use registrations::DynamoRegistrationStore;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

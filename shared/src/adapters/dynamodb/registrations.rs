@@ -1,0 +1,453 @@
+//! App Registrations in DynamoDB.
+//!
+//! - `REG#{id}`/`REGISTRATION`: the registration, listed through `gsi1`
+//!   (`CLIENT#{client}#REGISTRATIONS`, `createdAt#id`). Every write is a
+//!   conditional put on `version`: optimistic locking, so two results
+//!   reported at once never overwrite each other.
+//! - `ANALYTICS#{flow}`/`DAY#{YYYY-MM-DD}`: counters added in the same
+//!   transaction as each registration write.
+//! - `REGSEEN#{client}#{identifier}`/`COUNT` (30 days) and
+//!   `REGIP#{client}#{ip}`/`HOUR#{hour}` (2 hours): reuse counters for the
+//!   red flags.
+
+use super::error::storage_error;
+use super::logins::{build_err, cancellation, is_condition_failure, session_item};
+use super::{from_item, keys, n, s, to_item, Item, LIST_INDEX};
+use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
+use crate::domain::{ClientId, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{
+    NewSession, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys, ReuseSignals,
+    SaveOutcome,
+};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+
+const REG_SK: &str = "REGISTRATION";
+const IDENTIFIER_WINDOW_SECONDS: i64 = 30 * 86_400;
+const IP_WINDOW_SECONDS: i64 = 2 * 3_600;
+const ANALYTICS_RETENTION_SECONDS: i64 = 400 * 86_400;
+
+#[derive(Clone)]
+pub struct DynamoRegistrationStore {
+    client: Client,
+    table: String,
+    /// How long a registration is kept after it expires, for audit.
+    retention_seconds: i64,
+}
+
+fn reg_key(id: &str) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("REG#{id}"))),
+        ("sk".to_string(), s(REG_SK)),
+    ])
+}
+
+fn seen_key(client: &str, identifier: &str) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("REGSEEN#{client}#{identifier}"))),
+        ("sk".to_string(), s("COUNT")),
+    ])
+}
+
+fn ip_key(client: &str, ip: &str, hour: &str) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("REGIP#{client}#{ip}"))),
+        ("sk".to_string(), s(format!("HOUR#{hour}"))),
+    ])
+}
+
+fn count_of(item: &Item) -> u64 {
+    item.get("count")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+impl DynamoRegistrationStore {
+    pub fn new(client: Client, table: impl Into<String>, retention_seconds: i64) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention_seconds,
+        }
+    }
+
+    fn item(&self, registration: &Registration) -> Result<Item> {
+        let mut item = to_item(registration)?;
+        item.extend(reg_key(&registration.id));
+        item.insert(
+            "gsi1pk".into(),
+            s(keys::tenant_list(&registration.client, "REGISTRATIONS")),
+        );
+        item.insert(
+            "gsi1sk".into(),
+            s(format!("{}#{}", registration.created_at, registration.id)),
+        );
+        item.insert(
+            "ttl".into(),
+            n(registration.expires_at.unix() + self.retention_seconds),
+        );
+        Ok(item)
+    }
+
+    fn counter(&self, key: Item, ttl: i64) -> Result<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(ttl))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    fn analytics_update(
+        &self,
+        registration: &Registration,
+        delta: &AnalyticsDelta,
+        now: Timestamp,
+    ) -> Result<Option<TransactWriteItem>> {
+        if delta.is_empty() {
+            return Ok(None);
+        }
+        let mut names = HashMap::from([("#ttl".to_string(), "ttl".to_string())]);
+        let mut values = HashMap::from([(
+            ":ttl".to_string(),
+            n(now.unix() + ANALYTICS_RETENTION_SECONDS),
+        )]);
+        let mut adds = Vec::with_capacity(delta.len());
+        for (i, (counter, amount)) in delta.iter().enumerate() {
+            names.insert(format!("#c{i}"), counter.clone());
+            values.insert(format!(":v{i}"), n(*amount));
+            adds.push(format!("#c{i} :v{i}"));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(
+                "pk",
+                s(format!("ANALYTICS#{}", registration.project_flow)),
+            )
+            .key("sk", s(format!("DAY#{}", registration.cohort_day())))
+            .update_expression(format!("SET #ttl = :ttl ADD {}", adds.join(", ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(build_err)?;
+        Ok(Some(TransactWriteItem::builder().update(update).build()))
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<Vec<bool>>> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(err) => {
+                let reasons = cancellation(err)?;
+                Ok(Some(reasons.iter().map(is_condition_failure).collect()))
+            }
+        }
+    }
+
+    /// Every item of `keys`, in `keys`' order, with one BatchGetItem per
+    /// hundred keys (and a retry of whatever DynamoDB left unprocessed).
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>> {
+        let mut found: Vec<Item> = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_err)?,
+            );
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(storage_error)?;
+                if let Some(mut responses) = out.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+        }
+        let position = |item: &Item| {
+            keys.iter().position(|k| {
+                k.get("pk") == item.get("pk") && k.get("sk") == item.get("sk")
+            })
+        };
+        found.sort_by_key(|item| position(item).unwrap_or(usize::MAX));
+        Ok(found)
+    }
+}
+
+impl RegistrationStore for DynamoRegistrationStore {
+    #[tracing::instrument(skip_all, fields(registration_id = %registration.id))]
+    async fn create(
+        &self,
+        registration: &Registration,
+        session: &NewSession<'_>,
+        reuse: &ReuseKeys,
+        analytics: &AnalyticsDelta,
+    ) -> Result<()> {
+        let put = |item: Item| -> Result<TransactWriteItem> {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(build_err)?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let mut items = vec![
+            put(self.item(registration)?)?,
+            put(session_item(session.login, session.codes, session.ttl)?)?,
+        ];
+        for identifier in &reuse.identifiers {
+            items.push(self.counter(
+                seen_key(&reuse.client, identifier),
+                reuse.now.unix() + IDENTIFIER_WINDOW_SECONDS,
+            )?);
+        }
+        if let Some(ip) = &reuse.ip_address {
+            items.push(self.counter(
+                ip_key(&reuse.client, ip, &reuse.hour),
+                reuse.now.unix() + IP_WINDOW_SECONDS,
+            )?);
+        }
+        items.extend(self.analytics_update(registration, analytics, reuse.now)?);
+        match self.transact(items).await? {
+            None => Ok(()),
+            // Fresh ULIDs never collide; a refusal here is a fault.
+            Some(reasons) => Err(Error::internal(format!(
+                "registration create cancelled: {reasons:?}"
+            ))),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn get(&self, id: &str) -> Result<Option<Registration>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(reg_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(registration_id = %registration.id, version = registration.version))]
+    async fn save(
+        &self,
+        registration: &Registration,
+        analytics: &AnalyticsDelta,
+    ) -> Result<SaveOutcome> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(self.item(registration)?))
+            .condition_expression("#version = :previous")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":previous", n(registration.version.saturating_sub(1)))
+            .build()
+            .map_err(build_err)?;
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        items.extend(self.analytics_update(registration, analytics, registration.updated_at)?);
+        match self.transact(items).await? {
+            None => Ok(SaveOutcome::Saved),
+            Some(reasons) if reasons.first() == Some(&true) => Ok(SaveOutcome::Stale),
+            Some(reasons) => Err(Error::internal(format!(
+                "registration save cancelled: {reasons:?}"
+            ))),
+        }
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reuse_signals(&self, reuse: &ReuseKeys) -> Result<ReuseSignals> {
+        let mut keys: Vec<Item> = reuse
+            .identifiers
+            .iter()
+            .map(|i| seen_key(&reuse.client, i))
+            .collect();
+        let ip = reuse
+            .ip_address
+            .as_ref()
+            .map(|ip| ip_key(&reuse.client, ip, &reuse.hour));
+        keys.extend(ip.clone());
+        let items = self.batch_get(keys).await?;
+        let mut signals = ReuseSignals::default();
+        for item in &items {
+            let is_ip = ip
+                .as_ref()
+                .is_some_and(|k| k.get("pk") == item.get("pk"));
+            if is_ip {
+                signals.ip_registrations_this_hour = count_of(item);
+            } else {
+                signals.identifier_registrations =
+                    signals.identifier_registrations.max(count_of(item));
+            }
+        }
+        Ok(signals)
+    }
+
+    /// One Query reads the keys of every match (about 8,000 per 1 MB page,
+    /// so one call for most tenants) to give `total`; one BatchGetItem then
+    /// reads the page's registrations.
+    #[tracing::instrument(skip_all, fields(client = %client))]
+    async fn list(
+        &self,
+        client: &ClientId,
+        query: &RegistrationQuery,
+    ) -> Result<RegistrationPage> {
+        let mut names = HashMap::from([
+            ("#pk".to_string(), "pk".to_string()),
+            ("#sk".to_string(), "sk".to_string()),
+            ("#gpk".to_string(), "gsi1pk".to_string()),
+        ]);
+        let mut values = HashMap::from([(
+            ":gpk".to_string(),
+            s(keys::tenant_list(client.as_str(), "REGISTRATIONS")),
+        )]);
+        let mut key_condition = "#gpk = :gpk".to_string();
+        if query.created_from.is_some() || query.created_to.is_some() {
+            names.insert("#gsk".into(), "gsi1sk".into());
+            let from = query
+                .created_from
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "0".into());
+            let to = query
+                .created_to
+                .map(|t| format!("{t}#~"))
+                .unwrap_or_else(|| "~".into());
+            values.insert(":from".into(), s(from));
+            values.insert(":to".into(), s(to));
+            key_condition.push_str(" AND #gsk BETWEEN :from AND :to");
+        }
+        let mut filters = Vec::new();
+        if !query.statuses.is_empty() {
+            names.insert("#status".into(), "status".into());
+            let placeholders: Vec<String> = query
+                .statuses
+                .iter()
+                .enumerate()
+                .map(|(i, status)| {
+                    values.insert(format!(":st{i}"), s(status.as_str()));
+                    format!(":st{i}")
+                })
+                .collect();
+            filters.push(format!("#status IN ({})", placeholders.join(", ")));
+        }
+        if let Some(flow) = &query.project_flow {
+            names.insert("#flow".into(), "projectFlow".into());
+            values.insert(":flow".into(), s(flow.clone()));
+            filters.push("#flow = :flow".into());
+        }
+        if let Some(email) = &query.email_contains {
+            names.insert("#email".into(), "email".into());
+            values.insert(":email".into(), s(email.clone()));
+            filters.push("contains(#email, :email)".into());
+        }
+        let mut keys = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(LIST_INDEX)
+                .key_condition_expression(&key_condition)
+                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
+                .projection_expression("#pk, #sk")
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(!query.newest_first)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(storage_error)?;
+            keys.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let total = keys.len() as u64;
+        let skip = (query.page.saturating_sub(1) as usize).saturating_mul(query.limit as usize);
+        let page: Vec<Item> = keys
+            .into_iter()
+            .skip(skip)
+            .take(query.limit as usize)
+            .collect();
+        let items = if page.is_empty() {
+            Vec::new()
+        } else {
+            self.batch_get(page)
+                .await?
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<Vec<Registration>>>()?
+        };
+        Ok(RegistrationPage { items, total })
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn analytics(&self, flow_id: &str, from: &str, to: &str) -> Result<Vec<DayCounters>> {
+        let mut days = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(format!("ANALYTICS#{flow_id}")))
+                .expression_attribute_values(":from", s(format!("DAY#{from}")))
+                .expression_attribute_values(":to", s(format!("DAY#{to}")))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(storage_error)?;
+            for item in out.items.unwrap_or_default() {
+                let day = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix("DAY#"))
+                    .unwrap_or_default()
+                    .to_string();
+                let counters = item
+                    .iter()
+                    .filter(|(name, _)| name.as_str() != "ttl")
+                    .filter_map(|(name, value)| {
+                        let number = value.as_n().ok()?.parse::<i64>().ok()?;
+                        Some((name.clone(), number))
+                    })
+                    .collect();
+                days.push(DayCounters { day, counters });
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(days)
+    }
+}
+
