@@ -47,6 +47,10 @@ pub fn error_response(err: &Error) -> Response<Body> {
             StatusCode::PRECONDITION_FAILED,
             json!({"code": code, "message": message}),
         ),
+        Error::TooLarge { code, message } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"code": code, "message": message}),
+        ),
         Error::CodeMismatch { attempts_remaining } => (
             StatusCode::FORBIDDEN,
             json!({

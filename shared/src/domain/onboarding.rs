@@ -129,6 +129,9 @@ pub enum ManualVerification {
     OnRedFlags,
 }
 
+/// The longest a registration may last: 30 days.
+pub const MAX_LIFETIME_MINUTES: u32 = 30 * 24 * 60;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct OnboardingSettings {
@@ -167,7 +170,7 @@ impl OnboardingSettings {
                 "maxAttempts must be between 1 and 10",
             ));
         }
-        if !(10..=30 * 24 * 60).contains(&self.registration_lifetime_minutes) {
+        if !(10..=MAX_LIFETIME_MINUTES).contains(&self.registration_lifetime_minutes) {
             return Err(Error::invalid(
                 "invalid_onboarding_settings",
                 "registrationLifetimeMinutes must be between 10 and 43200 (30 days)",

@@ -21,7 +21,10 @@ impl<S: LoginStore> LoginReader<S> {
             return Err(not_found());
         }
         match self.store.get(id).await? {
-            Some(login) if login.client == client.as_str() => Ok(login),
+            // A registration's code session is read through its registration.
+            Some(login) if login.client == client.as_str() && login.registration.is_none() => {
+                Ok(login)
+            }
             _ => Err(not_found()),
         }
     }

@@ -68,6 +68,14 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         &self.directory
     }
 
+    pub(crate) fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub(crate) fn retention(&self) -> Duration {
+        self.retention
+    }
+
     #[tracing::instrument(skip_all, fields(client = %client, project_flow = %request.project_flow))]
     pub async fn create(
         &self,
@@ -77,42 +85,12 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
     ) -> Result<SentLogin> {
         let flow = self.flow_of_client(client, &request.project_flow).await?;
         flow.ensure_usable_for_login()?;
-        let settings = &flow.login_settings;
         let contacts = LoginContacts {
             email: request.email,
             phone: request.phone,
         };
-        let channels = contacts.channels();
-        if channels.is_empty() {
-            return Err(Error::MissingParameters(vec![
-                "email or countryCode+phone".into()
-            ]));
-        }
-        for channel in &channels {
-            if !settings.allows(*channel) {
-                return Err(Error::invalid(
-                    "channel_not_enabled",
-                    format!("this projectFlow does not send codes by {channel}"),
-                ));
-            }
-        }
-        if settings.requires_2fa {
-            let mut missing = Vec::new();
-            if contacts.email.is_none() {
-                missing.push("email".to_string());
-            }
-            if contacts.phone.is_none() {
-                missing.push("countryCode+phone".to_string());
-            }
-            if !missing.is_empty() {
-                return Err(Error::MissingParameters(missing));
-            }
-        }
         let project = self.project_of(&flow).await?;
-        if let Some(phone) = &contacts.phone {
-            flow.ensure_country_allowed(&project, phone)?;
-        }
-
+        check_contacts(&flow, &project, &contacts)?;
         let now = self.clock.now();
         let name = request
             .name
@@ -120,19 +98,8 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             .unwrap_or_else(|| project.name.clone());
         let login = Login::start(&flow, name, &contacts, origin, now);
 
-        let mut codes = Vec::with_capacity(channels.len());
-        let mut new_codes = Vec::with_capacity(channels.len());
-        for channel in channels {
-            let code = OneTimeCode::generate();
-            let hash = self.hasher.hash(&code).await?;
-            let identifier = contacts.identifier(channel).unwrap_or_default();
-            new_codes.push(NewCode {
-                channel,
-                identifier: identifier.clone(),
-                hash,
-            });
-            codes.push((channel, identifier, code));
-        }
+        let prepared = self.prepare_codes(&contacts).await?;
+        let new_codes: Vec<NewCode> = prepared.iter().map(|p| p.stored.clone()).collect();
         let ttl = login.latest_expiry().unwrap_or(now);
         let mut stale_owner: Option<String> = None;
         // At most twice: a pointer left behind by a finished login is taken over once.
@@ -144,12 +111,8 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             {
                 CreateOutcome::Created => {
                     tracing::info!(login_id = %login.id, "login created");
-                    for (channel, identifier, code) in &codes {
-                        self.deliver(
-                            &project, &flow, &login.id, *channel, identifier, code, origin,
-                        )
+                    self.deliver_all(&project, &flow, &login.id, &prepared, origin)
                         .await?;
-                    }
                     return Ok(SentLogin {
                         login,
                         existing: false,
@@ -159,7 +122,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                     match self.store.get(&login_id).await? {
                         Some(existing) if existing.status == LoginStatus::Pending => {
                             tracing::info!(login_id = %login_id, "identifier has a pending login: re-sending");
-                            let wanted: Vec<Channel> = codes.iter().map(|(c, _, _)| *c).collect();
+                            let wanted: Vec<Channel> = prepared.iter().map(|p| p.stored.channel).collect();
                             let login = self
                                 .resend_login(existing, &wanted, &flow, &project, origin)
                                 .await?;
@@ -255,8 +218,12 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                 now,
                 expires_at,
                 cooldown_edge,
-                // A login that has seen wrong codes is kept for audit.
-                ttl: if had_failures {
+                // A login that has seen wrong codes is kept for audit; a
+                // registration's session lives as long as any registration can.
+                ttl: if login.registration.is_some() {
+                    self.retention_end(now)
+                        .plus_seconds(i64::from(crate::domain::onboarding::MAX_LIFETIME_MINUTES) * 60)
+                } else if had_failures {
                     self.retention_end(now)
                 } else {
                     expires_at
@@ -302,6 +269,42 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             ));
         }
         Ok(login)
+    }
+
+    /// A fresh code per channel of `contacts`, and what to store for it.
+    pub(crate) async fn prepare_codes(&self, contacts: &LoginContacts) -> Result<Vec<PreparedCode>> {
+        let mut prepared = Vec::with_capacity(2);
+        for channel in contacts.channels() {
+            let code = OneTimeCode::generate();
+            let hash = self.hasher.hash(&code).await?;
+            prepared.push(PreparedCode {
+                code,
+                stored: NewCode {
+                    channel,
+                    identifier: contacts.identifier(channel).unwrap_or_default(),
+                    hash,
+                },
+            });
+        }
+        Ok(prepared)
+    }
+
+    /// Sends each prepared code; stops at the first failed delivery, which
+    /// is recorded on the session.
+    pub(crate) async fn deliver_all(
+        &self,
+        project: &Project,
+        flow: &ProjectFlow,
+        session_id: &str,
+        prepared: &[PreparedCode],
+        origin: &RequestOrigin,
+    ) -> Result<()> {
+        for p in prepared {
+            let code = &p.stored;
+            self.deliver(project, flow, session_id, code.channel, &code.identifier, &p.code, origin)
+                .await?;
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -351,7 +354,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         Ok(())
     }
 
-    async fn flow_of_client(&self, client: &ClientId, flow_id: &str) -> Result<ProjectFlow> {
+    pub(crate) async fn flow_of_client(&self, client: &ClientId, flow_id: &str) -> Result<ProjectFlow> {
         let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
         if !crate::domain::ids::is_plausible_id(flow_id) {
             return Err(not_found());
@@ -362,7 +365,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         }
     }
 
-    async fn project_of(&self, flow: &ProjectFlow) -> Result<Project> {
+    pub(crate) async fn project_of(&self, flow: &ProjectFlow) -> Result<Project> {
         match self.directory.project(&flow.project).await? {
             Some(project) if project.client == flow.client => Ok(project),
             _ => Err(Error::not_found("project_not_found", "project not found")),
@@ -372,6 +375,52 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
     fn retention_end(&self, now: Timestamp) -> Timestamp {
         now.plus_seconds(self.retention.as_secs() as i64)
     }
+}
+
+/// A code to send, and the hash to store for it.
+pub(crate) struct PreparedCode {
+    pub code: OneTimeCode,
+    pub stored: NewCode,
+}
+
+/// The channels asked for must be enabled on the flow (both, when it
+/// requires 2FA), and SMS must go to an allowed country.
+pub(crate) fn check_contacts(
+    flow: &ProjectFlow,
+    project: &Project,
+    contacts: &LoginContacts,
+) -> Result<()> {
+    let settings = &flow.login_settings;
+    let channels = contacts.channels();
+    if channels.is_empty() {
+        return Err(Error::MissingParameters(vec![
+            "email or countryCode+phone".into()
+        ]));
+    }
+    for channel in &channels {
+        if !settings.allows(*channel) {
+            return Err(Error::invalid(
+                "channel_not_enabled",
+                format!("this projectFlow does not send codes by {channel}"),
+            ));
+        }
+    }
+    if settings.requires_2fa {
+        let mut missing = Vec::new();
+        if contacts.email.is_none() {
+            missing.push("email".to_string());
+        }
+        if contacts.phone.is_none() {
+            missing.push("countryCode+phone".to_string());
+        }
+        if !missing.is_empty() {
+            return Err(Error::MissingParameters(missing));
+        }
+    }
+    if let Some(phone) = &contacts.phone {
+        flow.ensure_country_allowed(project, phone)?;
+    }
+    Ok(())
 }
 
 fn too_soon(now: Timestamp, last_sent_at: Timestamp, cooldown_seconds: i64) -> Error {

@@ -67,12 +67,33 @@ impl<S: LoginStore> LoginVerifier<S> {
         }
     }
 
+    /// Checks a sign-in code; a login whose every code is verified gets the
+    /// end user's token.
     #[tracing::instrument(skip_all, fields(login_id = tracing::field::Empty))]
     pub async fn validate(
         &self,
         request: ValidateLogin,
         origin: &RequestOrigin,
     ) -> Result<ValidatedLogin> {
+        let login = self.check(request, None, origin).await?;
+        let token = if login.status == LoginStatus::Validated {
+            Some(self.issue_token(&login, self.clock.now())?)
+        } else {
+            None
+        };
+        Ok(ValidatedLogin { login, token })
+    }
+
+    /// Checks one code of a session under every code rule, and returns the
+    /// session as it now stands. `registration` names the App Registration
+    /// the session must belong to; `None` means a sign-in, which a
+    /// registration's session never passes for.
+    pub async fn check(
+        &self,
+        request: ValidateLogin,
+        registration: Option<&str>,
+        origin: &RequestOrigin,
+    ) -> Result<Login> {
         let (login_id, channel) = self.resolve(&request).await?;
         tracing::Span::current().record("login_id", login_id.as_str());
         let now = self.clock.now();
@@ -80,6 +101,9 @@ impl<S: LoginStore> LoginVerifier<S> {
             AttemptOutcome::Counted { login, hash } => (*login, hash),
             AttemptOutcome::Rejected(why) => return Err(rejection(why, channel)),
         };
+        if login.registration.as_deref() != registration {
+            return Err(login_not_found());
+        }
         let validation = login
             .validation(channel)
             .ok_or_else(|| Error::internal("counted an attempt on a missing validation"))?;
@@ -217,7 +241,7 @@ impl<S: LoginStore> LoginVerifier<S> {
         channel: Channel,
         origin: &RequestOrigin,
         now: Timestamp,
-    ) -> Result<ValidatedLogin> {
+    ) -> Result<Login> {
         let event = origin.event(AccessEventKind::ChannelValidated, Some(channel), now);
         let identifier = login.identifier(channel).unwrap_or_default();
         // Two codes of one login may be checked at the same time; the store
@@ -246,13 +270,8 @@ impl<S: LoginStore> LoginVerifier<S> {
             match self.store.record_success(&login, &success).await? {
                 SuccessOutcome::Recorded => {
                     apply_success(&mut login, &success);
-                    let token = if completes_login {
-                        Some(self.issue_token(&login, now)?)
-                    } else {
-                        None
-                    };
                     tracing::info!(login_id = %login.id, %channel, completes_login, "code verified");
-                    return Ok(ValidatedLogin { login, token });
+                    return Ok(login);
                 }
                 SuccessOutcome::Raced => {
                     login = self

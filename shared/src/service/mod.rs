@@ -6,6 +6,7 @@ pub mod cached_directory;
 pub mod login_reader;
 pub mod login_sender;
 pub mod login_verifier;
+pub mod registrations;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -15,3 +16,4 @@ pub use cached_directory::CachedDirectory;
 pub use login_reader::LoginReader;
 pub use login_sender::{CreateLogin, LoginSender, SentLogin};
 pub use login_verifier::{LoginRef, LoginVerifier, ValidateLogin, ValidatedLogin};
+pub use registrations::{Caller, Registrations};

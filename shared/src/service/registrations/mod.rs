@@ -1,0 +1,262 @@
+//! App Registrations: starting an onboarding, moving it forward with code
+//! checks, submitted data and verifier results, and deciding its status.
+//!
+//! Contact codes go through the App Login machinery (`LoginSender` and
+//! `LoginVerifier`) on a code session that belongs to the registration, so
+//! every code rule is the same code. Every other change is a read, a pure
+//! domain update, and a versioned save that also moves the analytics
+//! counters.
+
+mod reads;
+mod start;
+mod steps;
+
+pub use start::{StartRegistration, StartedRegistration};
+pub use steps::{ContactCheck, SyncClaim, SyncedRegistration};
+
+use super::auth::{Authenticator, API_KEY_PREFIX};
+use super::LoginSender;
+use super::LoginVerifier;
+use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::registration::analytics_delta;
+use crate::domain::token::{EnrolleeClaims, LoginClaims, TokenIssuer, ENROLLEE_AUDIENCE};
+use crate::domain::{ClientId, ProjectFlow, Registration, RegistrationStatus, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{
+    Clock, Directory, EmailSender, LoginStore, RegistrationStore, SaveOutcome, SmsSender,
+};
+use std::sync::Arc;
+
+/// The enrollee token's lifetime, as Verifik's.
+pub const ENROLLEE_TOKEN_SECONDS: i64 = 120 * 60;
+
+/// Who is calling.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// A client's backend, by API key.
+    Client(ClientId),
+    /// An enrollee's browser, by the token its registration returned.
+    Enrollee(EnrolleeClaims),
+}
+
+pub struct Registrations<R, S, D, E, M> {
+    store: R,
+    codes: LoginSender<S, D, E, M>,
+    checker: LoginVerifier<S>,
+    auth: Authenticator<D>,
+    tokens: TokenIssuer,
+    clock: Arc<dyn Clock>,
+}
+
+impl<R, S, D, E, M> Registrations<R, S, D, E, M>
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    pub fn new(
+        store: R,
+        codes: LoginSender<S, D, E, M>,
+        checker: LoginVerifier<S>,
+        tokens: TokenIssuer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let auth = Authenticator::new(codes.directory().clone());
+        Self {
+            store,
+            codes,
+            checker,
+            auth,
+            tokens,
+            clock,
+        }
+    }
+
+    /// An API key or an enrollee token; anything else is `Unauthorized`.
+    pub async fn caller(&self, bearer: Option<&str>) -> Result<Caller> {
+        let token = bearer.map(str::trim).unwrap_or_default();
+        if token.starts_with(API_KEY_PREFIX) {
+            return Ok(Caller::Client(self.auth.client(Some(token)).await?));
+        }
+        self.tokens
+            .verify_enrollee(token)
+            .map(Caller::Enrollee)
+            .ok_or(Error::Unauthorized)
+    }
+
+    /// The client behind an API key; enrollee tokens are refused.
+    pub async fn client(&self, bearer: Option<&str>) -> Result<ClientId> {
+        match self.caller(bearer).await? {
+            Caller::Client(client) => Ok(client),
+            Caller::Enrollee(_) => Err(enrollee_not_allowed()),
+        }
+    }
+
+    /// The registration, if the caller may see it. Another tenant's
+    /// registration answers exactly like a missing one; an enrollee token
+    /// is refused before any read for any registration but its own.
+    async fn load(&self, caller: &Caller, id: &str) -> Result<Registration> {
+        if let Caller::Enrollee(claims) = caller {
+            if claims.sub != id {
+                return Err(Error::Forbidden {
+                    code: "token_not_for_this_registration",
+                    message: "this token belongs to another registration".into(),
+                });
+            }
+        }
+        if !is_plausible_id(id) {
+            return Err(registration_not_found());
+        }
+        let registration = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(registration_not_found)?;
+        let tenant = match caller {
+            Caller::Client(client) => client.as_str(),
+            Caller::Enrollee(claims) => claims.client.as_str(),
+        };
+        if registration.client != tenant {
+            return Err(registration_not_found());
+        }
+        Ok(registration)
+    }
+
+    async fn flow_of(&self, registration: &Registration) -> Result<ProjectFlow> {
+        match self
+            .codes
+            .directory()
+            .flow(&registration.project_flow)
+            .await?
+        {
+            Some(flow) if flow.client == registration.client => Ok(flow),
+            _ => Err(Error::not_found(
+                "projectFlow_not_found",
+                "projectFlow not found",
+            )),
+        }
+    }
+
+    /// Applies `change` to the current registration and saves it, retrying
+    /// when another write got there first. The status is recomputed before
+    /// (so an expired registration is closed) and after the change. When
+    /// `change` fails, whatever the recompute found is still saved and the
+    /// error returned.
+    async fn update<F>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        require_active: bool,
+        change: F,
+    ) -> Result<(Registration, ProjectFlow)>
+    where
+        F: Fn(&mut Registration, &ProjectFlow, Timestamp) -> Result<()>,
+    {
+        for _ in 0..4 {
+            let mut registration = self.load(caller, id).await?;
+            let flow = self.flow_of(&registration).await?;
+            let before = registration.clone();
+            let now = self.clock.now();
+            registration.recompute(&flow, now);
+            let outcome = if require_active && !registration.status.is_active() {
+                Err(closed(registration.status))
+            } else {
+                change(&mut registration, &flow, now)
+            };
+            registration.recompute(&flow, now);
+            if registration == before {
+                return outcome.map(|()| (registration, flow));
+            }
+            registration.version = before.version + 1;
+            registration.updated_at = now;
+            let delta = analytics_delta(Some(&before), &registration);
+            match self.store.save(&registration, &delta).await? {
+                SaveOutcome::Saved => return outcome.map(|()| (registration, flow)),
+                SaveOutcome::Stale => {
+                    tracing::info!(registration_id = %id, "registration changed concurrently: retrying");
+                }
+            }
+        }
+        Err(Error::Unavailable(
+            "the registration kept changing while being updated".into(),
+        ))
+    }
+
+    fn enrollee_token(&self, registration: &Registration, now: Timestamp) -> Result<String> {
+        self.tokens.sign_enrollee(&EnrolleeClaims {
+            iss: self.tokens.issuer().to_string(),
+            sub: registration.id.clone(),
+            aud: ENROLLEE_AUDIENCE.to_string(),
+            exp: now.unix() + ENROLLEE_TOKEN_SECONDS,
+            iat: now.unix(),
+            jti: new_id(),
+            client: registration.client.clone(),
+            project_flow: registration.project_flow.clone(),
+        })
+    }
+
+    /// The end user's token, for a completed registration only.
+    fn user_token(&self, registration: &Registration, now: Timestamp) -> Result<Option<String>> {
+        if !registration.status.is_success() {
+            return Ok(None);
+        }
+        let Some(subject) = registration.subject() else {
+            return Ok(None);
+        };
+        let mut amr = Vec::new();
+        for (validation, method) in [
+            (&registration.email_validation, "email"),
+            (&registration.phone_validation, "sms"),
+        ] {
+            if validation
+                .as_ref()
+                .is_some_and(|v| v.status == crate::domain::login::ValidationStatus::Validated)
+            {
+                amr.push(method.to_string());
+            }
+        }
+        let claims = LoginClaims {
+            iss: self.tokens.issuer().to_string(),
+            sub: subject,
+            aud: registration.project.clone(),
+            iat: now.unix(),
+            nbf: now.unix(),
+            exp: now.unix() + self.tokens.lifetime().as_secs() as i64,
+            jti: new_id(),
+            amr,
+            login_id: registration.verification_session.clone(),
+            project_flow: registration.project_flow.clone(),
+            registration_id: Some(registration.id.clone()),
+        };
+        self.tokens.sign(&claims).map(Some)
+    }
+}
+
+pub(crate) fn registration_not_found() -> Error {
+    Error::not_found("AppRegistration_not_found", "Record not found.")
+}
+
+fn enrollee_not_allowed() -> Error {
+    Error::Forbidden {
+        code: "enrollee_not_allowed",
+        message: "this call needs the client's API key; an enrollee token cannot make it".into(),
+    }
+}
+
+fn closed(status: RegistrationStatus) -> Error {
+    match status {
+        RegistrationStatus::Expired => Error::Expired {
+            code: "appRegistration_has_expired",
+            message: "this registration has expired; start a new one".into(),
+        },
+        other => Error::conflict(
+            "appRegistration_closed",
+            format!(
+                "this registration is {} and takes no more changes",
+                other.as_str()
+            ),
+        ),
+    }
+}

@@ -1,0 +1,78 @@
+//! Reading registrations and their analytics, always within one tenant.
+
+use super::{Caller, Registrations};
+use crate::domain::registration::AnalyticsReport;
+use crate::domain::{ClientId, FlowType, Registration};
+use crate::error::{Error, Result};
+use crate::ports::{
+    Directory, EmailSender, LoginStore, RegistrationPage, RegistrationQuery, RegistrationStore,
+    SmsSender,
+};
+
+/// The longest range one analytics call may cover.
+pub const MAX_ANALYTICS_DAYS: i64 = 366;
+
+impl<R, S, D, E, M> Registrations<R, S, D, E, M>
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    #[tracing::instrument(skip_all, fields(registration_id = %id))]
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<Registration> {
+        self.load(caller, id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(client = %client))]
+    pub async fn list(
+        &self,
+        client: &ClientId,
+        query: &RegistrationQuery,
+    ) -> Result<RegistrationPage> {
+        self.store.list(client, query).await
+    }
+
+    /// Counts per status, success rate, per-step funnel and median time to
+    /// complete, for registrations started on `from`..=`to` (UTC days).
+    #[tracing::instrument(skip_all, fields(client = %client, project_flow = %flow_id))]
+    pub async fn analytics(
+        &self,
+        client: &ClientId,
+        flow_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<AnalyticsReport> {
+        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
+        if !crate::domain::ids::is_plausible_id(flow_id) {
+            return Err(not_found());
+        }
+        let flow = match self.codes.directory().flow(flow_id).await? {
+            Some(flow) if flow.client == client.as_str() => flow,
+            _ => return Err(not_found()),
+        };
+        if flow.flow_type != FlowType::Onboarding {
+            return Err(Error::conflict(
+                "projectFlow_not_onboarding",
+                "projectFlow is not an onboarding flow",
+            ));
+        }
+        let days = self.store.analytics(flow_id, from, to).await?;
+        Ok(AnalyticsReport::from_days(
+            &days,
+            flow.onboarding_settings.lifetime_seconds(),
+            self.clock.now(),
+        ))
+    }
+}
+
+/// Used by callers that hold only an API key.
+impl Caller {
+    pub fn client_id(&self) -> Option<&ClientId> {
+        match self {
+            Caller::Client(c) => Some(c),
+            Caller::Enrollee(_) => None,
+        }
+    }
+}

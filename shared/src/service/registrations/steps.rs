@@ -1,0 +1,280 @@
+//! Moving a registration forward: contact codes, submitted data, external
+//! results, and sync.
+
+use super::{enrollee_not_allowed, Caller, Registrations};
+use crate::domain::login::{AccessEventKind, RequestOrigin};
+use crate::domain::onboarding::StepName;
+use crate::domain::registration::{NewResult, RedFlagCode, StepStatus};
+use crate::domain::{Channel, Login, OneTimeCode, Registration};
+use crate::error::{Error, Result};
+use crate::ports::{Directory, EmailSender, LoginStore, RegistrationStore, SmsSender};
+use crate::service::{LoginRef, ValidateLogin};
+use serde_json::{Map, Value};
+
+/// Submitted step data is stored inline: this keeps an item far from
+/// DynamoDB's 400 KB limit.
+pub const MAX_INFORMATION_BYTES: usize = 8 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct ContactCheck {
+    pub channel: Channel,
+    pub otp: OneTimeCode,
+}
+
+/// What a front end claims in Verifik's `PUT /sync` body: recorded, and
+/// compared with the server's view, but never obeyed.
+#[derive(Clone, Debug)]
+pub struct SyncClaim {
+    pub step: StepName,
+    pub status: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncedRegistration {
+    pub registration: Registration,
+    /// The end user's token, once the registration completed.
+    pub token: Option<String>,
+}
+
+impl<R, S, D, E, M> Registrations<R, S, D, E, M>
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    async fn session(&self, registration: &Registration) -> Result<Login> {
+        self.codes
+            .store()
+            .get(&registration.verification_session)
+            .await?
+            .ok_or_else(|| Error::internal("registration without its code session"))
+    }
+
+    /// `POST /v2/app-registrations/{id}/validate`: one contact code, under
+    /// the login code rules. Every outcome lands on the registration.
+    #[tracing::instrument(skip_all, fields(registration_id = %id, channel = %check.channel))]
+    pub async fn validate_contact(
+        &self,
+        caller: &Caller,
+        id: &str,
+        check: ContactCheck,
+        origin: &RequestOrigin,
+    ) -> Result<Registration> {
+        let (registration, _) = self.update(caller, id, true, |_, _, _| Ok(())).await?;
+        if registration
+            .step(StepName::SignUpForm)
+            .is_some_and(|s| s.status != StepStatus::Pending)
+        {
+            return Err(Error::conflict(
+                "signUpForm_already_decided",
+                "contact verification for this registration is already decided",
+            ));
+        }
+        let channel = check.channel;
+        let checked = self
+            .checker
+            .check(
+                ValidateLogin {
+                    login: LoginRef::Id(registration.verification_session.clone()),
+                    channel: Some(channel),
+                    otp: check.otp,
+                },
+                Some(&registration.id),
+                origin,
+            )
+            .await;
+        let session = match &checked {
+            Ok(session) => session.clone(),
+            Err(_) => self.session(&registration).await?,
+        };
+        let failure = checked.as_ref().err().map(|e| e.to_string());
+        let (registration, _) = self
+            .update(caller, id, false, |r, _, now| {
+                r.absorb_contacts(&session, now);
+                let kind = match &failure {
+                    None => AccessEventKind::ChannelValidated,
+                    Some(reason) => {
+                        r.record_failed_validation(
+                            StepName::SignUpForm,
+                            format!("{channel}: {reason}"),
+                            now,
+                        );
+                        AccessEventKind::CheckFailed
+                    }
+                };
+                r.log(origin.event(kind, Some(channel), now));
+                Ok(())
+            })
+            .await?;
+        checked.map(|_| registration)
+    }
+
+    /// `POST /v2/app-registrations/{id}/resend`: the login resend rules
+    /// (cooldown, attempts kept, old code dead) on the registration's session.
+    #[tracing::instrument(skip_all, fields(registration_id = %id))]
+    pub async fn resend(
+        &self,
+        caller: &Caller,
+        id: &str,
+        channel: Option<Channel>,
+        origin: &RequestOrigin,
+    ) -> Result<Registration> {
+        let (registration, _) = self.update(caller, id, true, |_, _, _| Ok(())).await?;
+        let resent = self
+            .codes
+            .resend(&registration.verification_session, channel, origin)
+            .await;
+        let session = self.session(&registration).await?;
+        let (registration, _) = self
+            .update(caller, id, false, |r, _, now| {
+                r.absorb_contacts(&session, now);
+                if resent.is_ok() {
+                    r.log(origin.event(AccessEventKind::CodeResent, channel, now));
+                }
+                Ok(())
+            })
+            .await?;
+        resent.map(|_| registration)
+    }
+
+    /// `POST /v2/app-registrations/{id}/verification-results`: an external
+    /// verifier's result, accepted only from the client's backend.
+    #[tracing::instrument(skip_all, fields(registration_id = %id, step = %result.step))]
+    pub async fn report_result(
+        &self,
+        caller: &Caller,
+        id: &str,
+        result: NewResult,
+        origin: &RequestOrigin,
+    ) -> Result<Registration> {
+        let Caller::Client(client) = caller else {
+            return Err(enrollee_not_allowed());
+        };
+        if !result.step.is_external() {
+            return Err(Error::invalid(
+                "step_not_external",
+                format!(
+                    "{} is not decided by an external verifier; use document, liveness or criminalHistory",
+                    result.step
+                ),
+            ));
+        }
+        let reporter = format!("client:{client}");
+        let (registration, _) = self
+            .update(caller, id, true, |r, _, now| {
+                ensure_step_in_flow(r, result.step)?;
+                r.apply_result(&result, &reporter, now);
+                r.log(origin.event(AccessEventKind::ResultReported, None, now));
+                Ok(())
+            })
+            .await?;
+        Ok(registration)
+    }
+
+    /// `PUT /v2/app-registrations/{id}/information`: `basicInformation` or
+    /// `form` (custom fields and signature) data.
+    #[tracing::instrument(skip_all, fields(registration_id = %id, step = %step))]
+    pub async fn submit_information(
+        &self,
+        caller: &Caller,
+        id: &str,
+        step: StepName,
+        data: Map<String, Value>,
+        origin: &RequestOrigin,
+    ) -> Result<Registration> {
+        if !step.is_submitted_data() {
+            return Err(Error::invalid(
+                "step_not_submitted_data",
+                format!("{step} is not submitted by the enrollee; use basicInformation or form"),
+            ));
+        }
+        let size = serde_json::to_vec(&data).map(|b| b.len()).unwrap_or(usize::MAX);
+        if size > MAX_INFORMATION_BYTES {
+            return Err(Error::TooLarge {
+                code: "information_too_large",
+                message: format!(
+                    "data is {size} bytes; the limit is {MAX_INFORMATION_BYTES} bytes"
+                ),
+            });
+        }
+        if step == StepName::BasicInformation {
+            for name in ["firstName", "lastName", "fullName"] {
+                match data.get(name) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 120 => {}
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            "invalid_parameter",
+                            format!("data.{name} must be a non-empty string of at most 120 characters"),
+                        ))
+                    }
+                }
+            }
+        }
+        let (registration, _) = self
+            .update(caller, id, true, |r, _, now| {
+                ensure_step_in_flow(r, step)?;
+                r.submit_information(step, data.clone(), now);
+                r.log(origin.event(AccessEventKind::InformationSubmitted, None, now));
+                Ok(())
+            })
+            .await?;
+        Ok(registration)
+    }
+
+    /// `PUT /v2/app-registrations/{id}/sync`: the server decides the status
+    /// from the step results and the clock; a claim in the body is only
+    /// compared and logged. A completed registration gets the user token.
+    #[tracing::instrument(skip_all, fields(registration_id = %id))]
+    pub async fn sync(
+        &self,
+        caller: &Caller,
+        id: &str,
+        claim: Option<SyncClaim>,
+        origin: &RequestOrigin,
+    ) -> Result<SyncedRegistration> {
+        let current = self.load(caller, id).await?;
+        let session = self.session(&current).await?;
+        let (registration, _) = self
+            .update(caller, id, false, |r, _, now| {
+                r.absorb_contacts(&session, now);
+                if let Some(claim) = &claim {
+                    let server = r.step(claim.step).map(|s| s.status);
+                    let claimed_done = matches!(
+                        claim.status.to_ascii_lowercase().as_str(),
+                        "completed" | "passed" | "done" | "success"
+                    );
+                    if claimed_done && server != Some(StepStatus::Passed) {
+                        r.flag(
+                            RedFlagCode::ClientStatusMismatch,
+                            format!(
+                                "the front end reported {} as {} before the server saw it pass",
+                                claim.step, claim.status
+                            ),
+                            now,
+                        );
+                        r.log(origin.event(AccessEventKind::ClientReportedStatus, None, now));
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        let token = self.user_token(&registration, self.clock.now())?;
+        Ok(SyncedRegistration {
+            registration,
+            token,
+        })
+    }
+}
+
+fn ensure_step_in_flow(registration: &Registration, step: StepName) -> Result<()> {
+    if registration.step(step).is_none() {
+        return Err(Error::conflict(
+            "step_not_in_flow",
+            format!("this registration's flow skips {step}"),
+        ));
+    }
+    Ok(())
+}
