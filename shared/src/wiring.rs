@@ -3,7 +3,7 @@
 //! `AWS_ENDPOINT_URL_*`, which is how local runs reach DynamoDB Local and
 //! moto with the same code.
 
-use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore};
+use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore};
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
 use crate::config::{CodeConfig, MessagingConfig, StoreConfig, TokenConfig};
@@ -11,11 +11,20 @@ use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
 use crate::ports::{Clock, SystemClock};
-use crate::service::{Authenticator, CachedDirectory, LoginReader, LoginSender, LoginVerifier};
+use crate::service::{
+    Authenticator, CachedDirectory, LoginReader, LoginSender, LoginVerifier, Registrations,
+};
 use std::sync::Arc;
 
 pub type SharedDirectory = Arc<CachedDirectory<DynamoDirectory>>;
 pub type Sender = LoginSender<DynamoLoginStore, SharedDirectory, SesEmailSender, SnsSmsSender>;
+pub type RegistrationService = Registrations<
+    DynamoRegistrationStore,
+    DynamoLoginStore,
+    SharedDirectory,
+    SesEmailSender,
+    SnsSmsSender,
+>;
 pub type AwsConfig = aws_config::SdkConfig;
 pub type DynamoClient = aws_sdk_dynamodb::Client;
 
@@ -60,12 +69,22 @@ fn system_clock() -> Arc<dyn Clock> {
 /// For `POST /v2/app-logins` and the resend endpoint.
 pub fn login_sender(aws: &Aws) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
     let store_config = StoreConfig::from_env()?;
+    let directory = directory(aws, &store_config);
+    let sender = build_sender(aws, &store_config, directory.clone(), system_clock())?;
+    Ok((Authenticator::new(directory), sender))
+}
+
+fn build_sender(
+    aws: &Aws,
+    store_config: &StoreConfig,
+    directory: SharedDirectory,
+    clock: Arc<dyn Clock>,
+) -> Result<Sender, BoxError> {
     let codes = CodeConfig::from_env()?;
     let messaging = MessagingConfig::from_env()?;
-    let directory = directory(aws, &store_config);
-    let sender = LoginSender::new(
+    Ok(LoginSender::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
-        directory.clone(),
+        directory,
         SesEmailSender::new(
             aws_sdk_sesv2::Client::new(&aws.config),
             messaging.email_from,
@@ -75,10 +94,9 @@ pub fn login_sender(aws: &Aws) -> Result<(Authenticator<SharedDirectory>, Sender
             messaging.sms_sender_id,
         ),
         CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
-        system_clock(),
+        clock,
         store_config.retention,
-    );
-    Ok((Authenticator::new(directory), sender))
+    ))
 }
 
 /// For the validate endpoints.
@@ -119,4 +137,37 @@ pub fn login_reader(
         &store_config.table_name,
     ));
     Ok((Authenticator::new(directory(aws, &store_config)), reader))
+}
+
+/// For every `/v2/app-registrations` endpoint.
+pub fn registrations(aws: &Aws) -> Result<RegistrationService, BoxError> {
+    registrations_with_clock(aws, system_clock())
+}
+
+/// As `registrations`, reading time from `clock`.
+pub fn registrations_with_clock(
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+) -> Result<RegistrationService, BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    let token = TokenConfig::from_env()?;
+    let tokens = TokenIssuer::from_pem(&token.private_key_pem, token.issuer, token.lifetime)?;
+    let codes = build_sender(
+        aws,
+        &store_config,
+        directory(aws, &store_config),
+        clock.clone(),
+    )?;
+    let checker = login_verifier_with_clock(aws, clock.clone())?;
+    Ok(Registrations::new(
+        DynamoRegistrationStore::new(
+            aws.dynamodb.clone(),
+            &store_config.table_name,
+            store_config.retention.as_secs() as i64,
+        ),
+        codes,
+        checker,
+        tokens,
+        clock,
+    ))
 }

@@ -1,7 +1,9 @@
 //! `/v2/app-logins` and Verifik's `/v2/{email,phone}-validations/validate`.
 
-use super::error::error_response;
-use super::request::{bearer, json_object, origin, path_param, Fields, Missing};
+use super::request::{
+    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown,
+    respond, Fields, HandlerResult, Missing,
+};
 use super::response::{data, json};
 use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
 use crate::error::{Error, Result};
@@ -10,15 +12,10 @@ use crate::service::{
     Authenticator, CreateLogin, LoginReader, LoginRef, LoginSender, LoginVerifier, ValidateLogin,
 };
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-type HandlerResult = std::result::Result<Response<Body>, lambda_http::Error>;
-
-fn respond(result: Result<Response<Body>>) -> HandlerResult {
-    Ok(result.unwrap_or_else(|e| error_response(&e)))
-}
 
 /// Renders a login the way Verifik does: references not asked for in
 /// `populates[]` show as ids. Code hashes are never part of a `Login`.
@@ -195,25 +192,6 @@ const LIST_PARAMS: &[&str] = &[
     "like_name",
 ];
 
-fn reject_unknown(
-    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
-    known: &[&str],
-) -> Result<()> {
-    let unknown: Vec<&str> = params
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| !known.contains(k))
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "unsupported_parameter",
-            format!("unsupported query parameters: {}", unknown.join(", ")),
-        ))
-    }
-}
-
 fn populates_of(
     params: &lambda_http::aws_lambda_events::query_map::QueryMap,
 ) -> Result<BTreeSet<Populate>> {
@@ -238,28 +216,6 @@ fn populates_of(
         });
     }
     Ok(populates)
-}
-
-fn number_param(
-    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
-    name: &str,
-    default: u32,
-    range: std::ops::RangeInclusive<u32>,
-) -> Result<u32> {
-    let Some(raw) = params.first(name) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<u32>() {
-        Ok(v) if range.contains(&v) => Ok(v),
-        _ => Err(Error::invalid(
-            "invalid_parameter",
-            format!(
-                "{name} must be a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-        )),
-    }
 }
 
 pub fn parse_list_query(
@@ -444,13 +400,4 @@ where
         }
         .await,
     )
-}
-
-fn body_is_empty(req: &Request) -> bool {
-    match req.body() {
-        Body::Empty => true,
-        Body::Text(t) => t.trim().is_empty(),
-        Body::Binary(b) => b.iter().all(u8::is_ascii_whitespace),
-        _ => true,
-    }
 }

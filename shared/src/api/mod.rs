@@ -3,6 +3,7 @@
 //! domain error to a status and a `{code, message}` body in one place.
 
 pub mod app_logins;
+pub mod app_registrations;
 pub mod error;
 pub mod request;
 pub mod response;

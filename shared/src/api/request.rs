@@ -1,11 +1,13 @@
 //! Reading API Gateway requests: bearer keys, origin, path and JSON bodies.
 //! Every malformed input becomes a 4xx naming the problem.
 
+use super::error::error_response;
 use crate::domain::login::RequestOrigin;
 use crate::error::{Error, Result};
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt};
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value};
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -142,5 +144,62 @@ impl Missing {
         } else {
             Err(Error::MissingParameters(std::mem::take(&mut self.0)))
         }
+    }
+}
+
+pub type HandlerResult = std::result::Result<Response<Body>, lambda_http::Error>;
+
+/// Every handler's last step: a domain error becomes its HTTP answer.
+pub fn respond(result: Result<Response<Body>>) -> HandlerResult {
+    Ok(result.unwrap_or_else(|e| error_response(&e)))
+}
+
+pub fn reject_unknown(
+    params: &QueryMap,
+    known: &[&str],
+) -> Result<()> {
+    let unknown: Vec<&str> = params
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !known.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "unsupported_parameter",
+            format!("unsupported query parameters: {}", unknown.join(", ")),
+        ))
+    }
+}
+
+pub fn number_param(
+    params: &QueryMap,
+    name: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32> {
+    let Some(raw) = params.first(name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(Error::invalid(
+            "invalid_parameter",
+            format!(
+                "{name} must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+pub fn body_is_empty(req: &Request) -> bool {
+    match req.body() {
+        Body::Empty => true,
+        Body::Text(t) => t.trim().is_empty(),
+        Body::Binary(b) => b.iter().all(u8::is_ascii_whitespace),
+        _ => true,
     }
 }

@@ -11,6 +11,7 @@ mod reads;
 mod start;
 mod steps;
 
+pub use reads::MAX_ANALYTICS_DAYS;
 pub use start::{StartRegistration, StartedRegistration};
 pub use steps::{ContactCheck, SyncClaim, SyncedRegistration};
 

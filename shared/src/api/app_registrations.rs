@@ -1,0 +1,660 @@
+//! `/v2/app-registrations`: onboarding sessions.
+//!
+//! Who may call what:
+//! - create: anyone with an active onboarding flow id (the enrollee's
+//!   browser), or the client's backend with its API key;
+//! - get, sync, validate, resend, information: the client's API key, or the
+//!   enrollee token of that one registration;
+//! - verification-results, list, analytics: the client's API key only.
+
+use super::request::{
+    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown,
+    respond, Fields, HandlerResult, Missing,
+};
+use super::response::{data, json};
+use crate::domain::onboarding::StepName;
+use crate::domain::registration::{NewResult, ResultStatus};
+use crate::domain::{Channel, Email, OneTimeCode, Phone, Registration, RegistrationStatus, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{
+    Directory, EmailSender, LoginStore, Populate, RegistrationQuery, RegistrationStore, SmsSender,
+};
+use crate::service::registrations::{ContactCheck, StartRegistration, SyncClaim};
+use crate::service::Registrations;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::StatusCode;
+use lambda_http::{Request, RequestExt};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// Renders a registration: validations not asked for in `populates[]` show
+/// as ids; internal fields never appear. No code or hash is ever part of it.
+pub fn registration_view(registration: &Registration, populates: &BTreeSet<Populate>) -> Value {
+    let mut value = serde_json::to_value(registration).unwrap_or(Value::Null);
+    let Some(object) = value.as_object_mut() else {
+        return value;
+    };
+    object.remove("verificationSession");
+    object.remove("version");
+    for (populate, field) in [
+        (Populate::EmailValidation, "emailValidation"),
+        (Populate::PhoneValidation, "phoneValidation"),
+    ] {
+        if !populates.contains(&populate) {
+            let id = object.get(field).and_then(|v| v.get("_id")).cloned();
+            object.insert(field.into(), id.unwrap_or(Value::Null));
+        }
+    }
+    if !populates.contains(&Populate::AccessControlLog) {
+        object.remove("accessControlLog");
+    }
+    value
+}
+
+fn everything() -> BTreeSet<Populate> {
+    [
+        Populate::EmailValidation,
+        Populate::PhoneValidation,
+        Populate::AccessControlLog,
+    ]
+    .into()
+}
+
+fn validations() -> BTreeSet<Populate> {
+    [Populate::EmailValidation, Populate::PhoneValidation].into()
+}
+
+fn id_of(req: &Request) -> String {
+    path_param(req, "id").unwrap_or_default()
+}
+
+/// Fails on any body field not in `known`.
+fn reject_unknown_fields(body: &Map<String, Value>, known: &[&str]) -> Result<()> {
+    let unknown: Vec<&str> = body
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !known.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "unknown_field",
+            format!(
+                "unknown fields: {}; expected some of: {}",
+                unknown.join(", "),
+                known.join(", ")
+            ),
+        ))
+    }
+}
+
+/// A body that may be empty (`{}` is assumed).
+fn optional_body(req: &Request) -> Result<Map<String, Value>> {
+    if body_is_empty(req) {
+        Ok(Map::new())
+    } else {
+        json_object(req)
+    }
+}
+
+fn step_param(fields: &Fields, name: &'static str) -> Result<Option<StepName>> {
+    match fields.string(name)? {
+        None => Ok(None),
+        Some(raw) => StepName::parse(raw.trim()).map(Some).ok_or_else(|| {
+            Error::invalid(
+                "invalid_step",
+                format!("{name} {raw:?} is not a step; use signUpForm, basicInformation, document, liveness, criminalHistory or form"),
+            )
+        }),
+    }
+}
+
+fn channel_of(fields: &Fields) -> Result<Option<Channel>> {
+    match fields.string("type")?.as_deref() {
+        None => Ok(None),
+        Some("email") => Ok(Some(Channel::Email)),
+        Some("phone") | Some("sms") => Ok(Some(Channel::Phone)),
+        Some(other) => Err(Error::invalid(
+            "invalid_type",
+            format!("type {other:?} must be email or phone"),
+        )),
+    }
+}
+
+fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
+    match fields.string(name)? {
+        Some(v) if v.trim().chars().count() > 120 => Err(Error::invalid(
+            "invalid_parameter",
+            format!("{name} is longer than 120 characters"),
+        )),
+        other => Ok(other.map(|v| v.trim().to_string())),
+    }
+}
+
+/// `POST /v2/app-registrations`
+pub async fn create<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let client = match bearer(&req) {
+                Some(key) => Some(svc.client(Some(key)).await?),
+                None => None,
+            };
+            let body = json_object(&req)?;
+            reject_unknown_fields(
+                &body,
+                &[
+                    "projectFlow",
+                    "email",
+                    "countryCode",
+                    "phone",
+                    "firstName",
+                    "lastName",
+                    "fullName",
+                    "language",
+                ],
+            )?;
+            let request = parse_create(&body)?;
+            let started = svc.start(client.as_ref(), request, &origin(&req)).await?;
+            Ok(data(
+                StatusCode::CREATED,
+                json!({
+                    "appRegistration": registration_view(&started.registration, &everything()),
+                    "token": started.token,
+                    "sent": started.sent,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
+    let fields = Fields::new(body);
+    let mut missing = Missing::default();
+    let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
+    let email = fields.string("email")?;
+    let phone = fields.digits("phone")?;
+    let country_code = fields.string("countryCode")?;
+    match (&phone, &country_code) {
+        (Some(_), None) => {
+            missing.require::<()>("countryCode", None);
+        }
+        (None, Some(_)) => {
+            missing.require::<()>("phone", None);
+        }
+        (None, None) if email.is_none() => {
+            missing.require::<()>("email or countryCode+phone", None);
+        }
+        _ => {}
+    }
+    missing.check()?;
+    let language = match fields.string("language")? {
+        None => "en".to_string(),
+        Some(l) => {
+            let l = l.trim().to_ascii_lowercase();
+            let ok = l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase());
+            if !ok {
+                return Err(Error::invalid(
+                    "invalid_language",
+                    "language must be a two-letter ISO 639-1 code such as en or es",
+                ));
+            }
+            l
+        }
+    };
+    Ok(StartRegistration {
+        project_flow: project_flow.unwrap_or_default(),
+        email: email.as_deref().map(Email::parse).transpose()?,
+        phone: match (country_code, phone) {
+            (Some(cc), Some(number)) => Some(Phone::parse(&cc, &number)?),
+            _ => None,
+        },
+        first_name: name_field(&fields, "firstName")?,
+        last_name: name_field(&fields, "lastName")?,
+        full_name: name_field(&fields, "fullName")?,
+        language,
+    })
+}
+
+/// `GET /v2/app-registrations/{id}`
+pub async fn get<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let params = req.query_string_parameters();
+            reject_unknown(&params, &["populates[]", "populates"])?;
+            let populates = populates_of(&params)?;
+            let registration = svc.get(&caller, &id_of(&req)).await?;
+            Ok(data(
+                StatusCode::OK,
+                registration_view(&registration, &populates),
+            ))
+        }
+        .await,
+    )
+}
+
+const LIST_PARAMS: &[&str] = &[
+    "page",
+    "limit",
+    "sort",
+    "populates[]",
+    "populates",
+    "where_status",
+    "in_status[]",
+    "in_status",
+    "where_projectFlow",
+    "like_email",
+    "gte_createdAt",
+    "lte_createdAt",
+];
+
+/// `GET /v2/app-registrations` (API key)
+pub async fn list<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let client = svc.client(bearer(&req)).await?;
+            let query = parse_list_query(&req.query_string_parameters())?;
+            let page = svc.list(&client, &query).await?;
+            let items: Vec<Value> = page
+                .items
+                .iter()
+                .map(|r| registration_view(r, &query.populates))
+                .collect();
+            Ok(json(
+                StatusCode::OK,
+                &json!({
+                    "data": items,
+                    "total": page.total,
+                    "limit": query.limit,
+                    "page": query.page,
+                    "pages": page.total.div_ceil(u64::from(query.limit)),
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+fn populates_of(params: &QueryMap) -> Result<BTreeSet<Populate>> {
+    let mut populates = BTreeSet::new();
+    let values = params
+        .all("populates[]")
+        .unwrap_or_default()
+        .into_iter()
+        .chain(params.all("populates").unwrap_or_default());
+    for value in values.flat_map(|v| v.split(',')) {
+        populates.insert(match value.trim() {
+            "emailValidation" => Populate::EmailValidation,
+            "phoneValidation" => Populate::PhoneValidation,
+            "accessControlLog" => Populate::AccessControlLog,
+            other => {
+                return Err(Error::invalid(
+                    "invalid_populate",
+                    format!("populates[] does not know {other:?}; use emailValidation, phoneValidation or accessControlLog"),
+                ))
+            }
+        });
+    }
+    Ok(populates)
+}
+
+/// A day (`2026-11-25`, the whole day) or an instant (RFC 3339).
+fn instant(params: &QueryMap, name: &str, end_of_day: bool) -> Result<Option<Timestamp>> {
+    let Some(raw) = params.first(name).map(str::trim) else {
+        return Ok(None);
+    };
+    let parsed = if raw.len() == 10 {
+        day_start(raw).map(|t| if end_of_day { t.plus_seconds(86_400 - 1) } else { t })
+    } else {
+        Timestamp::parse(raw)
+    };
+    parsed.map(Some).ok_or_else(|| {
+        Error::invalid(
+            "invalid_parameter",
+            format!("{name} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
+        )
+    })
+}
+
+fn day_start(day: &str) -> Option<Timestamp> {
+    let ok = day.len() == 10 && day.as_bytes()[4] == b'-' && day.as_bytes()[7] == b'-';
+    ok.then(|| Timestamp::parse(&format!("{day}T00:00:00Z")))
+        .flatten()
+}
+
+pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
+    reject_unknown(params, LIST_PARAMS)?;
+    let mut query = RegistrationQuery {
+        page: number_param(params, "page", 1, 1..=100_000)?,
+        limit: number_param(params, "limit", 10, 1..=100)?,
+        populates: populates_of(params)?,
+        ..RegistrationQuery::default()
+    };
+    query.newest_first = match params.first("sort").map(str::trim) {
+        None | Some("-createdAt") => true,
+        Some("createdAt") => false,
+        Some(other) => {
+            return Err(Error::invalid(
+                "invalid_sort",
+                format!("sort {other:?} is not supported; use -createdAt or createdAt"),
+            ))
+        }
+    };
+    let statuses = params
+        .all("where_status")
+        .unwrap_or_default()
+        .into_iter()
+        .chain(params.all("in_status[]").unwrap_or_default())
+        .chain(params.all("in_status").unwrap_or_default())
+        .flat_map(|v| v.split(','));
+    for status in statuses {
+        let parsed = RegistrationStatus::parse(status.trim()).ok_or_else(|| {
+            Error::invalid(
+                "invalid_status",
+                format!("status {status:?} is not one of STARTED, ONGOING, COMPLETED, COMPLETED_WITHOUT_KYC, FAILED, NEEDS_MANUAL_VERIFICATION, EXPIRED"),
+            )
+        })?;
+        if !query.statuses.contains(&parsed) {
+            query.statuses.push(parsed);
+        }
+    }
+    if let Some(flow) = params.first("where_projectFlow").map(str::trim) {
+        if !crate::domain::ids::is_plausible_id(flow) {
+            return Err(Error::invalid(
+                "invalid_parameter",
+                "where_projectFlow is not a projectFlow id",
+            ));
+        }
+        query.project_flow = Some(flow.to_string());
+    }
+    if let Some(email) = params.first("like_email") {
+        let email = email.trim().to_lowercase();
+        if email.chars().count() > 100 {
+            return Err(Error::invalid("invalid_parameter", "like_email is too long"));
+        }
+        query.email_contains = (!email.is_empty()).then_some(email);
+    }
+    query.created_from = instant(params, "gte_createdAt", false)?;
+    query.created_to = instant(params, "lte_createdAt", true)?;
+    if let (Some(from), Some(to)) = (query.created_from, query.created_to) {
+        if from > to {
+            return Err(Error::invalid(
+                "invalid_parameter",
+                "gte_createdAt is after lte_createdAt",
+            ));
+        }
+    }
+    Ok(query)
+}
+
+/// `PUT /v2/app-registrations/{id}/sync`
+pub async fn sync<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = optional_body(&req)?;
+            reject_unknown_fields(&body, &["step", "status"])?;
+            let fields = Fields::new(&body);
+            let step = step_param(&fields, "step")?;
+            let status = fields.string("status")?;
+            let claim = match (step, status) {
+                (Some(step), Some(status)) => Some(SyncClaim { step, status }),
+                (None, None) => None,
+                (Some(_), None) => return Err(Error::MissingParameters(vec!["status".into()])),
+                (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
+            };
+            let synced = svc.sync(&caller, &id_of(&req), claim, &origin(&req)).await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({
+                    "appRegistration": registration_view(&synced.registration, &validations()),
+                    "token": synced.token,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /v2/app-registrations/{id}/validate` with `{type, otp}`
+pub async fn validate<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = json_object(&req)?;
+            reject_unknown_fields(&body, &["type", "otp"])?;
+            let fields = Fields::new(&body);
+            let mut missing = Missing::default();
+            let channel = missing.require("type", channel_of(&fields)?);
+            let otp = missing.require("otp", fields.digits("otp")?);
+            missing.check()?;
+            let check = ContactCheck {
+                channel: channel.unwrap_or(Channel::Email),
+                otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
+            };
+            let registration = svc
+                .validate_contact(&caller, &id_of(&req), check, &origin(&req))
+                .await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /v2/app-registrations/{id}/resend` with an optional `{type}`
+pub async fn resend<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = optional_body(&req)?;
+            reject_unknown_fields(&body, &["type"])?;
+            let channel = channel_of(&Fields::new(&body))?;
+            let registration = svc
+                .resend(&caller, &id_of(&req), channel, &origin(&req))
+                .await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({
+                    "appRegistration": registration_view(&registration, &validations()),
+                    "sent": true,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `PUT /v2/app-registrations/{id}/information` with `{step, data}`
+pub async fn information<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = json_object(&req)?;
+            reject_unknown_fields(&body, &["step", "data"])?;
+            let fields = Fields::new(&body);
+            let mut missing = Missing::default();
+            let step = missing.require("step", step_param(&fields, "step")?);
+            let data_field = missing.require("data", body.get("data").filter(|v| !v.is_null()));
+            missing.check()?;
+            let Some(Value::Object(submitted)) = data_field.cloned() else {
+                return Err(Error::invalid("invalid_parameter", "data must be a JSON object"));
+            };
+            let registration = svc
+                .submit_information(
+                    &caller,
+                    &id_of(&req),
+                    step.unwrap_or(StepName::Form),
+                    submitted,
+                    &origin(&req),
+                )
+                .await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /v2/app-registrations/{id}/verification-results` (API key)
+pub async fn results<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = json_object(&req)?;
+            reject_unknown_fields(
+                &body,
+                &["step", "status", "verifier", "reason", "reference", "documentName"],
+            )?;
+            let fields = Fields::new(&body);
+            let mut missing = Missing::default();
+            let step = missing.require("step", step_param(&fields, "step")?);
+            let status = missing.require("status", fields.string("status")?);
+            let verifier = missing.require("verifier", fields.string("verifier")?);
+            missing.check()?;
+            let status = match status.as_deref().map(str::trim) {
+                Some("passed") => ResultStatus::Passed,
+                Some("failed") => ResultStatus::Failed,
+                _ => {
+                    return Err(Error::invalid(
+                        "invalid_status",
+                        "status must be passed or failed",
+                    ))
+                }
+            };
+            let result = NewResult {
+                step: step.unwrap_or(StepName::Document),
+                status,
+                verifier: verifier.unwrap_or_default().trim().chars().take(64).collect(),
+                reason: fields.string("reason")?.map(|r| r.chars().take(200).collect()),
+                reference: fields.string("reference")?.map(|r| r.chars().take(128).collect()),
+                document_name: name_field(&fields, "documentName")?,
+            };
+            let registration = svc
+                .report_result(&caller, &id_of(&req), result, &origin(&req))
+                .await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `GET /v2/app-registrations/analytics?projectFlow=&from=&to=` (API key)
+pub async fn analytics<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let client = svc.client(bearer(&req)).await?;
+            let params = req.query_string_parameters();
+            reject_unknown(&params, &["projectFlow", "from", "to"])?;
+            let mut missing = Missing::default();
+            let flow = missing.require("projectFlow", params.first("projectFlow"));
+            let from = missing.require("from", params.first("from"));
+            let to = missing.require("to", params.first("to"));
+            missing.check()?;
+            let (from, to) = (from.unwrap_or_default().trim(), to.unwrap_or_default().trim());
+            let bad_day = |name: &str| {
+                Error::invalid("invalid_parameter", format!("{name} must be a date: YYYY-MM-DD"))
+            };
+            let start = day_start(from).ok_or_else(|| bad_day("from"))?;
+            let end = day_start(to).ok_or_else(|| bad_day("to"))?;
+            let days = (end.unix() - start.unix()) / 86_400 + 1;
+            if !(1..=crate::service::registrations::MAX_ANALYTICS_DAYS).contains(&days) {
+                return Err(Error::invalid(
+                    "invalid_range",
+                    "from must not be after to, and the range is at most 366 days",
+                ));
+            }
+            let flow = flow.unwrap_or_default().trim().to_string();
+            let report = svc.analytics(&client, &flow, from, to).await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({ "projectFlow": flow, "from": from, "to": to, "analytics": report }),
+            ))
+        }
+        .await,
+    )
+}
