@@ -534,7 +534,7 @@ impl LoginStore for DynamoLoginStore {
             .send()
             .await
             .map_err(storage_error)?;
-        if failure.locks_login {
+        if failure.locks_login && login.registration.is_none() {
             self.release_pointers(&login.project_flow, &failure.identifiers, &login.id)
                 .await;
         }
