@@ -7,5 +7,8 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await;
     let registrations = wiring::registrations(&aws)?;
-    run(service_fn(|req| app_registrations::results(&registrations, req))).await
+    run(service_fn(|req| {
+        app_registrations::results(&registrations, req)
+    }))
+    .await
 }

@@ -352,8 +352,7 @@ pub trait RegistrationStore: Send + Sync + 'static {
         analytics: &AnalyticsDelta,
     ) -> impl Future<Output = Result<SaveOutcome>> + Send;
 
-    fn reuse_signals(&self, keys: &ReuseKeys)
-        -> impl Future<Output = Result<ReuseSignals>> + Send;
+    fn reuse_signals(&self, keys: &ReuseKeys) -> impl Future<Output = Result<ReuseSignals>> + Send;
 
     fn list(
         &self,

@@ -191,3 +191,119 @@ impl Api {
         )
     }
 }
+
+/// The App Registration endpoints, each through its real handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Create,
+    List,
+    Get,
+    Sync,
+    Validate,
+    Resend,
+    Information,
+    Results,
+    Analytics,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 9] = [
+        Endpoint::Create,
+        Endpoint::List,
+        Endpoint::Get,
+        Endpoint::Sync,
+        Endpoint::Validate,
+        Endpoint::Resend,
+        Endpoint::Information,
+        Endpoint::Results,
+        Endpoint::Analytics,
+    ];
+
+    fn method_and_path(self, id: &str) -> (&'static str, String) {
+        let base = "/v2/app-registrations";
+        match self {
+            Endpoint::Create => ("POST", base.to_string()),
+            Endpoint::List => ("GET", base.to_string()),
+            Endpoint::Analytics => ("GET", format!("{base}/analytics")),
+            Endpoint::Get => ("GET", format!("{base}/{id}")),
+            Endpoint::Sync => ("PUT", format!("{base}/{id}/sync")),
+            Endpoint::Validate => ("POST", format!("{base}/{id}/validate")),
+            Endpoint::Resend => ("POST", format!("{base}/{id}/resend")),
+            Endpoint::Information => ("PUT", format!("{base}/{id}/information")),
+            Endpoint::Results => ("POST", format!("{base}/{id}/verification-results")),
+        }
+    }
+}
+
+pub struct RegistrationApi {
+    service: wiring::RegistrationService,
+}
+
+impl RegistrationApi {
+    pub async fn new() -> Self {
+        Self::with_clock(Arc::new(gatehouse::ports::SystemClock)).await
+    }
+
+    pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        crate::logs::capture();
+        let aws = wiring::Aws::load().await;
+        Self {
+            service: wiring::registrations_with_clock(&aws, clock).expect("registration config"),
+        }
+    }
+
+    /// Calls one endpoint. `bearer` is an API key or an enrollee token;
+    /// `body` is sent verbatim.
+    pub async fn call_raw(
+        &self,
+        endpoint: Endpoint,
+        id: Option<&str>,
+        bearer: Option<&str>,
+        query: &str,
+        body: Option<&str>,
+    ) -> Reply {
+        use gatehouse::api::app_registrations as h;
+        let (method, path) = endpoint.method_and_path(id.unwrap_or_default());
+        let req = event(method, &path, query, id, bearer, body);
+        let svc = &self.service;
+        let response = match endpoint {
+            Endpoint::Create => h::create(svc, req).await,
+            Endpoint::List => h::list(svc, req).await,
+            Endpoint::Get => h::get(svc, req).await,
+            Endpoint::Sync => h::sync(svc, req).await,
+            Endpoint::Validate => h::validate(svc, req).await,
+            Endpoint::Resend => h::resend(svc, req).await,
+            Endpoint::Information => h::information(svc, req).await,
+            Endpoint::Results => h::results(svc, req).await,
+            Endpoint::Analytics => h::analytics(svc, req).await,
+        };
+        Reply::from(response.expect("handlers always answer"))
+    }
+
+    pub async fn call(
+        &self,
+        endpoint: Endpoint,
+        id: Option<&str>,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let body = body.map(|b| b.to_string());
+        self.call_raw(endpoint, id, bearer, "", body.as_deref())
+            .await
+    }
+
+    pub async fn get(&self, bearer: &str, id: &str, query: &str) -> Reply {
+        self.call_raw(Endpoint::Get, Some(id), Some(bearer), query, None)
+            .await
+    }
+
+    pub async fn list(&self, api_key: &str, query: &str) -> Reply {
+        self.call_raw(Endpoint::List, None, Some(api_key), query, None)
+            .await
+    }
+
+    pub async fn analytics(&self, api_key: &str, query: &str) -> Reply {
+        self.call_raw(Endpoint::Analytics, None, Some(api_key), query, None)
+            .await
+    }
+}

@@ -3,11 +3,13 @@
 //! and exports its endpoints; nothing here fakes AWS.
 
 pub mod api;
+pub mod enrollment;
 pub mod logs;
 pub mod moto;
 pub mod tenant;
 
-pub use api::{Api, Reply};
+pub use api::{Api, Endpoint, RegistrationApi, Reply};
+pub use enrollment::Enrollment;
 pub use moto::Moto;
 pub use tenant::Tenant;
 

@@ -1,8 +1,8 @@
 //! `/v2/app-logins` and Verifik's `/v2/{email,phone}-validations/validate`.
 
 use super::request::{
-    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown,
-    respond, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown, respond,
+    Fields, HandlerResult, Missing,
 };
 use super::response::{data, json};
 use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
@@ -15,7 +15,6 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-
 
 /// Renders a login the way Verifik does: references not asked for in
 /// `populates[]` show as ids. Code hashes are never part of a `Login`.

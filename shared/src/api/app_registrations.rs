@@ -8,13 +8,15 @@
 //! - verification-results, list, analytics: the client's API key only.
 
 use super::request::{
-    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown,
-    respond, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown, respond,
+    Fields, HandlerResult, Missing,
 };
 use super::response::{data, json};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus};
-use crate::domain::{Channel, Email, OneTimeCode, Phone, Registration, RegistrationStatus, Timestamp};
+use crate::domain::{
+    Channel, Email, OneTimeCode, Phone, Registration, RegistrationStatus, Timestamp,
+};
 use crate::error::{Error, Result};
 use crate::ports::{
     Directory, EmailSender, LoginStore, Populate, RegistrationQuery, RegistrationStore, SmsSender,
@@ -133,7 +135,10 @@ fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
 }
 
 /// `POST /v2/app-registrations`
-pub async fn create<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+pub async fn create<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
 where
     R: RegistrationStore,
     S: LoginStore,
@@ -327,7 +332,13 @@ fn instant(params: &QueryMap, name: &str, end_of_day: bool) -> Result<Option<Tim
         return Ok(None);
     };
     let parsed = if raw.len() == 10 {
-        day_start(raw).map(|t| if end_of_day { t.plus_seconds(86_400 - 1) } else { t })
+        day_start(raw).map(|t| {
+            if end_of_day {
+                t.plus_seconds(86_400 - 1)
+            } else {
+                t
+            }
+        })
     } else {
         Timestamp::parse(raw)
     };
@@ -393,7 +404,10 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
     if let Some(email) = params.first("like_email") {
         let email = email.trim().to_lowercase();
         if email.chars().count() > 100 {
-            return Err(Error::invalid("invalid_parameter", "like_email is too long"));
+            return Err(Error::invalid(
+                "invalid_parameter",
+                "like_email is too long",
+            ));
         }
         query.email_contains = (!email.is_empty()).then_some(email);
     }
@@ -433,7 +447,9 @@ where
                 (Some(_), None) => return Err(Error::MissingParameters(vec!["status".into()])),
                 (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
             };
-            let synced = svc.sync(&caller, &id_of(&req), claim, &origin(&req)).await?;
+            let synced = svc
+                .sync(&caller, &id_of(&req), claim, &origin(&req))
+                .await?;
             Ok(data(
                 StatusCode::OK,
                 json!({
@@ -485,7 +501,10 @@ where
 }
 
 /// `POST /v2/app-registrations/{id}/resend` with an optional `{type}`
-pub async fn resend<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+pub async fn resend<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
 where
     R: RegistrationStore,
     S: LoginStore,
@@ -537,7 +556,10 @@ where
             let data_field = missing.require("data", body.get("data").filter(|v| !v.is_null()));
             missing.check()?;
             let Some(Value::Object(submitted)) = data_field.cloned() else {
-                return Err(Error::invalid("invalid_parameter", "data must be a JSON object"));
+                return Err(Error::invalid(
+                    "invalid_parameter",
+                    "data must be a JSON object",
+                ));
             };
             let registration = svc
                 .submit_information(
@@ -575,7 +597,14 @@ where
             let body = json_object(&req)?;
             reject_unknown_fields(
                 &body,
-                &["step", "status", "verifier", "reason", "reference", "documentName"],
+                &[
+                    "step",
+                    "status",
+                    "verifier",
+                    "reason",
+                    "reference",
+                    "documentName",
+                ],
             )?;
             let fields = Fields::new(&body);
             let mut missing = Missing::default();
@@ -596,9 +625,18 @@ where
             let result = NewResult {
                 step: step.unwrap_or(StepName::Document),
                 status,
-                verifier: verifier.unwrap_or_default().trim().chars().take(64).collect(),
-                reason: fields.string("reason")?.map(|r| r.chars().take(200).collect()),
-                reference: fields.string("reference")?.map(|r| r.chars().take(128).collect()),
+                verifier: verifier
+                    .unwrap_or_default()
+                    .trim()
+                    .chars()
+                    .take(64)
+                    .collect(),
+                reason: fields
+                    .string("reason")?
+                    .map(|r| r.chars().take(200).collect()),
+                reference: fields
+                    .string("reference")?
+                    .map(|r| r.chars().take(128).collect()),
                 document_name: name_field(&fields, "documentName")?,
             };
             let registration = svc
@@ -635,9 +673,15 @@ where
             let from = missing.require("from", params.first("from"));
             let to = missing.require("to", params.first("to"));
             missing.check()?;
-            let (from, to) = (from.unwrap_or_default().trim(), to.unwrap_or_default().trim());
+            let (from, to) = (
+                from.unwrap_or_default().trim(),
+                to.unwrap_or_default().trim(),
+            );
             let bad_day = |name: &str| {
-                Error::invalid("invalid_parameter", format!("{name} must be a date: YYYY-MM-DD"))
+                Error::invalid(
+                    "invalid_parameter",
+                    format!("{name} must be a date: YYYY-MM-DD"),
+                )
             };
             let start = day_start(from).ok_or_else(|| bad_day("from"))?;
             let end = day_start(to).ok_or_else(|| bad_day("to"))?;

@@ -4,9 +4,9 @@
 use super::error::error_response;
 use crate::domain::login::RequestOrigin;
 use crate::error::{Error, Result};
+use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
-use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value};
 
@@ -154,10 +154,7 @@ pub fn respond(result: Result<Response<Body>>) -> HandlerResult {
     Ok(result.unwrap_or_else(|e| error_response(&e)))
 }
 
-pub fn reject_unknown(
-    params: &QueryMap,
-    known: &[&str],
-) -> Result<()> {
+pub fn reject_unknown(params: &QueryMap, known: &[&str]) -> Result<()> {
     let unknown: Vec<&str> = params
         .iter()
         .map(|(k, _)| k)

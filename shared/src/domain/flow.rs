@@ -1,9 +1,9 @@
 //! Projects and project flows: the configuration that App Logins follow.
 
+use super::contact::{Channel, Phone};
 pub use super::onboarding::{
     ManualVerification, OnboardingSettings, OnboardingSteps, Requirement, StepName,
 };
-use super::contact::{Channel, Phone};
 use super::time::Timestamp;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};

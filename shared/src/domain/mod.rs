@@ -15,7 +15,7 @@ pub use code::{CodeHash, CodeHasher, OneTimeCode};
 pub use contact::{Channel, Email, Phone};
 pub use flow::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow};
 pub use ids::ClientId;
+pub use login::{AccessEvent, AccessEventKind, Login, LoginStatus, LoginType, Step, Validation};
 pub use onboarding::{OnboardingSettings, Requirement, StepName};
 pub use registration::{Registration, RegistrationStatus};
-pub use login::{AccessEvent, AccessEventKind, Login, LoginStatus, LoginType, Step, Validation};
 pub use time::Timestamp;

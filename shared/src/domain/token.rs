@@ -68,9 +68,8 @@ impl TokenIssuer {
         let der = pem::parse(private_key_pem).map_err(Error::internal)?;
         let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.contents())
             .map_err(|e| Error::internal(format!("Ed25519 private key: {e}")))?;
-        let public = DecodingKey::from_ed_der(
-            aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref(),
-        );
+        let public =
+            DecodingKey::from_ed_der(aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref());
         Ok(Self {
             key,
             public,

@@ -122,7 +122,8 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                     match self.store.get(&login_id).await? {
                         Some(existing) if existing.status == LoginStatus::Pending => {
                             tracing::info!(login_id = %login_id, "identifier has a pending login: re-sending");
-                            let wanted: Vec<Channel> = prepared.iter().map(|p| p.stored.channel).collect();
+                            let wanted: Vec<Channel> =
+                                prepared.iter().map(|p| p.stored.channel).collect();
                             let login = self
                                 .resend_login(existing, &wanted, &flow, &project, origin)
                                 .await?;
@@ -221,8 +222,9 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                 // A login that has seen wrong codes is kept for audit; a
                 // registration's session lives as long as any registration can.
                 ttl: if login.registration.is_some() {
-                    self.retention_end(now)
-                        .plus_seconds(i64::from(crate::domain::onboarding::MAX_LIFETIME_MINUTES) * 60)
+                    self.retention_end(now).plus_seconds(
+                        i64::from(crate::domain::onboarding::MAX_LIFETIME_MINUTES) * 60,
+                    )
                 } else if had_failures {
                     self.retention_end(now)
                 } else {
@@ -272,7 +274,10 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
     }
 
     /// A fresh code per channel of `contacts`, and what to store for it.
-    pub(crate) async fn prepare_codes(&self, contacts: &LoginContacts) -> Result<Vec<PreparedCode>> {
+    pub(crate) async fn prepare_codes(
+        &self,
+        contacts: &LoginContacts,
+    ) -> Result<Vec<PreparedCode>> {
         let mut prepared = Vec::with_capacity(2);
         for channel in contacts.channels() {
             let code = OneTimeCode::generate();
@@ -301,8 +306,16 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
     ) -> Result<()> {
         for p in prepared {
             let code = &p.stored;
-            self.deliver(project, flow, session_id, code.channel, &code.identifier, &p.code, origin)
-                .await?;
+            self.deliver(
+                project,
+                flow,
+                session_id,
+                code.channel,
+                &code.identifier,
+                &p.code,
+                origin,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -354,7 +367,11 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         Ok(())
     }
 
-    pub(crate) async fn flow_of_client(&self, client: &ClientId, flow_id: &str) -> Result<ProjectFlow> {
+    pub(crate) async fn flow_of_client(
+        &self,
+        client: &ClientId,
+        flow_id: &str,
+    ) -> Result<ProjectFlow> {
         let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
         if !crate::domain::ids::is_plausible_id(flow_id) {
             return Err(not_found());

@@ -586,8 +586,7 @@ impl LoginStore for DynamoLoginStore {
         if login.registration.is_none() {
             items.push(pointer);
         }
-        let reasons = match self.transact(items).await?
-        {
+        let reasons = match self.transact(items).await? {
             Ok(()) => return Ok(ReplaceOutcome::Replaced),
             Err(reasons) => reasons,
         };

@@ -46,7 +46,10 @@ fn reg_key(id: &str) -> Item {
 
 fn seen_key(client: &str, identifier: &str) -> Item {
     HashMap::from([
-        ("pk".to_string(), s(format!("REGSEEN#{client}#{identifier}"))),
+        (
+            "pk".to_string(),
+            s(format!("REGSEEN#{client}#{identifier}")),
+        ),
         ("sk".to_string(), s("COUNT")),
     ])
 }
@@ -128,10 +131,7 @@ impl DynamoRegistrationStore {
         }
         let update = Update::builder()
             .table_name(&self.table)
-            .key(
-                "pk",
-                s(format!("ANALYTICS#{}", registration.project_flow)),
-            )
+            .key("pk", s(format!("ANALYTICS#{}", registration.project_flow)))
             .key("sk", s(format!("DAY#{}", registration.cohort_day())))
             .update_expression(format!("SET #ttl = :ttl ADD {}", adds.join(", ")))
             .set_expression_attribute_names(Some(names))
@@ -187,9 +187,8 @@ impl DynamoRegistrationStore {
             }
         }
         let position = |item: &Item| {
-            keys.iter().position(|k| {
-                k.get("pk") == item.get("pk") && k.get("sk") == item.get("sk")
-            })
+            keys.iter()
+                .position(|k| k.get("pk") == item.get("pk") && k.get("sk") == item.get("sk"))
         };
         found.sort_by_key(|item| position(item).unwrap_or(usize::MAX));
         Ok(found)
@@ -294,9 +293,7 @@ impl RegistrationStore for DynamoRegistrationStore {
         let items = self.batch_get(keys).await?;
         let mut signals = ReuseSignals::default();
         for item in &items {
-            let is_ip = ip
-                .as_ref()
-                .is_some_and(|k| k.get("pk") == item.get("pk"));
+            let is_ip = ip.as_ref().is_some_and(|k| k.get("pk") == item.get("pk"));
             if is_ip {
                 signals.ip_registrations_this_hour = count_of(item);
             } else {
@@ -311,11 +308,7 @@ impl RegistrationStore for DynamoRegistrationStore {
     /// so one call for most tenants) to give `total`; one BatchGetItem then
     /// reads the page's registrations.
     #[tracing::instrument(skip_all, fields(client = %client))]
-    async fn list(
-        &self,
-        client: &ClientId,
-        query: &RegistrationQuery,
-    ) -> Result<RegistrationPage> {
+    async fn list(&self, client: &ClientId, query: &RegistrationQuery) -> Result<RegistrationPage> {
         let mut names = HashMap::from([
             ("#pk".to_string(), "pk".to_string()),
             ("#sk".to_string(), "sk".to_string()),
@@ -450,4 +443,3 @@ impl RegistrationStore for DynamoRegistrationStore {
         Ok(days)
     }
 }
-

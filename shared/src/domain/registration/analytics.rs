@@ -87,11 +87,7 @@ pub fn delta(before: Option<&Registration>, after: &Registration) -> AnalyticsDe
     }
     let newly_done = after.status.is_success() && !before_status.is_some_and(|s| s.is_success());
     if let (true, Some(done)) = (newly_done, after.completed_at) {
-        add(
-            &mut d,
-            ttc_bucket(after.created_at.seconds_until(done)),
-            1,
-        );
+        add(&mut d, ttc_bucket(after.created_at.seconds_until(done)), 1);
     }
     d.retain(|_, v| *v != 0);
     d
@@ -144,7 +140,9 @@ impl AnalyticsReport {
                 .map(|start| start.plus_seconds(86_400 + lifetime_seconds));
             if closes.is_some_and(|c| c < now) {
                 for status in [RegistrationStatus::Started, RegistrationStatus::Ongoing] {
-                    let stale = counters.remove(&format!("status_{}", status.as_str())).unwrap_or(0);
+                    let stale = counters
+                        .remove(&format!("status_{}", status.as_str()))
+                        .unwrap_or(0);
                     *counters.entry("status_EXPIRED".into()).or_insert(0) += stale;
                 }
                 for step in StepName::ALL {
@@ -196,7 +194,11 @@ fn median(sum: &BTreeMap<String, i64>) -> Option<u64> {
     let counts: Vec<(u64, u64, i64)> = TTC_BUCKETS
         .iter()
         .scan(0u64, |low, high| {
-            let entry = (*low, *high, sum.get(&format!("ttc_{high}")).copied().unwrap_or(0));
+            let entry = (
+                *low,
+                *high,
+                sum.get(&format!("ttc_{high}")).copied().unwrap_or(0),
+            );
             *low = *high;
             Some(entry)
         })

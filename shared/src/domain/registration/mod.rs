@@ -8,7 +8,9 @@
 mod analytics;
 mod progress;
 
-pub use analytics::{delta as analytics_delta, AnalyticsDelta, AnalyticsReport, DayCounters, StepFunnel};
+pub use analytics::{
+    delta as analytics_delta, AnalyticsDelta, AnalyticsReport, DayCounters, StepFunnel,
+};
 pub use progress::{NewResult, ResultStatus};
 
 use super::contact::{Email, Phone};

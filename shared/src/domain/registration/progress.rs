@@ -53,8 +53,18 @@ impl Registration {
     pub fn absorb_contacts(&mut self, session: &Login, now: Timestamp) {
         self.email_validation = session.email_validation.clone();
         self.phone_validation = session.phone_validation.clone();
-        let attempts: u32 = session.channels().iter().filter_map(|c| session.validation(*c)).map(|v| v.attempts).sum();
-        let max_attempts: u32 = session.channels().iter().filter_map(|c| session.validation(*c)).map(|v| v.max_attempts).sum();
+        let attempts: u32 = session
+            .channels()
+            .iter()
+            .filter_map(|c| session.validation(*c))
+            .map(|v| v.attempts)
+            .sum();
+        let max_attempts: u32 = session
+            .channels()
+            .iter()
+            .filter_map(|c| session.validation(*c))
+            .map(|v| v.max_attempts)
+            .sum();
         let status = match session.status {
             LoginStatus::Validated => StepStatus::Passed,
             LoginStatus::Failed => StepStatus::Failed,
@@ -87,12 +97,7 @@ impl Registration {
 
     /// Records an external verifier's result. A result that contradicts an
     /// earlier one raises a red flag and never leaves a pass standing.
-    pub fn apply_result(
-        &mut self,
-        result: &NewResult,
-        reported_by: &str,
-        now: Timestamp,
-    ) {
+    pub fn apply_result(&mut self, result: &NewResult, reported_by: &str, now: Timestamp) {
         let current = self.step(result.step).map(|s| s.status);
         let contradicts = match result.status {
             ResultStatus::Failed => current == Some(StepStatus::Passed),
@@ -105,7 +110,11 @@ impl Registration {
                     "{} reported {} after the step had {}",
                     result.step,
                     status_word(result.status),
-                    if result.status == ResultStatus::Passed { "failed" } else { "passed" },
+                    if result.status == ResultStatus::Passed {
+                        "failed"
+                    } else {
+                        "passed"
+                    },
                 ),
                 now,
             );
@@ -225,7 +234,11 @@ impl Registration {
                 }
             } else if now > self.expires_at {
                 RegistrationStatus::Expired
-            } else if self.steps.iter().any(|s| s.status != StepStatus::Pending || s.attempts > 0) {
+            } else if self
+                .steps
+                .iter()
+                .any(|s| s.status != StepStatus::Pending || s.attempts > 0)
+            {
                 RegistrationStatus::Ongoing
             } else {
                 RegistrationStatus::Started
@@ -234,7 +247,17 @@ impl Registration {
                 self.completed_at = Some(now);
                 self.current_step = None;
             }
-            if let Some(current) = self.current_step {
+            if self.status == RegistrationStatus::Failed {
+                // Where it stopped: the mandatory step that failed.
+                self.current_step = self
+                    .steps
+                    .iter()
+                    .find(|s| {
+                        s.requirement == Requirement::Mandatory && s.status == StepStatus::Failed
+                    })
+                    .map(|s| s.step);
+            }
+            if let (true, Some(current)) = (self.status.is_active(), self.current_step) {
                 if let Some(step) = self.step_mut(current) {
                     step.started_at.get_or_insert(now);
                 }

@@ -111,14 +111,20 @@ fn a_mandatory_step_fails_only_after_its_attempts() {
     fail(&mut r, StepName::Document, now);
     r.recompute(&f, now);
     assert_eq!(r.status, RegistrationStatus::Ongoing);
-    assert_eq!(r.step(StepName::Document).unwrap().status, StepStatus::Pending);
+    assert_eq!(
+        r.step(StepName::Document).unwrap().status,
+        StepStatus::Pending
+    );
     fail(&mut r, StepName::Document, now);
     r.recompute(&f, now);
     assert_eq!(r.status, RegistrationStatus::Failed);
     assert_eq!(r.failed_validations.len(), 2);
     // A pass after failing for good does not revive the step.
     pass(&mut r, StepName::Document, now);
-    assert_eq!(r.step(StepName::Document).unwrap().status, StepStatus::Failed);
+    assert_eq!(
+        r.step(StepName::Document).unwrap().status,
+        StepStatus::Failed
+    );
 }
 
 #[test]
@@ -256,7 +262,11 @@ fn closed_cohorts_count_stragglers_as_dropped_off() {
     let report = AnalyticsReport::from_days(std::slice::from_ref(&day), 86_400, now);
     assert_eq!(report.by_status[&RegistrationStatus::Expired], 2);
     assert_eq!(report.by_status[&RegistrationStatus::Ongoing], 0);
-    let document = report.steps.iter().find(|s| s.step == StepName::Document).unwrap();
+    let document = report
+        .steps
+        .iter()
+        .find(|s| s.step == StepName::Document)
+        .unwrap();
     assert_eq!(document.dropped_off, 2);
     assert_eq!(report.bottleneck, Some(StepName::Document));
     // While the cohort is open, they are still in progress.

@@ -190,7 +190,9 @@ where
                 format!("{step} is not submitted by the enrollee; use basicInformation or form"),
             ));
         }
-        let size = serde_json::to_vec(&data).map(|b| b.len()).unwrap_or(usize::MAX);
+        let size = serde_json::to_vec(&data)
+            .map(|b| b.len())
+            .unwrap_or(usize::MAX);
         if size > MAX_INFORMATION_BYTES {
             return Err(Error::TooLarge {
                 code: "information_too_large",
@@ -207,7 +209,9 @@ where
                     Some(_) => {
                         return Err(Error::invalid(
                             "invalid_parameter",
-                            format!("data.{name} must be a non-empty string of at most 120 characters"),
+                            format!(
+                                "data.{name} must be a non-empty string of at most 120 characters"
+                            ),
                         ))
                     }
                 }
