@@ -4,6 +4,17 @@
 use gatehouse::domain::OnboardingSettings;
 use gatehouse_tests::{Endpoint, Enrollment, RegistrationApi, Reply, Tenant};
 
+/// (endpoint, id, bearer, query, body, status, code)
+type Case<'a> = (
+    Endpoint,
+    Option<&'a str>,
+    Option<&'a str>,
+    String,
+    Option<String>,
+    u16,
+    &'static str,
+);
+
 fn expect(reply: &Reply, status: u16, code: &str, case: &str) {
     assert_eq!(reply.status, status, "{case}: {}", reply.raw);
     assert_eq!(reply.code(), code, "{case}: {}", reply.raw);
@@ -24,16 +35,7 @@ async fn every_endpoint_rejects_bad_input_with_a_named_4xx() {
     let flow = tenant.flow.as_str();
     let before = api.list(key, "").await.body["total"].clone();
 
-    // (endpoint, id, bearer, query, body, status, code)
-    let cases: Vec<(
-        Endpoint,
-        Option<&str>,
-        Option<&str>,
-        String,
-        Option<String>,
-        u16,
-        &str,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             Endpoint::Create,
             None,
