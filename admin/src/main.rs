@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 use gatehouse::adapters::dynamodb::DynamoAdmin;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
-use gatehouse::domain::{FlowStatus, FlowType, LoginSettings, Project, ProjectFlow, Timestamp};
+use gatehouse::domain::{
+    FlowStatus, FlowType, LoginSettings, OnboardingSettings, Project, ProjectFlow, Timestamp,
+};
 use gatehouse::service::auth::generate_api_key;
 use serde_json::json;
 
@@ -52,8 +54,15 @@ enum Command {
         #[arg(long)]
         button_color: Option<String>,
     },
-    /// Create a login project flow.
+    /// Create a project flow: login (default) or onboarding.
     CreateFlow {
+        /// `login` or `onboarding`.
+        #[arg(long = "type", default_value = "login", value_parser = parse_flow_type)]
+        flow_type: FlowType,
+        /// Onboarding settings as JSON, e.g.
+        /// '{"steps":{"document":"optional"},"maxAttempts":3,"registrationLifetimeMinutes":1440}'.
+        #[arg(long)]
+        onboarding_settings: Option<String>,
         #[arg(long)]
         client: String,
         #[arg(long)]
@@ -78,7 +87,8 @@ enum Command {
         #[arg(long)]
         redirect_url: Option<String>,
     },
-    /// Create a client, an API key, a project and an active email+SMS login flow.
+    /// Create a client, an API key, a project, and active email+SMS login
+    /// and onboarding flows.
     Demo {
         #[arg(long, default_value = "Gatehouse Demo")]
         name: String,
@@ -121,6 +131,9 @@ impl Admin {
         flow.login_settings
             .validate()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        flow.onboarding_settings
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         self.db
             .put_flow(&flow)
             .await
@@ -153,26 +166,48 @@ fn new_project(
     }
 }
 
-fn new_login_flow(
+fn parse_flow_type(input: &str) -> Result<FlowType, String> {
+    match input {
+        "login" => Ok(FlowType::Login),
+        "onboarding" => Ok(FlowType::Onboarding),
+        other => Err(format!("{other:?} is not login or onboarding")),
+    }
+}
+
+struct NewFlow {
     client: String,
     project: String,
     name: String,
+    flow_type: FlowType,
     settings: LoginSettings,
+    onboarding: OnboardingSettings,
     status: FlowStatus,
     redirect_url: Option<String>,
-) -> ProjectFlow {
+}
+
+fn new_flow(flow: NewFlow) -> ProjectFlow {
+    let NewFlow {
+        client,
+        project,
+        name,
+        flow_type,
+        settings,
+        onboarding,
+        status,
+        redirect_url,
+    } = flow;
     let now = Timestamp::now();
     ProjectFlow {
         id: new_id(),
         client,
         project,
         name,
-        flow_type: FlowType::Login,
+        flow_type,
         status,
         redirect_url,
         allowed_countries: vec![],
         login_settings: settings,
-        onboarding_settings: Default::default(),
+        onboarding_settings: onboarding,
         created_at: now,
         updated_at: now,
     }
@@ -223,6 +258,8 @@ async fn main() -> Result<()> {
             serde_json::to_value(project)?
         }
         Command::CreateFlow {
+            flow_type,
+            onboarding_settings,
             client,
             project,
             name,
@@ -248,16 +285,22 @@ async fn main() -> Result<()> {
             } else {
                 FlowStatus::Active
             };
+            let onboarding = match onboarding_settings {
+                Some(json) => serde_json::from_str(&json).context("--onboarding-settings")?,
+                None => OnboardingSettings::default(),
+            };
             serde_json::to_value(
                 admin
-                    .flow(new_login_flow(
+                    .flow(new_flow(NewFlow {
                         client,
                         project,
                         name,
+                        flow_type,
                         settings,
+                        onboarding,
                         status,
                         redirect_url,
-                    ))
+                    }))
                     .await?,
             )?
         }
@@ -283,15 +326,21 @@ async fn main() -> Result<()> {
                 phone: true,
                 ..LoginSettings::default()
             };
+            let demo_flow = |flow_type, label: &str| NewFlow {
+                client: client.clone(),
+                project: project.id.clone(),
+                name: format!("{name} {label}"),
+                flow_type,
+                settings: settings.clone(),
+                onboarding: OnboardingSettings::default(),
+                status: FlowStatus::Active,
+                redirect_url: None,
+            };
             let flow = admin
-                .flow(new_login_flow(
-                    client.clone(),
-                    project.id.clone(),
-                    format!("{name} login"),
-                    settings,
-                    FlowStatus::Active,
-                    None,
-                ))
+                .flow(new_flow(demo_flow(FlowType::Login, "login")))
+                .await?;
+            let onboarding = admin
+                .flow(new_flow(demo_flow(FlowType::Onboarding, "onboarding")))
                 .await?;
             json!({
                 "table": cli.table,
@@ -299,6 +348,7 @@ async fn main() -> Result<()> {
                 "apiKey": api_key,
                 "project": project.id,
                 "projectFlow": flow.id,
+                "onboardingFlow": onboarding.id,
             })
         }
     };

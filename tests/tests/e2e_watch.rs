@@ -155,3 +155,78 @@ async fn email_login_over_real_paths() {
     assert!(log.contains(&id), "the functions' logs were captured");
     assert_no_secrets(&log, &[&code]);
 }
+
+#[tokio::test]
+async fn onboarding_over_real_paths() {
+    use reqwest::Method;
+    let tenant = Tenant::onboarding(gatehouse::domain::OnboardingSettings::default())
+        .create()
+        .await;
+    let http = Http::new();
+    let moto = Moto::new();
+    let email = unique_email();
+
+    // The enrollee's browser starts with the flow id alone.
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/app-registrations",
+            None,
+            Some(
+                json!({"projectFlow": tenant.flow, "email": email, "fullName": "Ana Lopez"})
+                    .to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{raw}");
+    let id = body["data"]["appRegistration"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = body["data"]["token"].as_str().unwrap().to_string();
+    assert_eq!(body["data"]["appRegistration"]["status"], "STARTED");
+
+    let code = moto.latest_email_code(&email).await;
+    assert_no_secrets(&raw, &[&code]);
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            &format!("/v2/app-registrations/{id}/validate"),
+            Some(&token),
+            Some(json!({"type": "email", "otp": code}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(
+        body["data"]["appRegistration"]["currentStep"],
+        "basicInformation"
+    );
+
+    // The static analytics path is not taken for a registration id.
+    let today = &gatehouse::domain::Timestamp::now().to_string()[..10];
+    let (status, body, raw) = http
+        .send(
+            Method::GET,
+            &format!(
+                "/v2/app-registrations/analytics?projectFlow={}&from={today}&to={today}",
+                tenant.flow
+            ),
+            Some(&tenant.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(body["data"]["analytics"]["total"], 1);
+
+    let (status, body, raw) = http
+        .send(
+            Method::PUT,
+            &format!("/v2/app-registrations/{id}/sync"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(body["data"]["appRegistration"]["status"], "ONGOING");
+    assert!(body["data"]["token"].is_null());
+}
