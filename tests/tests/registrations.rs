@@ -59,6 +59,12 @@ async fn full_onboarding_completes_with_a_user_token() {
     let email_code = moto.latest_email_code(&enrollee.email).await;
     let sms_code = moto.latest_sms_code(&enrollee.e164).await;
     assert_no_secrets(&enrollee.created.raw, &[&email_code, &sms_code]);
+    let (subject, body) = moto.emails_to(&enrollee.email).await.pop().unwrap();
+    assert!(
+        subject.contains("Acme Test App verification code"),
+        "{subject}"
+    );
+    assert!(body.contains("If you did not start signing up"), "{body}");
 
     let after_email = enrollee.validate(&api, "email", &email_code).await;
     assert_eq!(after_email.status, 200, "{}", after_email.raw);

@@ -2,7 +2,7 @@
 
 use super::request::{
     bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown, respond,
-    Fields, HandlerResult, Missing,
+    ContactFields, Fields, HandlerResult, Missing,
 };
 use super::response::{data, json};
 use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
@@ -99,30 +99,14 @@ fn parse_create(body: &serde_json::Map<String, Value>) -> Result<CreateLogin> {
     let fields = Fields::new(body);
     let mut missing = Missing::default();
     let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
-    let email = fields.string("email")?;
-    let phone = fields.digits("phone")?;
-    let country_code = fields.string("countryCode")?;
-    match (&phone, &country_code) {
-        (Some(_), None) => {
-            missing.require::<()>("countryCode", None);
-        }
-        (None, Some(_)) => {
-            missing.require::<()>("phone", None);
-        }
-        (None, None) if email.is_none() => {
-            missing.require::<()>("email or countryCode+phone", None);
-        }
-        _ => {}
-    }
+    let contacts = ContactFields::read(&fields, &mut missing)?;
     missing.check()?;
     let name = fields.string("name")?;
+    let (email, phone) = contacts.parse()?;
     Ok(CreateLogin {
         project_flow: project_flow.unwrap_or_default(),
-        email: email.as_deref().map(Email::parse).transpose()?,
-        phone: match (country_code, phone) {
-            (Some(cc), Some(number)) => Some(Phone::parse(&cc, &number)?),
-            _ => None,
-        },
+        email,
+        phone,
         name: name.map(|n| n.trim().chars().take(120).collect()),
     })
 }

@@ -8,15 +8,13 @@
 //! - verification-results, list, analytics: the client's API key only.
 
 use super::request::{
-    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown, respond,
-    Fields, HandlerResult, Missing,
+    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown,
+    reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
 };
 use super::response::{data, json};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus};
-use crate::domain::{
-    Channel, Email, OneTimeCode, Phone, Registration, RegistrationStatus, Timestamp,
-};
+use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
     Directory, EmailSender, LoginStore, Populate, RegistrationQuery, RegistrationStore, SmsSender,
@@ -68,27 +66,6 @@ fn validations() -> BTreeSet<Populate> {
 
 fn id_of(req: &Request) -> String {
     path_param(req, "id").unwrap_or_default()
-}
-
-/// Fails on any body field not in `known`.
-fn reject_unknown_fields(body: &Map<String, Value>, known: &[&str]) -> Result<()> {
-    let unknown: Vec<&str> = body
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !known.contains(k))
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "unknown_field",
-            format!(
-                "unknown fields: {}; expected some of: {}",
-                unknown.join(", "),
-                known.join(", ")
-            ),
-        ))
-    }
 }
 
 /// A body that may be empty (`{}` is assumed).
@@ -185,21 +162,7 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
     let fields = Fields::new(body);
     let mut missing = Missing::default();
     let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
-    let email = fields.string("email")?;
-    let phone = fields.digits("phone")?;
-    let country_code = fields.string("countryCode")?;
-    match (&phone, &country_code) {
-        (Some(_), None) => {
-            missing.require::<()>("countryCode", None);
-        }
-        (None, Some(_)) => {
-            missing.require::<()>("phone", None);
-        }
-        (None, None) if email.is_none() => {
-            missing.require::<()>("email or countryCode+phone", None);
-        }
-        _ => {}
-    }
+    let contacts = ContactFields::read(&fields, &mut missing)?;
     missing.check()?;
     let language = match fields.string("language")? {
         None => "en".to_string(),
@@ -215,13 +178,11 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
             l
         }
     };
+    let (email, phone) = contacts.parse()?;
     Ok(StartRegistration {
         project_flow: project_flow.unwrap_or_default(),
-        email: email.as_deref().map(Email::parse).transpose()?,
-        phone: match (country_code, phone) {
-            (Some(cc), Some(number)) => Some(Phone::parse(&cc, &number)?),
-            _ => None,
-        },
+        email,
+        phone,
         first_name: name_field(&fields, "firstName")?,
         last_name: name_field(&fields, "lastName")?,
         full_name: name_field(&fields, "fullName")?,

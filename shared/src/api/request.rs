@@ -3,6 +3,7 @@
 
 use super::error::error_response;
 use crate::domain::login::RequestOrigin;
+use crate::domain::{Email, Phone};
 use crate::error::{Error, Result};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::header;
@@ -155,19 +156,12 @@ pub fn respond(result: Result<Response<Body>>) -> HandlerResult {
 }
 
 pub fn reject_unknown(params: &QueryMap, known: &[&str]) -> Result<()> {
-    let unknown: Vec<&str> = params
-        .iter()
-        .map(|(k, _)| k)
-        .filter(|k| !known.contains(k))
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "unsupported_parameter",
-            format!("unsupported query parameters: {}", unknown.join(", ")),
-        ))
-    }
+    reject_names(
+        params.iter().map(|(k, _)| k),
+        known,
+        "unsupported_parameter",
+        "unsupported query parameters",
+    )
 }
 
 pub fn number_param(
@@ -199,4 +193,79 @@ pub fn body_is_empty(req: &Request) -> bool {
         Body::Binary(b) => b.iter().all(u8::is_ascii_whitespace),
         _ => true,
     }
+}
+
+/// `email` and/or `countryCode` + `phone`, as both create calls take them.
+pub struct ContactFields {
+    email: Option<String>,
+    country_code: Option<String>,
+    phone: Option<String>,
+}
+
+impl ContactFields {
+    /// Reads the fields, noting in `missing` what a valid pair lacks.
+    pub fn read(fields: &Fields, missing: &mut Missing) -> Result<Self> {
+        let email = fields.string("email")?;
+        let phone = fields.digits("phone")?;
+        let country_code = fields.string("countryCode")?;
+        match (&phone, &country_code) {
+            (Some(_), None) => {
+                missing.require::<()>("countryCode", None);
+            }
+            (None, Some(_)) => {
+                missing.require::<()>("phone", None);
+            }
+            (None, None) if email.is_none() => {
+                missing.require::<()>("email or countryCode+phone", None);
+            }
+            _ => {}
+        }
+        Ok(Self {
+            email,
+            country_code,
+            phone,
+        })
+    }
+
+    /// Validates and normalises them; call after `Missing::check`.
+    pub fn parse(self) -> Result<(Option<Email>, Option<Phone>)> {
+        let email = self.email.as_deref().map(Email::parse).transpose()?;
+        let phone = match (self.country_code, self.phone) {
+            (Some(cc), Some(number)) => Some(Phone::parse(&cc, &number)?),
+            _ => None,
+        };
+        Ok((email, phone))
+    }
+}
+
+/// Fails on any name not in `known`; `what` says where they came from.
+fn reject_names<'a>(
+    names: impl Iterator<Item = &'a str>,
+    known: &[&str],
+    code: &'static str,
+    what: &str,
+) -> Result<()> {
+    let unknown: Vec<&str> = names.filter(|k| !known.contains(k)).collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            code,
+            format!(
+                "{what}: {}; expected some of: {}",
+                unknown.join(", "),
+                known.join(", ")
+            ),
+        ))
+    }
+}
+
+/// Fails on any body field not in `known`.
+pub fn reject_unknown_fields(body: &Map<String, Value>, known: &[&str]) -> Result<()> {
+    reject_names(
+        body.keys().map(String::as_str),
+        known,
+        "unknown_field",
+        "unknown fields",
+    )
 }

@@ -55,19 +55,46 @@ fn safe_colour(input: Option<&str>, fallback: &'static str) -> String {
     }
 }
 
+/// What a code is for: the words around it differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    SignIn,
+    /// Contact verification of an onboarding.
+    SignUp,
+}
+
+impl Purpose {
+    fn code_name(self) -> &'static str {
+        match self {
+            Purpose::SignIn => "sign-in code",
+            Purpose::SignUp => "verification code",
+        }
+    }
+
+    fn unexpected(self) -> &'static str {
+        match self {
+            Purpose::SignIn => "If you did not try to sign in, you can ignore this email.",
+            Purpose::SignUp => "If you did not start signing up, you can ignore this email.",
+        }
+    }
+}
+
 pub fn login_email(
     project: &Project,
     to: &str,
     code: &OneTimeCode,
     lifetime_minutes: u32,
+    purpose: Purpose,
 ) -> EmailMessage {
     let name = &project.name;
     let digits = code.expose();
-    let subject = format!("{digits} is your {name} sign-in code");
+    let code_name = purpose.code_name();
+    let unexpected = purpose.unexpected();
+    let subject = format!("{digits} is your {name} {code_name}");
     let text = format!(
-        "Your {name} sign-in code is {digits}.\n\n\
+        "Your {name} {code_name} is {digits}.\n\n\
          It expires in {lifetime_minutes} minutes and works once.\n\
-         If you did not try to sign in, you can ignore this email.\n"
+         {unexpected}\n"
     );
     let button = safe_colour(project.branding.button_color.as_deref(), "#14AE5C");
     let button_text = safe_colour(project.branding.button_text_color.as_deref(), "#FFFFFF");
@@ -85,11 +112,11 @@ pub fn login_email(
         .unwrap_or_default();
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\">{logo}\
-         <p>Your {name} sign-in code is:</p>\
+         <p>Your {name} {code_name} is:</p>\
          <p style=\"font-size:28px;letter-spacing:6px;padding:12px 20px;display:inline-block;\
          background:{button};color:{button_text};border-radius:6px\"><strong>{digits}</strong></p>\
          <p>It expires in {lifetime_minutes} minutes and works once.</p>\
-         <p style=\"color:#666\">If you did not try to sign in, you can ignore this email.</p>\
+         <p style=\"color:#666\">{unexpected}</p>\
          </body></html>",
         name = escape_html(name),
     );

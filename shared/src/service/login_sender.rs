@@ -4,7 +4,7 @@ use crate::domain::code::{CodeHasher, OneTimeCode};
 use crate::domain::login::{
     AccessEventKind, DeliveryStatus, LoginContacts, RequestOrigin, ValidationStatus,
 };
-use crate::domain::message::{login_email, login_sms};
+use crate::domain::message::{login_email, login_sms, Purpose};
 use crate::domain::{
     Channel, ClientId, Email, Login, LoginStatus, Phone, Project, ProjectFlow, Timestamp,
 };
@@ -332,10 +332,14 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         origin: &RequestOrigin,
     ) -> Result<()> {
         let minutes = flow.login_settings.code_lifetime_seconds.div_ceil(60);
+        let purpose = match flow.flow_type {
+            crate::domain::FlowType::Login => Purpose::SignIn,
+            crate::domain::FlowType::Onboarding => Purpose::SignUp,
+        };
         let sent = match channel {
             Channel::Email => {
                 self.email
-                    .send_email(&login_email(project, identifier, code, minutes))
+                    .send_email(&login_email(project, identifier, code, minutes, purpose))
                     .await
             }
             Channel::Phone => {

@@ -8,7 +8,7 @@
 //! pending login of an identifier, for re-sends and Verifik's validate form.
 
 use super::error::storage_error;
-use super::{from_item, keys, n, s, to_item, Item, LIST_INDEX};
+use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
 use crate::domain::login::{StepType, ValidationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
 use crate::error::{Error, Result};
@@ -664,29 +664,18 @@ impl LoginStore for DynamoLoginStore {
             values.insert(":name".to_string(), s(name.clone()));
             filters.push("contains(#nameLower, :name)".into());
         }
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
+        let items = query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name(LIST_INDEX)
                 .key_condition_expression("gsi1pk = :pk")
                 .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
-                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(!query.newest_first)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(storage_error)?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+                .set_expression_attribute_names((!names.is_empty()).then_some(names))
+                .set_expression_attribute_values(Some(values))
+                .scan_index_forward(!query.newest_first),
+        )
+        .await?;
         let total = items.len() as u64;
         let skip = (query.page.saturating_sub(1) as usize).saturating_mul(query.limit as usize);
         let page = items

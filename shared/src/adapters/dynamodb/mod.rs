@@ -79,3 +79,24 @@ pub(crate) fn to_item<T: serde::Serialize>(value: &T) -> crate::error::Result<It
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> crate::error::Result<T> {
     serde_dynamo::from_item(item).map_err(crate::error::Error::internal)
 }
+
+/// Every item a Query matches, one call per DynamoDB page (1 MB).
+pub(crate) async fn query_all(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> crate::error::Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let out = query
+            .clone()
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(error::storage_error)?;
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
+        }
+    }
+}

@@ -12,7 +12,7 @@
 
 use super::error::storage_error;
 use super::logins::{build_err, cancellation, is_condition_failure, session_item};
-use super::{from_item, keys, n, s, to_item, Item, LIST_INDEX};
+use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
 use crate::error::{Error, Result};
@@ -357,30 +357,19 @@ impl RegistrationStore for DynamoRegistrationStore {
             values.insert(":email".into(), s(email.clone()));
             filters.push("contains(#email, :email)".into());
         }
-        let mut keys = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
+        let keys = query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name(LIST_INDEX)
                 .key_condition_expression(&key_condition)
                 .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
                 .projection_expression("#pk, #sk")
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .scan_index_forward(!query.newest_first)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(storage_error)?;
-            keys.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .scan_index_forward(!query.newest_first),
+        )
+        .await?;
         let total = keys.len() as u64;
         let skip = (query.page.saturating_sub(1) as usize).saturating_mul(query.limit as usize);
         let page: Vec<Item> = keys
@@ -402,43 +391,34 @@ impl RegistrationStore for DynamoRegistrationStore {
 
     #[tracing::instrument(skip(self))]
     async fn analytics(&self, flow_id: &str, from: &str, to: &str) -> Result<Vec<DayCounters>> {
-        let mut days = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
+        let items = query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
                 .expression_attribute_values(":pk", s(format!("ANALYTICS#{flow_id}")))
                 .expression_attribute_values(":from", s(format!("DAY#{from}")))
                 .expression_attribute_values(":to", s(format!("DAY#{to}")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(storage_error)?;
-            for item in out.items.unwrap_or_default() {
-                let day = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|sk| sk.strip_prefix("DAY#"))
-                    .unwrap_or_default()
-                    .to_string();
-                let counters = item
-                    .iter()
-                    .filter(|(name, _)| name.as_str() != "ttl")
-                    .filter_map(|(name, value)| {
-                        let number = value.as_n().ok()?.parse::<i64>().ok()?;
-                        Some((name.clone(), number))
-                    })
-                    .collect();
-                days.push(DayCounters { day, counters });
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
+                .consistent_read(true),
+        )
+        .await?;
+        let mut days = Vec::with_capacity(items.len());
+        for item in items {
+            let day = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|sk| sk.strip_prefix("DAY#"))
+                .unwrap_or_default()
+                .to_string();
+            let counters = item
+                .iter()
+                .filter(|(name, _)| name.as_str() != "ttl")
+                .filter_map(|(name, value)| {
+                    let number = value.as_n().ok()?.parse::<i64>().ok()?;
+                    Some((name.clone(), number))
+                })
+                .collect();
+            days.push(DayCounters { day, counters });
         }
         Ok(days)
     }
