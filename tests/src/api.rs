@@ -236,6 +236,7 @@ impl Endpoint {
 }
 
 pub struct RegistrationApi {
+    calls: CallCounter,
     service: wiring::RegistrationService,
 }
 
@@ -246,10 +247,19 @@ impl RegistrationApi {
 
     pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
         crate::logs::capture();
-        let aws = wiring::Aws::load().await;
+        let calls = CallCounter::default();
+        let aws = wiring::Aws::load()
+            .await
+            .with_dynamodb_interceptor(calls.clone());
         Self {
+            calls,
             service: wiring::registrations_with_clock(&aws, clock).expect("registration config"),
         }
+    }
+
+    /// The DynamoDB operations sent since the last call.
+    pub fn dynamodb_calls(&self) -> Vec<String> {
+        self.calls.take()
     }
 
     /// Calls one endpoint. `bearer` is an API key or an enrollee token;

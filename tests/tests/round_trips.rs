@@ -138,3 +138,66 @@ async fn each_operation_stays_within_its_round_trip_budget() {
     );
     assert_eq!(api.dynamodb_calls(), ["Query"]);
 }
+
+#[tokio::test]
+async fn registration_operations_stay_within_their_round_trip_budget() {
+    use gatehouse_tests::{Enrollment, RegistrationApi};
+    let tenant = Tenant::onboarding(gatehouse::domain::OnboardingSettings::default())
+        .create()
+        .await;
+    let api = RegistrationApi::new().await;
+    let moto = Moto::new();
+    // Warm the container's cache of API key, flow and project.
+    Enrollment::start(&api, &tenant).await;
+    api.list(&tenant.api_key, "").await;
+    api.dynamodb_calls();
+
+    let enrollee = Enrollment::start(&api, &tenant).await;
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["BatchGetItem", "TransactWriteItems"],
+        "create: reuse counters, then registration + session + counters in one transaction"
+    );
+    let code = moto.latest_email_code(&enrollee.email).await;
+    assert_eq!(enrollee.validate(&api, "email", &code).await.status, 200);
+    assert_eq!(
+        api.dynamodb_calls(),
+        [
+            "GetItem",
+            "UpdateItem",
+            "TransactWriteItems",
+            "TransactWriteItems"
+        ],
+        "validate: registration, count the attempt, record the code, save the registration"
+    );
+    let result = enrollee
+        .result(&api, &tenant.api_key, "document", "passed")
+        .await;
+    assert_eq!(result.status, 200);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["GetItem", "TransactWriteItems"],
+        "a verifier result: read, versioned save + analytics"
+    );
+    enrollee.sync(&api, &enrollee.token, None).await;
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["GetItem", "GetItem"],
+        "sync with nothing new: registration and its session, no write"
+    );
+    assert_eq!(api.list(&tenant.api_key, "limit=5").await.status, 200);
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["Query", "BatchGetItem"],
+        "list: keys, then the page"
+    );
+    let today = &gatehouse::domain::Timestamp::now().to_string()[..10];
+    let report = api
+        .analytics(
+            &tenant.api_key,
+            &format!("projectFlow={}&from={today}&to={today}", tenant.flow),
+        )
+        .await;
+    assert_eq!(report.status, 200);
+    assert_eq!(api.dynamodb_calls(), ["Query"], "analytics: one Query");
+}

@@ -155,8 +155,28 @@ where
     where
         F: Fn(&mut Registration, &ProjectFlow, Timestamp) -> Result<()>,
     {
+        self.update_from(caller, id, None, require_active, change)
+            .await
+    }
+
+    /// As `update`, starting from a registration the caller already read
+    /// (and checked access to); the versioned save catches it being stale.
+    async fn update_from<F>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        mut known: Option<Registration>,
+        require_active: bool,
+        change: F,
+    ) -> Result<(Registration, ProjectFlow)>
+    where
+        F: Fn(&mut Registration, &ProjectFlow, Timestamp) -> Result<()>,
+    {
         for _ in 0..4 {
-            let mut registration = self.load(caller, id).await?;
+            let mut registration = match known.take() {
+                Some(registration) => registration,
+                None => self.load(caller, id).await?,
+            };
             let flow = self.flow_of(&registration).await?;
             let before = registration.clone();
             let now = self.clock.now();

@@ -91,7 +91,7 @@ where
         };
         let failure = checked.as_ref().err().map(|e| e.to_string());
         let (registration, _) = self
-            .update(caller, id, false, |r, _, now| {
+            .update_from(caller, id, Some(registration), false, |r, _, now| {
                 r.absorb_contacts(&session, now);
                 let kind = match &failure {
                     None => AccessEventKind::ChannelValidated,
@@ -128,7 +128,7 @@ where
             .await;
         let session = self.session(&registration).await?;
         let (registration, _) = self
-            .update(caller, id, false, |r, _, now| {
+            .update_from(caller, id, Some(registration), false, |r, _, now| {
                 r.absorb_contacts(&session, now);
                 if resent.is_ok() {
                     r.log(origin.event(AccessEventKind::CodeResent, channel, now));
@@ -242,7 +242,7 @@ where
         let current = self.load(caller, id).await?;
         let session = self.session(&current).await?;
         let (registration, _) = self
-            .update(caller, id, false, |r, _, now| {
+            .update_from(caller, id, Some(current), false, |r, _, now| {
                 r.absorb_contacts(&session, now);
                 if let Some(claim) = &claim {
                     let server = r.step(claim.step).map(|s| s.status);
