@@ -581,3 +581,28 @@ async fn submitted_data_has_a_size_limit() {
     assert_eq!(step(r, "form")["status"], "passed");
     assert_eq!(r["information"]["form"]["acceptsTerms"], true);
 }
+
+#[tokio::test]
+async fn concurrent_results_all_land() {
+    let tenant = Tenant::onboarding(OnboardingSettings::default())
+        .create()
+        .await;
+    let api = RegistrationApi::new().await;
+    let moto = Moto::new();
+    let enrollee = Enrollment::start(&api, &tenant).await;
+    enrollee.verify_contacts(&api, &moto).await;
+    let (a, b, c) = tokio::join!(
+        enrollee.result(&api, &tenant.api_key, "document", "passed"),
+        enrollee.result(&api, &tenant.api_key, "liveness", "passed"),
+        enrollee.basic_information(&api),
+    );
+    for reply in [&a, &b, &c] {
+        assert_eq!(reply.status, 200, "{}", reply.raw);
+    }
+    let done = enrollee.sync(&api, &tenant.api_key, None).await;
+    let r = &done.body["data"]["appRegistration"];
+    assert_eq!(r["status"], "COMPLETED", "{}", done.raw);
+    assert_eq!(r["verificationResults"].as_array().unwrap().len(), 2);
+    // An API-key sync of a completed registration also gets the user token.
+    assert!(done.body["data"]["token"].is_string());
+}
