@@ -141,3 +141,39 @@ impl MessagingConfig {
         })
     }
 }
+
+/// The abuse limits (README "Abuse limits"); each can be overridden.
+pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, ConfigError> {
+    let d = crate::domain::limits::AbuseLimits::default();
+    Ok(crate::domain::limits::AbuseLimits {
+        sends_per_identifier_hour: optional_number(
+            "GATEHOUSE_LIMIT_SENDS_PER_IDENTIFIER_HOUR",
+            d.sends_per_identifier_hour,
+        )?,
+        sends_per_ip_hour: optional_number(
+            "GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR",
+            d.sends_per_ip_hour,
+        )?,
+        sends_per_flow_hour: optional_number(
+            "GATEHOUSE_LIMIT_SENDS_PER_FLOW_HOUR",
+            d.sends_per_flow_hour,
+        )?,
+        sms_per_prefix_hour: optional_number(
+            "GATEHOUSE_LIMIT_SMS_PER_PREFIX_HOUR",
+            d.sms_per_prefix_hour,
+        )?,
+        sms_per_flow_hour: optional_number(
+            "GATEHOUSE_LIMIT_SMS_PER_FLOW_HOUR",
+            d.sms_per_flow_hour,
+        )?,
+        checks_per_ip_10_minutes: optional_number(
+            "GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES",
+            d.checks_per_ip_10_minutes,
+        )?,
+        breaker_min_sms: optional_number("GATEHOUSE_LIMIT_BREAKER_MIN_SMS", d.breaker_min_sms)?,
+        breaker_min_success_percent: optional_number(
+            "GATEHOUSE_LIMIT_BREAKER_MIN_SUCCESS_PERCENT",
+            d.breaker_min_success_percent,
+        )?,
+    })
+}

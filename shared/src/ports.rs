@@ -2,6 +2,7 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
+use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AccessEvent, Login};
 use crate::domain::message::{EmailMessage, SmsMessage};
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration, RegistrationStatus};
@@ -57,6 +58,8 @@ pub enum CreateOutcome {
     ActiveLoginExists {
         login_id: String,
     },
+    /// A counter was full: nothing was written.
+    Limited(LimitCharge),
 }
 
 /// Why an attempt was not counted.
@@ -92,6 +95,8 @@ pub struct ChannelSuccess {
     pub event: AccessEvent,
     pub ttl: Timestamp,
     pub identifier: String,
+    /// The SMS tally (key, window) to add a verified phone code to.
+    pub sms_tally: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +131,8 @@ pub struct CodeReplacement {
     pub cooldown_edge: Timestamp,
     pub ttl: Timestamp,
     pub event: AccessEvent,
+    /// Counters this send charges, in the same transaction.
+    pub charges: Vec<LimitCharge>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -133,6 +140,7 @@ pub enum ReplaceOutcome {
     Replaced,
     TooSoon { last_sent_at: Timestamp },
     NotPending,
+    Limited(LimitCharge),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -186,7 +194,15 @@ pub trait LoginStore: Send + Sync + 'static {
         codes: &[NewCode],
         ttl: Timestamp,
         stale_owner: Option<&str>,
+        charges: &[LimitCharge],
     ) -> impl Future<Output = Result<CreateOutcome>> + Send;
+
+    /// Adds one charge on its own; false (and nothing counted) when full.
+    fn charge(&self, charge: &LimitCharge) -> impl Future<Output = Result<bool>> + Send;
+
+    /// A flow's SMS tally for one window: (sent, verified).
+    fn sms_tally(&self, key: &str, window: &str)
+        -> impl Future<Output = Result<(u64, u64)>> + Send;
 
     fn get(&self, id: &str) -> impl Future<Output = Result<Option<Login>>> + Send;
 
@@ -263,6 +279,8 @@ pub struct NewSession<'a> {
     pub login: &'a Login,
     pub codes: &'a [NewCode],
     pub ttl: Timestamp,
+    /// The abuse-limit counters its codes charge.
+    pub charges: &'a [LimitCharge],
 }
 
 /// How often an identifier and a source IP have started registrations
@@ -331,15 +349,16 @@ pub struct RegistrationPage {
 }
 
 pub trait RegistrationStore: Send + Sync + 'static {
-    /// Writes the registration, its code session, the reuse counters and the
-    /// analytics delta in one transaction: all of it or none.
+    /// Writes the registration, its code session, the reuse counters, the
+    /// limit charges and the analytics delta in one transaction: all of it
+    /// or none. `Some(charge)` names a full counter.
     fn create(
         &self,
         registration: &Registration,
         session: &NewSession<'_>,
         reuse: &ReuseKeys,
         analytics: &AnalyticsDelta,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<Option<LimitCharge>>> + Send;
 
     fn get(&self, id: &str) -> impl Future<Output = Result<Option<Registration>>> + Send;
 

@@ -96,7 +96,8 @@ fn build_sender(
         CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
         clock,
         store_config.retention,
-    ))
+    )
+    .with_limits(crate::config::abuse_limits_from_env()?))
 }
 
 /// For the validate endpoints.
@@ -118,7 +119,8 @@ pub fn login_verifier_with_clock(
         TokenIssuer::from_pem(&token.private_key_pem, token.issuer, token.lifetime)?,
         clock,
         store_config.retention,
-    ))
+    )
+    .with_limits(crate::config::abuse_limits_from_env()?))
 }
 
 /// For list and get.

@@ -3,6 +3,7 @@
 
 use gatehouse::adapters::dynamodb::{CallCounter, DynamoLoginStore};
 use gatehouse::api::app_logins;
+use gatehouse::domain::limits::AbuseLimits;
 use gatehouse::domain::Timestamp;
 use gatehouse::ports::Clock;
 use gatehouse::service::{Authenticator, LoginReader, LoginVerifier};
@@ -11,7 +12,17 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub const TEST_IP: &str = "203.0.113.7";
+/// A fresh source IP per harness, so the per-IP limits of one test never
+/// touch another (198.18.0.0/15 is reserved for such testing).
+fn fresh_ip() -> String {
+    let r = ulid::Ulid::new().random();
+    format!(
+        "198.{}.{}.{}",
+        18 + (r % 2),
+        (r >> 8) % 256,
+        1 + (r >> 16) % 254
+    )
+}
 pub const TEST_USER_AGENT: &str = "gatehouse-tests/1.0";
 
 #[derive(Debug)]
@@ -59,6 +70,8 @@ impl Clock for ShiftedClock {
 }
 
 pub struct Api {
+    /// The source IP of every request this harness sends.
+    pub ip: String,
     calls: CallCounter,
     auth: Authenticator<SharedDirectory>,
     sender: Sender,
@@ -68,7 +81,9 @@ pub struct Api {
 }
 
 /// An API Gateway v2 event as JSON. `body` is sent verbatim.
+#[allow(clippy::too_many_arguments)]
 pub fn event(
+    ip: &str,
     method: &str,
     path: &str,
     query: &str,
@@ -92,7 +107,7 @@ pub fn event(
             "apiId": "local",
             "domainName": "api.local",
             "domainPrefix": "api",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": TEST_IP, "userAgent": TEST_USER_AGENT},
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": ip, "userAgent": TEST_USER_AGENT},
             "requestId": ulid::Ulid::new().to_string(),
             "routeKey": "$default",
             "stage": "$default",
@@ -112,15 +127,28 @@ impl Api {
 
     /// The validate endpoints read time from `clock`.
     pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self::with(clock, AbuseLimits::default()).await
+    }
+
+    /// With these abuse limits instead of the configured ones.
+    pub async fn with_limits(limits: AbuseLimits) -> Self {
+        Self::with(Arc::new(gatehouse::ports::SystemClock), limits).await
+    }
+
+    async fn with(clock: Arc<dyn Clock>, limits: AbuseLimits) -> Self {
         crate::logs::capture();
         let calls = CallCounter::default();
         let aws = wiring::Aws::load()
             .await
             .with_dynamodb_interceptor(calls.clone());
         let (auth, sender) = wiring::login_sender(&aws).expect("sender config");
-        let verifier = wiring::login_verifier_with_clock(&aws, clock).expect("verifier config");
+        let sender = sender.with_limits(limits.clone());
+        let verifier = wiring::login_verifier_with_clock(&aws, clock)
+            .expect("verifier config")
+            .with_limits(limits);
         let (reader_auth, reader) = wiring::login_reader(&aws).expect("reader config");
         Self {
+            ip: fresh_ip(),
             calls,
             auth,
             sender,
@@ -136,7 +164,15 @@ impl Api {
     }
 
     pub async fn create_raw(&self, api_key: Option<&str>, body: &str) -> Reply {
-        let req = event("POST", "/v2/app-logins", "", None, api_key, Some(body));
+        let req = event(
+            &self.ip,
+            "POST",
+            "/v2/app-logins",
+            "",
+            None,
+            api_key,
+            Some(body),
+        );
         Reply::from(
             app_logins::create(&self.auth, &self.sender, req)
                 .await
@@ -150,7 +186,15 @@ impl Api {
 
     pub async fn validate_raw(&self, login_id: &str, body: &str) -> Reply {
         let path = format!("/v2/app-logins/{login_id}/validate");
-        let req = event("POST", &path, "", Some(login_id), None, Some(body));
+        let req = event(
+            &self.ip,
+            "POST",
+            &path,
+            "",
+            Some(login_id),
+            None,
+            Some(body),
+        );
         Reply::from(app_logins::validate(&self.verifier, req).await.unwrap())
     }
 
@@ -161,20 +205,36 @@ impl Api {
     /// Verifik's form: `/v2/email-validations/validate` or `/v2/phone-validations/validate`.
     pub async fn validate_verifik(&self, kind: &str, body: Value) -> Reply {
         let path = format!("/v2/{kind}-validations/validate");
-        let req = event("POST", &path, "", None, None, Some(&body.to_string()));
+        let req = event(
+            &self.ip,
+            "POST",
+            &path,
+            "",
+            None,
+            None,
+            Some(&body.to_string()),
+        );
         Reply::from(app_logins::validate(&self.verifier, req).await.unwrap())
     }
 
     pub async fn resend(&self, login_id: &str, body: Option<Value>) -> Reply {
         let path = format!("/v2/app-logins/{login_id}/resend");
         let body = body.map(|b| b.to_string());
-        let req = event("POST", &path, "", Some(login_id), None, body.as_deref());
+        let req = event(
+            &self.ip,
+            "POST",
+            &path,
+            "",
+            Some(login_id),
+            None,
+            body.as_deref(),
+        );
         Reply::from(app_logins::resend(&self.sender, req).await.unwrap())
     }
 
     pub async fn get(&self, api_key: Option<&str>, login_id: &str, query: &str) -> Reply {
         let path = format!("/v2/app-logins/{login_id}");
-        let req = event("GET", &path, query, Some(login_id), api_key, None);
+        let req = event(&self.ip, "GET", &path, query, Some(login_id), api_key, None);
         Reply::from(
             app_logins::get(&self.reader_auth, &self.reader, req)
                 .await
@@ -183,7 +243,15 @@ impl Api {
     }
 
     pub async fn list(&self, api_key: Option<&str>, query: &str) -> Reply {
-        let req = event("GET", "/v2/app-logins", query, None, api_key, None);
+        let req = event(
+            &self.ip,
+            "GET",
+            "/v2/app-logins",
+            query,
+            None,
+            api_key,
+            None,
+        );
         Reply::from(
             app_logins::list(&self.reader_auth, &self.reader, req)
                 .await
@@ -236,6 +304,8 @@ impl Endpoint {
 }
 
 pub struct RegistrationApi {
+    /// The source IP of every request this harness sends.
+    pub ip: String,
     calls: CallCounter,
     service: wiring::RegistrationService,
 }
@@ -246,14 +316,26 @@ impl RegistrationApi {
     }
 
     pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self::with(clock, AbuseLimits::default()).await
+    }
+
+    /// With these abuse limits instead of the configured ones.
+    pub async fn with_limits(limits: AbuseLimits) -> Self {
+        Self::with(Arc::new(gatehouse::ports::SystemClock), limits).await
+    }
+
+    async fn with(clock: Arc<dyn Clock>, limits: AbuseLimits) -> Self {
         crate::logs::capture();
         let calls = CallCounter::default();
         let aws = wiring::Aws::load()
             .await
             .with_dynamodb_interceptor(calls.clone());
         Self {
+            ip: fresh_ip(),
             calls,
-            service: wiring::registrations_with_clock(&aws, clock).expect("registration config"),
+            service: wiring::registrations_with_clock(&aws, clock)
+                .expect("registration config")
+                .with_limits(limits),
         }
     }
 
@@ -274,7 +356,7 @@ impl RegistrationApi {
     ) -> Reply {
         use gatehouse::api::app_registrations as h;
         let (method, path) = endpoint.method_and_path(id.unwrap_or_default());
-        let req = event(method, &path, query, id, bearer, body);
+        let req = event(&self.ip, method, &path, query, id, bearer, body);
         let svc = &self.service;
         let response = match endpoint {
             Endpoint::Create => h::create(svc, req).await,

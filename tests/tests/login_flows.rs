@@ -89,7 +89,7 @@ async fn email_login_end_to_end() {
         .collect();
     assert_eq!(events, ["created", "code_sent", "channel_validated"]);
     let first = &stored.body["data"]["accessControlLog"][0];
-    assert_eq!(first["ipAddress"], gatehouse_tests::api::TEST_IP);
+    assert_eq!(first["ipAddress"], api.ip.as_str());
     assert_eq!(first["userAgent"], gatehouse_tests::api::TEST_USER_AGENT);
     let steps: Vec<(&str, &str)> = stored.body["data"]["steps"]
         .as_array()

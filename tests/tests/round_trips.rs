@@ -73,14 +73,14 @@ async fn each_operation_stays_within_its_round_trip_budget() {
     );
     assert_eq!(
         api.dynamodb_calls(),
-        ["UpdateItem", "UpdateItem"],
-        "failed validate: count, then log"
+        ["UpdateItem", "UpdateItem", "UpdateItem"],
+        "failed validate: charge the IP's check counter, count, then log"
     );
     // Without `type` the login is read first to find its pending channel.
     assert_eq!(api.validate(&id, json!({"otp": wrong})).await.status, 403);
     assert_eq!(
         api.dynamodb_calls(),
-        ["GetItem", "UpdateItem", "UpdateItem"]
+        ["UpdateItem", "GetItem", "UpdateItem", "UpdateItem"]
     );
     assert_eq!(
         api.validate(&id, json!({"otp": code, "type": "email"}))
@@ -90,8 +90,8 @@ async fn each_operation_stays_within_its_round_trip_budget() {
     );
     assert_eq!(
         api.dynamodb_calls(),
-        ["UpdateItem", "TransactWriteItems"],
-        "validate <= 2"
+        ["UpdateItem", "UpdateItem", "TransactWriteItems"],
+        "validate <= 3: IP check counter, count, record"
     );
 
     // Verifik's form finds the login through its pointer first.
@@ -114,7 +114,7 @@ async fn each_operation_stays_within_its_round_trip_budget() {
     assert_eq!(verifik.status, 200);
     assert_eq!(
         api.dynamodb_calls(),
-        ["GetItem", "UpdateItem", "TransactWriteItems"]
+        ["UpdateItem", "GetItem", "UpdateItem", "TransactWriteItems"]
     );
 
     assert_eq!(api.get(key, &id, "").await.status, 200);
@@ -155,8 +155,8 @@ async fn registration_operations_stay_within_their_round_trip_budget() {
     let enrollee = Enrollment::start(&api, &tenant).await;
     assert_eq!(
         api.dynamodb_calls(),
-        ["BatchGetItem", "TransactWriteItems"],
-        "create: reuse counters, then registration + session + counters in one transaction"
+        ["BatchGetItem", "GetItem", "TransactWriteItems"],
+        "create: reuse counters, the flow's SMS tally (circuit breaker), then registration + session + counters in one transaction"
     );
     let code = moto.latest_email_code(&enrollee.email).await;
     assert_eq!(enrollee.validate(&api, "email", &code).await.status, 200);
@@ -165,10 +165,11 @@ async fn registration_operations_stay_within_their_round_trip_budget() {
         [
             "GetItem",
             "UpdateItem",
+            "UpdateItem",
             "TransactWriteItems",
             "TransactWriteItems"
         ],
-        "validate: registration, count the attempt, record the code, save the registration"
+        "validate: registration, IP check counter, count the attempt, record the code, save the registration"
     );
     let result = enrollee
         .result(&api, &tenant.api_key, "document", "passed")

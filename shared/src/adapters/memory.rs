@@ -2,6 +2,7 @@
 //! DynamoDB adapter. They drive the fast service tests and the benchmarks;
 //! storage behaviour itself is tested against DynamoDB Local.
 
+use crate::domain::limits::LimitCharge;
 use crate::domain::login::{DeliveryStatus, StepStatus, StepType, ValidationStatus};
 use crate::domain::message::{EmailMessage, SmsMessage};
 use crate::domain::{
@@ -23,6 +24,31 @@ type PointerKey = (String, Channel, String);
 struct State {
     logins: HashMap<String, (Login, HashMap<Channel, CodeHash>)>,
     pointers: HashMap<PointerKey, (String, Timestamp)>,
+    /// (key, window) -> (count, validated)
+    counters: HashMap<(String, String), (u64, u64)>,
+}
+
+/// Whether every charge fits; if so, counts them all.
+fn charge_all(
+    counters: &mut HashMap<(String, String), (u64, u64)>,
+    charges: &[LimitCharge],
+) -> Option<LimitCharge> {
+    for charge in charges {
+        let count = counters
+            .get(&(charge.key.clone(), charge.window()))
+            .map(|c| c.0)
+            .unwrap_or(0);
+        if charge.max_before().is_none_or(|max| count > max) {
+            return Some(charge.clone());
+        }
+    }
+    for charge in charges {
+        counters
+            .entry((charge.key.clone(), charge.window()))
+            .or_default()
+            .0 += charge.amount;
+    }
+    None
 }
 
 /// Clones share one store.
@@ -62,6 +88,7 @@ impl LoginStore for MemoryLoginStore {
         codes: &[NewCode],
         _ttl: Timestamp,
         stale_owner: Option<&str>,
+        charges: &[LimitCharge],
     ) -> Result<CreateOutcome> {
         self.with(|state| {
             for code in codes {
@@ -82,6 +109,9 @@ impl LoginStore for MemoryLoginStore {
             }
             if state.logins.contains_key(&login.id) {
                 return Err(Error::internal("duplicate login id"));
+            }
+            if let Some(refused) = charge_all(&mut state.counters, charges) {
+                return Ok(CreateOutcome::Limited(refused));
             }
             for code in codes {
                 let expires = login
@@ -107,6 +137,19 @@ impl LoginStore for MemoryLoginStore {
 
     async fn get(&self, id: &str) -> Result<Option<Login>> {
         Ok(self.with(|s| s.logins.get(id).map(|(l, _)| l.clone())))
+    }
+
+    async fn charge(&self, charge: &LimitCharge) -> Result<bool> {
+        Ok(self.with(|s| charge_all(&mut s.counters, std::slice::from_ref(charge)).is_none()))
+    }
+
+    async fn sms_tally(&self, key: &str, window: &str) -> Result<(u64, u64)> {
+        Ok(self.with(|s| {
+            s.counters
+                .get(&(key.to_string(), window.to_string()))
+                .copied()
+                .unwrap_or((0, 0))
+        }))
     }
 
     async fn find_active(
@@ -257,7 +300,7 @@ impl LoginStore for MemoryLoginStore {
             if pointer_free(&s.pointers, &key, &login.id, None, r.now).is_err() {
                 return ReplaceOutcome::NotPending;
             }
-            let Some((stored, hashes)) = s.logins.get_mut(&login.id) else {
+            let Some((stored, _)) = s.logins.get_mut(&login.id) else {
                 return ReplaceOutcome::NotPending;
             };
             let status = stored.status;
@@ -275,6 +318,15 @@ impl LoginStore for MemoryLoginStore {
                     last_sent_at: v.sent_at,
                 };
             }
+            if let Some(refused) = charge_all(&mut s.counters, &r.charges) {
+                return ReplaceOutcome::Limited(refused);
+            }
+            let Some((stored, hashes)) = s.logins.get_mut(&login.id) else {
+                return ReplaceOutcome::NotPending;
+            };
+            let Some(v) = stored.validation_mut(r.channel) else {
+                return ReplaceOutcome::NotPending;
+            };
             v.expires_at = r.expires_at;
             v.sent_at = r.now;
             v.delivery_status = DeliveryStatus::Sent;

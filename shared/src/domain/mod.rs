@@ -4,6 +4,7 @@ pub mod code;
 pub mod contact;
 pub mod flow;
 pub mod ids;
+pub mod limits;
 pub mod login;
 pub mod message;
 pub mod onboarding;

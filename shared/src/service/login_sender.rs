@@ -1,6 +1,7 @@
 //! Starting a login and re-sending its codes.
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
+use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits, LimitCharge, Send};
 use crate::domain::login::{
     AccessEventKind, DeliveryStatus, LoginContacts, RequestOrigin, ValidationStatus,
 };
@@ -41,6 +42,7 @@ pub struct LoginSender<S, D, E, M> {
     hasher: CodeHasher,
     clock: Arc<dyn Clock>,
     retention: Duration,
+    limits: AbuseLimits,
 }
 
 impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D, E, M> {
@@ -61,7 +63,14 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             hasher,
             clock,
             retention,
+            limits: AbuseLimits::default(),
         }
+    }
+
+    /// Replaces the default abuse limits.
+    pub fn with_limits(mut self, limits: AbuseLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn directory(&self) -> &D {
@@ -98,6 +107,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             .unwrap_or_else(|| project.name.clone());
         let login = Login::start(&flow, name, &contacts, origin, now);
 
+        let charges = self.charges_for(&flow, &contacts, origin, now).await?;
         let prepared = self.prepare_codes(&contacts).await?;
         let new_codes: Vec<NewCode> = prepared.iter().map(|p| p.stored.clone()).collect();
         let ttl = login.latest_expiry().unwrap_or(now);
@@ -106,9 +116,10 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         for _ in 0..2 {
             match self
                 .store
-                .create(&login, &new_codes, ttl, stale_owner.as_deref())
+                .create(&login, &new_codes, ttl, stale_owner.as_deref(), &charges)
                 .await?
             {
+                CreateOutcome::Limited(charge) => return Err(charge.refusal(now)),
                 CreateOutcome::Created => {
                     tracing::info!(login_id = %login.id, "login created");
                     self.deliver_all(&project, &flow, &login.id, &prepared, origin)
@@ -212,7 +223,19 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             let code = OneTimeCode::generate();
             let hash = self.hasher.hash(&code).await?;
             let expires_at = now.plus_seconds(i64::from(settings.code_lifetime_seconds));
+            let resent_to = LoginContacts {
+                email: (channel == Channel::Email)
+                    .then(|| Email::parse(&identifier).ok())
+                    .flatten(),
+                phone: (channel == Channel::Phone)
+                    .then(|| {
+                        Phone::parse(validation_country(&login), validation_number(&login)).ok()
+                    })
+                    .flatten(),
+            };
+            let charges = self.charges_for(flow, &resent_to, origin, now).await?;
             let replacement = CodeReplacement {
+                charges,
                 channel,
                 identifier: identifier.clone(),
                 hash,
@@ -237,6 +260,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                 ReplaceOutcome::TooSoon { last_sent_at } => {
                     return Err(too_soon(now, last_sent_at, cooldown))
                 }
+                ReplaceOutcome::Limited(charge) => return Err(charge.refusal(now)),
                 ReplaceOutcome::NotPending => {
                     return Err(Error::conflict(
                         "login_not_pending",
@@ -271,6 +295,57 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             ));
         }
         Ok(login)
+    }
+
+    /// The abuse-limit charges of sending a code to each of `contacts`,
+    /// after the SMS circuit breaker has let the flow send SMS at all.
+    pub(crate) async fn charges_for(
+        &self,
+        flow: &ProjectFlow,
+        contacts: &LoginContacts,
+        origin: &RequestOrigin,
+        now: Timestamp,
+    ) -> Result<Vec<LimitCharge>> {
+        let identifiers: Vec<(Channel, String)> = contacts
+            .channels()
+            .into_iter()
+            .filter_map(|c| contacts.identifier(c).map(|i| (c, i)))
+            .collect();
+        let sends: Vec<Send> = identifiers
+            .iter()
+            .map(|(channel, identifier)| Send {
+                channel: *channel,
+                identifier,
+                phone: contacts
+                    .phone
+                    .as_ref()
+                    .filter(|_| *channel == Channel::Phone),
+            })
+            .collect();
+        if contacts.phone.is_some() {
+            let (start, end) = window_of(now, 3_600);
+            let (sent, verified) = self
+                .store
+                .sms_tally(&sms_tally_key(&flow.id), &start.to_string())
+                .await?;
+            if self.limits.breaker_open(sent, verified) {
+                tracing::warn!(project_flow = %flow.id, sent, verified, "SMS circuit breaker open");
+                return Err(Error::TooManyRequests {
+                    code: "sms_circuit_open",
+                    message:
+                        "SMS to this flow is paused: too few of the codes sent this hour were used"
+                            .into(),
+                    retry_after: Some(now.seconds_until(end).max(1)),
+                });
+            }
+        }
+        Ok(self.limits.send_charges(
+            now,
+            &flow.client,
+            &flow.id,
+            origin.ip_address.as_deref(),
+            &sends,
+        ))
     }
 
     /// A fresh code per channel of `contacts`, and what to store for it.
@@ -396,6 +471,22 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
     fn retention_end(&self, now: Timestamp) -> Timestamp {
         now.plus_seconds(self.retention.as_secs() as i64)
     }
+}
+
+fn validation_country(login: &Login) -> &str {
+    login
+        .phone_validation
+        .as_ref()
+        .and_then(|v| v.country_code.as_deref())
+        .unwrap_or_default()
+}
+
+fn validation_number(login: &Login) -> &str {
+    login
+        .phone_validation
+        .as_ref()
+        .and_then(|v| v.phone.as_deref())
+        .unwrap_or_default()
 }
 
 /// A code to send, and the hash to store for it.

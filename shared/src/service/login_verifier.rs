@@ -1,6 +1,7 @@
 //! Checking a code: count the attempt first, then compare, then record.
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
+use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits};
 use crate::domain::login::{
     AccessEventKind, RequestOrigin, StepStatus, StepType, ValidationStatus,
 };
@@ -48,6 +49,7 @@ pub struct LoginVerifier<S> {
     tokens: TokenIssuer,
     clock: Arc<dyn Clock>,
     retention: Duration,
+    limits: AbuseLimits,
 }
 
 impl<S: LoginStore> LoginVerifier<S> {
@@ -64,7 +66,14 @@ impl<S: LoginStore> LoginVerifier<S> {
             tokens,
             clock,
             retention,
+            limits: AbuseLimits::default(),
         }
+    }
+
+    /// Replaces the default abuse limits.
+    pub fn with_limits(mut self, limits: AbuseLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Checks a sign-in code; a login whose every code is verified gets the
@@ -94,9 +103,16 @@ impl<S: LoginStore> LoginVerifier<S> {
         registration: Option<&str>,
         origin: &RequestOrigin,
     ) -> Result<Login> {
+        let now = self.clock.now();
+        if let Some(ip) = origin.ip_address.as_deref() {
+            let charge = self.limits.check_charge(now, ip);
+            if !self.store.charge(&charge).await? {
+                tracing::warn!("code checks from this IP over the limit");
+                return Err(charge.refusal(now));
+            }
+        }
         let (login_id, channel) = self.resolve(&request).await?;
         tracing::Span::current().record("login_id", login_id.as_str());
-        let now = self.clock.now();
         let (login, hash) = match self.store.count_attempt(&login_id, channel, now).await? {
             AttemptOutcome::Counted { login, hash } => (*login, hash),
             AttemptOutcome::Rejected(why) => return Err(rejection(why, channel)),
@@ -244,6 +260,17 @@ impl<S: LoginStore> LoginVerifier<S> {
     ) -> Result<Login> {
         let event = origin.event(AccessEventKind::ChannelValidated, Some(channel), now);
         let identifier = login.identifier(channel).unwrap_or_default();
+        // A verified SMS code counts for the flow's send-to-success ratio,
+        // in the window it was sent in.
+        let sms_tally = (channel == Channel::Phone)
+            .then(|| login.validation(channel))
+            .flatten()
+            .map(|v| {
+                (
+                    sms_tally_key(&login.project_flow),
+                    window_of(v.sent_at, 3_600).0.to_string(),
+                )
+            });
         // Two codes of one login may be checked at the same time; the store
         // refuses a write based on a stale view, and we look again.
         for _ in 0..3 {
@@ -266,6 +293,7 @@ impl<S: LoginStore> LoginVerifier<S> {
                 event: event.clone(),
                 ttl: now.plus_seconds(self.retention.as_secs() as i64),
                 identifier: identifier.clone(),
+                sms_tally: sms_tally.clone(),
             };
             match self.store.record_success(&login, &success).await? {
                 SuccessOutcome::Recorded => {

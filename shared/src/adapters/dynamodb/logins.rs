@@ -8,7 +8,9 @@
 //! pending login of an identifier, for re-sends and Verifik's validate form.
 
 use super::error::storage_error;
+use super::limits::{charge_update, limit_key, tally_validated};
 use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
+use crate::domain::limits::LimitCharge;
 use crate::domain::login::{StepType, ValidationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
 use crate::error::{Error, Result};
@@ -107,6 +109,23 @@ pub(super) fn cancellation(
         }
         other => Err(storage_error(other)),
     }
+}
+
+/// The first charge whose condition refused the transaction, if any.
+pub(super) fn refused_charge(
+    reasons: &[CancellationReason],
+    first_charge: usize,
+    charges: &[LimitCharge],
+) -> Option<LimitCharge> {
+    charges
+        .iter()
+        .enumerate()
+        .find(|(i, _)| {
+            reasons
+                .get(first_charge + i)
+                .is_some_and(is_condition_failure)
+        })
+        .map(|(_, c)| c.clone())
 }
 
 fn hash_of(item: &Item, channel: Channel) -> Option<CodeHash> {
@@ -262,6 +281,7 @@ impl LoginStore for DynamoLoginStore {
         codes: &[NewCode],
         ttl: Timestamp,
         stale_owner: Option<&str>,
+        charges: &[LimitCharge],
     ) -> Result<CreateOutcome> {
         let login_put = Put::builder()
             .table_name(&self.table)
@@ -284,12 +304,23 @@ impl LoginStore for DynamoLoginStore {
                 stale_owner,
             )?);
         }
+        let first_charge = items.len();
+        for charge in charges {
+            match charge_update(&self.table, charge)? {
+                Some(update) => items.push(TransactWriteItem::builder().update(update).build()),
+                None => return Ok(CreateOutcome::Limited(charge.clone())),
+            }
+        }
         match self.transact(items).await? {
             Ok(()) => Ok(CreateOutcome::Created),
             Err(reasons) => {
+                if let Some(charge) = refused_charge(&reasons, first_charge, charges) {
+                    return Ok(CreateOutcome::Limited(charge));
+                }
                 let holder = reasons
                     .iter()
                     .skip(1)
+                    .take(first_charge - 1)
                     .filter(|r| is_condition_failure(r))
                     .find_map(|r| {
                         r.item()
@@ -305,6 +336,58 @@ impl LoginStore for DynamoLoginStore {
                 }
             }
         }
+    }
+
+    #[tracing::instrument(skip_all, fields(key = %charge.key))]
+    async fn charge(&self, charge: &LimitCharge) -> Result<bool> {
+        let Some(update) = charge_update(&self.table, charge)? else {
+            return Ok(false);
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(update.key))
+            .update_expression(update.update_expression)
+            .set_condition_expression(update.condition_expression)
+            .set_expression_attribute_names(update.expression_attribute_names)
+            .set_expression_attribute_values(update.expression_attribute_values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(storage_error(other)),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn sms_tally(&self, key: &str, window: &str) -> Result<(u64, u64)> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(limit_key(key, window)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(storage_error)?;
+        let number = |name: &str| {
+            out.item
+                .as_ref()
+                .and_then(|i| i.get(name))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok((number("count"), number("validated")))
     }
 
     #[tracing::instrument(skip(self))]
@@ -470,7 +553,16 @@ impl LoginStore for DynamoLoginStore {
             &success.identifier,
             &login.id,
         )?;
+        let tally = match &success.sms_tally {
+            Some((key, window)) => Some(
+                TransactWriteItem::builder()
+                    .update(tally_validated(&self.table, key, window)?)
+                    .build(),
+            ),
+            None => None,
+        };
         let mut items = vec![TransactWriteItem::builder().update(update.clone()).build()];
+        items.extend(tally.clone());
         if login.registration.is_none() {
             items.push(TransactWriteItem::builder().delete(pointer).build());
         }
@@ -482,10 +574,9 @@ impl LoginStore for DynamoLoginStore {
             Err(_) => {
                 // Only the pointer moved on (a newer login holds it): record
                 // the success without touching it.
-                match self
-                    .transact(vec![TransactWriteItem::builder().update(update).build()])
-                    .await?
-                {
+                let mut items = vec![TransactWriteItem::builder().update(update).build()];
+                items.extend(tally);
+                match self.transact(items).await? {
                     Ok(()) => Ok(SuccessOutcome::Recorded),
                     Err(_) => Ok(SuccessOutcome::Raced),
                 }
@@ -586,10 +677,20 @@ impl LoginStore for DynamoLoginStore {
         if login.registration.is_none() {
             items.push(pointer);
         }
+        let first_charge = items.len();
+        for charge in &replacement.charges {
+            match charge_update(&self.table, charge)? {
+                Some(update) => items.push(TransactWriteItem::builder().update(update).build()),
+                None => return Ok(ReplaceOutcome::Limited(charge.clone())),
+            }
+        }
         let reasons = match self.transact(items).await? {
             Ok(()) => return Ok(ReplaceOutcome::Replaced),
             Err(reasons) => reasons,
         };
+        if let Some(charge) = refused_charge(&reasons, first_charge, &replacement.charges) {
+            return Ok(ReplaceOutcome::Limited(charge));
+        }
         let current = reasons
             .first()
             .filter(|r| is_condition_failure(r))

@@ -4,6 +4,7 @@ mod admin;
 mod call_counter;
 mod directory;
 mod error;
+mod limits;
 mod logins;
 mod registrations;
 

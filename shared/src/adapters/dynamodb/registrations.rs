@@ -11,8 +11,10 @@
 //!   red flags.
 
 use super::error::storage_error;
+use super::limits::charge_update;
 use super::logins::{build_err, cancellation, is_condition_failure, session_item};
 use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
+use crate::domain::limits::LimitCharge;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
 use crate::error::{Error, Result};
@@ -203,7 +205,7 @@ impl RegistrationStore for DynamoRegistrationStore {
         session: &NewSession<'_>,
         reuse: &ReuseKeys,
         analytics: &AnalyticsDelta,
-    ) -> Result<()> {
+    ) -> Result<Option<LimitCharge>> {
         let put = |item: Item| -> Result<TransactWriteItem> {
             let put = Put::builder()
                 .table_name(&self.table)
@@ -230,8 +232,23 @@ impl RegistrationStore for DynamoRegistrationStore {
             )?);
         }
         items.extend(self.analytics_update(registration, analytics, reuse.now)?);
+        let first_charge = items.len();
+        for charge in session.charges {
+            match charge_update(&self.table, charge)? {
+                Some(update) => items.push(TransactWriteItem::builder().update(update).build()),
+                None => return Ok(Some(charge.clone())),
+            }
+        }
         match self.transact(items).await? {
-            None => Ok(()),
+            None => Ok(None),
+            Some(refused) if refused.iter().skip(first_charge).any(|r| *r) => {
+                let i = refused
+                    .iter()
+                    .skip(first_charge)
+                    .position(|r| *r)
+                    .unwrap_or(0);
+                Ok(session.charges.get(i).cloned())
+            }
             // Fresh ULIDs never collide; a refusal here is a fault.
             Some(reasons) => Err(Error::internal(format!(
                 "registration create cancelled: {reasons:?}"

@@ -75,6 +75,13 @@ where
         }
     }
 
+    /// Replaces the default abuse limits of the code machinery.
+    pub fn with_limits(mut self, limits: crate::domain::limits::AbuseLimits) -> Self {
+        self.codes = self.codes.with_limits(limits.clone());
+        self.checker = self.checker.with_limits(limits);
+        self
+    }
+
     /// An API key or an enrollee token; anything else is `Unauthorized`.
     pub async fn caller(&self, bearer: Option<&str>) -> Result<Caller> {
         let token = bearer.map(str::trim).unwrap_or_default();

@@ -136,24 +136,33 @@ where
         registration.recompute(&flow, now);
         registration.version = 1;
 
+        let charges = self
+            .codes
+            .charges_for(&flow, &contacts, origin, now)
+            .await?;
         let prepared = self.codes.prepare_codes(&contacts).await?;
         let new_codes: Vec<NewCode> = prepared.iter().map(|p| p.stored.clone()).collect();
         // The session lives as long as its registration can be read.
         let ttl = registration
             .expires_at
             .plus_seconds(self.codes.retention().as_secs() as i64);
-        self.store
+        let refused = self
+            .store
             .create(
                 &registration,
                 &NewSession {
                     login: &session,
                     codes: &new_codes,
                     ttl,
+                    charges: &charges,
                 },
                 &reuse,
                 &analytics_delta(None, &registration),
             )
             .await?;
+        if let Some(charge) = refused {
+            return Err(charge.refusal(now));
+        }
         tracing::info!(registration_id = %registration.id, "registration started");
         let token = self.enrollee_token(&registration, now)?;
 

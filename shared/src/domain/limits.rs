@@ -1,0 +1,248 @@
+//! Abuse limits: fixed-window counters, each with a key, a window and a
+//! scope. A send's counters are charged in the same transaction as the
+//! send's own write, so a refused send writes nothing at all.
+
+use super::contact::{Channel, Phone};
+use super::time::Timestamp;
+use crate::error::Error;
+
+/// One counter a write must stay under.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LimitCharge {
+    /// The counter, e.g. `SEND#IDENT#{client}#{identifier}`.
+    pub key: String,
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+    /// How many this write adds.
+    pub amount: u64,
+    pub limit: u64,
+    /// The stable error code a refusal answers with.
+    pub code: &'static str,
+}
+
+impl LimitCharge {
+    /// The window's id, part of the counter's key.
+    pub fn window(&self) -> String {
+        self.window_start.to_string()
+    }
+
+    /// The highest count before this charge that still fits.
+    pub fn max_before(&self) -> Option<u64> {
+        self.limit.checked_sub(self.amount)
+    }
+
+    /// 429 with `Retry-After` up to the end of the window.
+    pub fn refusal(&self, now: Timestamp) -> Error {
+        Error::TooManyRequests {
+            code: self.code,
+            message: format!(
+                "too many requests ({} per {} s); try again later",
+                self.limit,
+                self.window_start.seconds_until(self.window_end)
+            ),
+            retry_after: Some(now.seconds_until(self.window_end).max(1)),
+        }
+    }
+}
+
+/// The fixed window of `seconds` that holds `now`.
+pub fn window_of(now: Timestamp, seconds: i64) -> (Timestamp, Timestamp) {
+    let start = now.unix() - now.unix().rem_euclid(seconds);
+    let start = Timestamp::from_unix(start).unwrap_or(now);
+    (start, start.plus_seconds(seconds))
+}
+
+/// The SMS counter of one flow and hour: `count` is SMS sent, `validated`
+/// the phone codes verified from them. The circuit breaker reads it.
+pub fn sms_tally_key(flow: &str) -> String {
+    format!("SMS#FLOW#{flow}")
+}
+
+/// Country code and the first three national digits: `+57300`.
+pub fn phone_prefix(phone: &Phone) -> String {
+    let national: String = phone.number.chars().take(3).collect();
+    format!("{}{national}", phone.country_code)
+}
+
+/// The limits and their defaults; see README "Abuse limits".
+#[derive(Clone, Debug, PartialEq)]
+pub struct AbuseLimits {
+    /// Codes sent to one email or phone, per client, per hour.
+    pub sends_per_identifier_hour: u64,
+    /// Codes sent on requests from one source IP, all clients, per hour.
+    pub sends_per_ip_hour: u64,
+    /// Codes sent by one project flow per hour.
+    pub sends_per_flow_hour: u64,
+    /// SMS to one phone prefix (`+57300`) per flow per hour.
+    pub sms_per_prefix_hour: u64,
+    /// SMS per flow per hour (also the circuit breaker's counter).
+    pub sms_per_flow_hour: u64,
+    /// Code checks from one source IP, all clients, per 10 minutes.
+    pub checks_per_ip_10_minutes: u64,
+    /// The breaker looks at a flow's hour once this many SMS went out...
+    pub breaker_min_sms: u64,
+    /// ...and opens when fewer than this percentage were verified.
+    pub breaker_min_success_percent: u64,
+}
+
+impl Default for AbuseLimits {
+    fn default() -> Self {
+        Self {
+            sends_per_identifier_hour: 5,
+            sends_per_ip_hour: 30,
+            sends_per_flow_hour: 1_000,
+            sms_per_prefix_hour: 20,
+            sms_per_flow_hour: 500,
+            checks_per_ip_10_minutes: 30,
+            breaker_min_sms: 30,
+            breaker_min_success_percent: 20,
+        }
+    }
+}
+
+/// One code about to be sent.
+#[derive(Clone, Debug)]
+pub struct Send<'a> {
+    pub channel: Channel,
+    pub identifier: &'a str,
+    pub phone: Option<&'a Phone>,
+}
+
+impl AbuseLimits {
+    /// Everything sending `sends` charges, per-item amounts merged.
+    pub fn send_charges(
+        &self,
+        now: Timestamp,
+        client: &str,
+        flow: &str,
+        ip: Option<&str>,
+        sends: &[Send<'_>],
+    ) -> Vec<LimitCharge> {
+        let (start, end) = window_of(now, 3_600);
+        let charge = |key: String, amount: u64, limit: u64, code: &'static str| LimitCharge {
+            key,
+            window_start: start,
+            window_end: end,
+            amount,
+            limit,
+            code,
+        };
+        let total = sends.len() as u64;
+        let sms: Vec<&Send> = sends
+            .iter()
+            .filter(|s| s.channel == Channel::Phone)
+            .collect();
+        let mut charges = Vec::new();
+        for send in sends {
+            charges.push(charge(
+                format!("SEND#IDENT#{client}#{}", send.identifier),
+                1,
+                self.sends_per_identifier_hour,
+                "identifier_rate_limited",
+            ));
+        }
+        if let Some(ip) = ip {
+            charges.push(charge(
+                format!("SEND#IP#{ip}"),
+                total,
+                self.sends_per_ip_hour,
+                "ip_rate_limited",
+            ));
+        }
+        charges.push(charge(
+            format!("SEND#FLOW#{flow}"),
+            total,
+            self.sends_per_flow_hour,
+            "flow_rate_limited",
+        ));
+        if !sms.is_empty() {
+            charges.push(charge(
+                sms_tally_key(flow),
+                sms.len() as u64,
+                self.sms_per_flow_hour,
+                "flow_sms_rate_limited",
+            ));
+            for send in sms {
+                if let Some(phone) = send.phone {
+                    charges.push(charge(
+                        format!("SEND#PREFIX#{flow}#{}", phone_prefix(phone)),
+                        1,
+                        self.sms_per_prefix_hour,
+                        "phone_prefix_rate_limited",
+                    ));
+                }
+            }
+        }
+        charges
+    }
+
+    /// The charge for one code check from `ip`.
+    pub fn check_charge(&self, now: Timestamp, ip: &str) -> LimitCharge {
+        let (start, end) = window_of(now, 600);
+        LimitCharge {
+            key: format!("CHECK#IP#{ip}"),
+            window_start: start,
+            window_end: end,
+            amount: 1,
+            limit: self.checks_per_ip_10_minutes,
+            code: "ip_check_rate_limited",
+        }
+    }
+
+    /// Whether a flow's SMS hour looks like SMS pumping: many sent, few
+    /// verified.
+    pub fn breaker_open(&self, sent: u64, validated: u64) -> bool {
+        sent >= self.breaker_min_sms
+            && validated.saturating_mul(100) < sent.saturating_mul(self.breaker_min_success_percent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_aligned_and_retry_after_reaches_their_end() {
+        let now = Timestamp::parse("2026-11-25T14:37:12Z").unwrap();
+        let (start, end) = window_of(now, 3_600);
+        assert_eq!(start.to_string(), "2026-11-25T14:00:00.000Z");
+        assert_eq!(end.to_string(), "2026-11-25T15:00:00.000Z");
+        let phone = Phone::parse("+57", "3001234567").unwrap();
+        let charges = AbuseLimits::default().send_charges(
+            now,
+            "c",
+            "f",
+            Some("203.0.113.7"),
+            &[
+                Send {
+                    channel: Channel::Email,
+                    identifier: "a@example.com",
+                    phone: None,
+                },
+                Send {
+                    channel: Channel::Phone,
+                    identifier: "+573001234567",
+                    phone: Some(&phone),
+                },
+            ],
+        );
+        let ip = charges
+            .iter()
+            .find(|c| c.key == "SEND#IP#203.0.113.7")
+            .unwrap();
+        assert_eq!(ip.amount, 2);
+        assert!(charges.iter().any(|c| c.key == "SEND#PREFIX#f#+57300"));
+        match ip.refusal(now) {
+            Error::TooManyRequests { retry_after, .. } => assert_eq!(retry_after, Some(1368)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_breaker_needs_volume_and_a_collapsed_ratio() {
+        let limits = AbuseLimits::default();
+        assert!(!limits.breaker_open(10, 0));
+        assert!(limits.breaker_open(30, 5));
+        assert!(!limits.breaker_open(30, 6));
+    }
+}
