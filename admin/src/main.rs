@@ -208,6 +208,7 @@ fn new_flow(flow: NewFlow) -> ProjectFlow {
         allowed_countries: vec![],
         login_settings: settings,
         onboarding_settings: onboarding,
+        security: Default::default(),
         created_at: now,
         updated_at: now,
     }

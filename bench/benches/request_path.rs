@@ -69,6 +69,7 @@ fn directory() -> MemoryDirectory {
                 ..LoginSettings::default()
             },
             onboarding_settings: Default::default(),
+            security: Default::default(),
             created_at: now,
             updated_at: now,
         },

@@ -24,6 +24,7 @@ pub struct TenantBuilder {
     status: FlowStatus,
     flow_type: FlowType,
     onboarding: OnboardingSettings,
+    security: gatehouse::domain::flow::FlowSecurity,
 }
 
 impl Tenant {
@@ -39,6 +40,7 @@ impl Tenant {
             status: FlowStatus::Active,
             flow_type: FlowType::Login,
             onboarding: OnboardingSettings::default(),
+            security: Default::default(),
         }
     }
 
@@ -64,6 +66,11 @@ impl TenantBuilder {
 
     pub fn allowed_countries(mut self, countries: &[&str]) -> Self {
         self.allowed_countries = countries.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    pub fn security(mut self, security: gatehouse::domain::flow::FlowSecurity) -> Self {
+        self.security = security;
         self
     }
 
@@ -108,6 +115,7 @@ impl TenantBuilder {
             allowed_countries: vec![],
             login_settings: self.settings,
             onboarding_settings: self.onboarding,
+            security: self.security,
             created_at: now,
             updated_at: now,
         };

@@ -114,6 +114,37 @@ impl LoginSettings {
     }
 }
 
+/// Who may receive codes on a flow: Verifik's `security` whitelist and
+/// blacklist. Entries are lowercased emails, `@domain` for a whole email
+/// domain, or E.164 phones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct FlowSecurity {
+    /// When not empty, only these identifiers get codes.
+    #[serde(alias = "whitelist")]
+    pub allow_list: Vec<String>,
+    /// These identifiers never get codes.
+    #[serde(alias = "blacklist")]
+    pub deny_list: Vec<String>,
+}
+
+impl FlowSecurity {
+    fn matches(list: &[String], identifier: &str) -> bool {
+        let domain = identifier.rsplit_once('@').map(|(_, d)| format!("@{d}"));
+        list.iter().any(|entry| {
+            let entry = entry.trim().to_lowercase();
+            entry == identifier || domain.as_deref() == Some(entry.as_str())
+        })
+    }
+
+    /// Whether codes may go to `identifier` (lowercased email or E.164).
+    pub fn permits(&self, identifier: &str) -> bool {
+        let identifier = identifier.to_lowercase();
+        (self.allow_list.is_empty() || Self::matches(&self.allow_list, &identifier))
+            && !Self::matches(&self.deny_list, &identifier)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectFlow {
@@ -133,6 +164,8 @@ pub struct ProjectFlow {
     pub login_settings: LoginSettings,
     #[serde(default)]
     pub onboarding_settings: OnboardingSettings,
+    #[serde(default)]
+    pub security: FlowSecurity,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -214,6 +247,7 @@ mod tests {
             allowed_countries: vec![],
             login_settings: LoginSettings::default(),
             onboarding_settings: OnboardingSettings::default(),
+            security: FlowSecurity::default(),
             created_at: now,
             updated_at: now,
         }
@@ -230,6 +264,20 @@ mod tests {
         assert!(flow(FlowStatus::Active, FlowType::Onboarding)
             .ensure_usable_for_login()
             .is_err());
+    }
+
+    #[test]
+    fn security_lists_allow_and_deny_by_identifier_or_domain() {
+        let open = FlowSecurity::default();
+        assert!(open.permits("a@example.com"));
+        let allow = FlowSecurity {
+            allow_list: vec!["@acme.com".into(), "+573001234567".into()],
+            deny_list: vec!["Boss@Acme.com".into()],
+        };
+        assert!(allow.permits("ana@acme.com"));
+        assert!(allow.permits("+573001234567"));
+        assert!(!allow.permits("ana@example.com"));
+        assert!(!allow.permits("boss@acme.com"));
     }
 
     #[test]

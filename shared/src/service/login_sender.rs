@@ -43,6 +43,42 @@ pub struct LoginSender<S, D, E, M> {
     clock: Arc<dyn Clock>,
     retention: Duration,
     limits: AbuseLimits,
+    send_latency: SendLatency,
+}
+
+/// A moving average of how long real sends take in this container, so a
+/// withheld send can take about as long.
+#[derive(Default)]
+struct SendLatency {
+    micros: std::sync::atomic::AtomicU64,
+}
+
+impl SendLatency {
+    /// Before any real send: a typical SES/SNS call from Lambda.
+    const INITIAL_MICROS: u64 = 40_000;
+
+    fn record(&self, took: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let sample = took.as_micros().min(5_000_000) as u64;
+        let old = self.micros.load(Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            (old * 7 + sample) / 8
+        };
+        self.micros.store(new, Relaxed);
+    }
+
+    /// The average, give or take a quarter, like real sends vary.
+    fn pretend(&self) -> Duration {
+        use rand::Rng;
+        let average = match self.micros.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => Self::INITIAL_MICROS,
+            m => m,
+        };
+        let jitter = rand::rng().random_range(0.75..1.25);
+        Duration::from_micros((average as f64 * jitter) as u64)
+    }
 }
 
 impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D, E, M> {
@@ -64,6 +100,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             clock,
             retention,
             limits: AbuseLimits::default(),
+            send_latency: SendLatency::default(),
         }
     }
 
@@ -406,11 +443,19 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         code: &OneTimeCode,
         origin: &RequestOrigin,
     ) -> Result<()> {
+        if !flow.security.permits(identifier) {
+            // No enumeration: a denied identifier gets the same answer, after
+            // about as long as a real send takes, and nothing is sent.
+            tracing::info!(login_id, %channel, "identifier not permitted by the flow: code not sent");
+            tokio::time::sleep(self.send_latency.pretend()).await;
+            return Ok(());
+        }
         let minutes = flow.login_settings.code_lifetime_seconds.div_ceil(60);
         let purpose = match flow.flow_type {
             crate::domain::FlowType::Login => Purpose::SignIn,
             crate::domain::FlowType::Onboarding => Purpose::SignUp,
         };
+        let started = std::time::Instant::now();
         let sent = match channel {
             Channel::Email => {
                 self.email
@@ -423,6 +468,9 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                     .await
             }
         };
+        if sent.is_ok() {
+            self.send_latency.record(started.elapsed());
+        }
         if let Err(error) = sent {
             tracing::warn!(login_id, %channel, error = %error, "code delivery failed");
             let event = origin.event(

@@ -66,6 +66,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             allowed_countries: vec![],
             login_settings: settings,
             onboarding_settings: Default::default(),
+            security: Default::default(),
             created_at: now,
             updated_at: now,
         },

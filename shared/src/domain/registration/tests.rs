@@ -16,6 +16,7 @@ fn flow(settings: OnboardingSettings) -> ProjectFlow {
         allowed_countries: vec![],
         login_settings: LoginSettings::default(),
         onboarding_settings: settings,
+        security: Default::default(),
         created_at: now,
         updated_at: now,
     }
