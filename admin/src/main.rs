@@ -217,7 +217,9 @@ fn new_flow(flow: NewFlow) -> ProjectFlow {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    let aws = gatehouse::wiring::Aws::load().await;
+    let aws = gatehouse::wiring::Aws::load()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let admin = Admin {
         db: DynamoAdmin::new(aws.dynamodb, &cli.table),
     };

@@ -5,7 +5,7 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let aws = wiring::Aws::load().await;
+    let aws = wiring::Aws::load().await?;
     let (auth, reader) = wiring::login_reader(&aws)?;
     run(service_fn(|req| app_logins::list(&auth, &reader, req))).await
 }

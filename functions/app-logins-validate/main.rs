@@ -6,7 +6,7 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let aws = wiring::Aws::load().await;
+    let aws = wiring::Aws::load().await?;
     let verifier = wiring::login_verifier(&aws)?;
     run(service_fn(|req| app_logins::validate(&verifier, req))).await
 }

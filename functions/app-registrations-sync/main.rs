@@ -5,7 +5,7 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let aws = wiring::Aws::load().await;
+    let aws = wiring::Aws::load().await?;
     let registrations = wiring::registrations(&aws)?;
     run(service_fn(|req| {
         app_registrations::sync(&registrations, req)

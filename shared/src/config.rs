@@ -177,3 +177,59 @@ pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, Con
         )?,
     })
 }
+
+/// How every AWS call retries and times out. Explicit, so a throttled or
+/// unreachable DynamoDB gives the caller a 503 within the Lambda timeout
+/// (10 s) rather than hanging: at most `max_attempts` tries (standard mode:
+/// throttling and transient errors only, exponential backoff with jitter
+/// from `initial_backoff` up to `max_backoff`), each cut at
+/// `attempt_timeout`, all within `operation_timeout`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AwsPolicy {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub connect_timeout: Duration,
+    pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
+}
+
+impl Default for AwsPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(25),
+            max_backoff: Duration::from_millis(400),
+            connect_timeout: Duration::from_millis(1_000),
+            attempt_timeout: Duration::from_millis(2_000),
+            operation_timeout: Duration::from_millis(5_000),
+        }
+    }
+}
+
+impl AwsPolicy {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let millis = |name, default: Duration| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_millis(optional_number(
+                name,
+                default.as_millis() as u64,
+            )?))
+        };
+        let max_attempts = optional_number("GATEHOUSE_AWS_MAX_ATTEMPTS", d.max_attempts)?;
+        if !(1..=10).contains(&max_attempts) {
+            return Err(ConfigError::Invalid {
+                name: "GATEHOUSE_AWS_MAX_ATTEMPTS",
+                reason: "must be between 1 and 10".into(),
+            });
+        }
+        Ok(Self {
+            max_attempts,
+            initial_backoff: d.initial_backoff,
+            max_backoff: d.max_backoff,
+            connect_timeout: millis("GATEHOUSE_AWS_CONNECT_TIMEOUT_MS", d.connect_timeout)?,
+            attempt_timeout: millis("GATEHOUSE_AWS_ATTEMPT_TIMEOUT_MS", d.attempt_timeout)?,
+            operation_timeout: millis("GATEHOUSE_AWS_OPERATION_TIMEOUT_MS", d.operation_timeout)?,
+        })
+    }
+}

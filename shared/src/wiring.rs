@@ -36,10 +36,38 @@ pub struct Aws {
 }
 
 impl Aws {
-    pub async fn load() -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    /// The default credential and region chain, with the retry and timeout
+    /// policy of `crate::config::AwsPolicy` (README "Faults and retries").
+    pub async fn load() -> Result<Self, BoxError> {
+        let policy = crate::config::AwsPolicy::from_env()?;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(
+                aws_config::retry::RetryConfig::standard()
+                    .with_max_attempts(policy.max_attempts)
+                    .with_initial_backoff(policy.initial_backoff)
+                    .with_max_backoff(policy.max_backoff),
+            )
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(policy.connect_timeout)
+                    .operation_attempt_timeout(policy.attempt_timeout)
+                    .operation_timeout(policy.operation_timeout)
+                    .build(),
+            )
+            .load()
+            .await;
         let dynamodb = DynamoClient::new(&config);
-        Self { config, dynamodb }
+        Ok(Self { config, dynamodb })
+    }
+
+    /// The same, with DynamoDB reached at `endpoint` (a proxy, in tests of
+    /// what users see when DynamoDB fails).
+    pub fn with_dynamodb_endpoint(mut self, endpoint: &str) -> Self {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.config)
+            .endpoint_url(endpoint)
+            .build();
+        self.dynamodb = DynamoClient::from_conf(config);
+        self
     }
 
     /// The same, with an interceptor on every DynamoDB call.
@@ -68,9 +96,23 @@ fn system_clock() -> Arc<dyn Clock> {
 
 /// For `POST /v2/app-logins` and the resend endpoint.
 pub fn login_sender(aws: &Aws) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
+    login_sender_from(aws, MessagingConfig::from_env()?)
+}
+
+/// As `login_sender`, sending from `messaging`.
+pub fn login_sender_from(
+    aws: &Aws,
+    messaging: MessagingConfig,
+) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
     let store_config = StoreConfig::from_env()?;
     let directory = directory(aws, &store_config);
-    let sender = build_sender(aws, &store_config, directory.clone(), system_clock())?;
+    let sender = build_sender(
+        aws,
+        &store_config,
+        directory.clone(),
+        system_clock(),
+        messaging,
+    )?;
     Ok((Authenticator::new(directory), sender))
 }
 
@@ -79,9 +121,9 @@ fn build_sender(
     store_config: &StoreConfig,
     directory: SharedDirectory,
     clock: Arc<dyn Clock>,
+    messaging: MessagingConfig,
 ) -> Result<Sender, BoxError> {
     let codes = CodeConfig::from_env()?;
-    let messaging = MessagingConfig::from_env()?;
     Ok(LoginSender::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         directory,
@@ -159,6 +201,7 @@ pub fn registrations_with_clock(
         &store_config,
         directory(aws, &store_config),
         clock.clone(),
+        MessagingConfig::from_env()?,
     )?;
     let checker = login_verifier_with_clock(aws, clock.clone())?;
     Ok(Registrations::new(

@@ -69,6 +69,40 @@ impl Clock for ShiftedClock {
     }
 }
 
+/// How a harness differs from production wiring.
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+    pub limits: AbuseLimits,
+    /// Reach DynamoDB here (a fault proxy) instead of the stack's.
+    pub dynamodb_endpoint: Option<String>,
+    /// Send email from this address instead of the verified sender.
+    pub email_from: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(gatehouse::ports::SystemClock),
+            limits: AbuseLimits::default(),
+            dynamodb_endpoint: None,
+            email_from: None,
+        }
+    }
+}
+
+/// The stack's AWS config with every DynamoDB call counted, and sent to
+/// `endpoint` when given.
+async fn aws_through(endpoint: Option<&str>, calls: &CallCounter) -> wiring::Aws {
+    let mut aws = wiring::Aws::load().await.expect("AWS config");
+    let mut builder =
+        aws_sdk_dynamodb::config::Builder::from(&aws.config).interceptor(calls.clone());
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws.dynamodb = aws_sdk_dynamodb::Client::from_conf(builder.build());
+    aws
+}
+
 pub struct Api {
     /// The source IP of every request this harness sends.
     pub ip: String,
@@ -136,12 +170,38 @@ impl Api {
     }
 
     async fn with(clock: Arc<dyn Clock>, limits: AbuseLimits) -> Self {
+        Self::custom(Options {
+            clock,
+            limits,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// Reaching DynamoDB at `endpoint` (a fault proxy).
+    pub async fn through_endpoint(endpoint: &str) -> Self {
+        Self::custom(Options {
+            dynamodb_endpoint: Some(endpoint.to_string()),
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn custom(options: Options) -> Self {
+        let Options {
+            clock,
+            limits,
+            dynamodb_endpoint,
+            email_from,
+        } = options;
         crate::logs::capture();
         let calls = CallCounter::default();
-        let aws = wiring::Aws::load()
-            .await
-            .with_dynamodb_interceptor(calls.clone());
-        let (auth, sender) = wiring::login_sender(&aws).expect("sender config");
+        let aws = aws_through(dynamodb_endpoint.as_deref(), &calls).await;
+        let mut messaging = gatehouse::config::MessagingConfig::from_env().expect("messaging");
+        if let Some(from) = email_from {
+            messaging.email_from = from;
+        }
+        let (auth, sender) = wiring::login_sender_from(&aws, messaging).expect("sender config");
         let sender = sender.with_limits(limits.clone());
         let verifier = wiring::login_verifier_with_clock(&aws, clock)
             .expect("verifier config")
@@ -325,11 +385,23 @@ impl RegistrationApi {
     }
 
     async fn with(clock: Arc<dyn Clock>, limits: AbuseLimits) -> Self {
+        Self::through(clock, limits, None).await
+    }
+
+    /// Reaching DynamoDB at `endpoint` (a fault proxy).
+    pub async fn through_endpoint(endpoint: &str) -> Self {
+        Self::through(
+            Arc::new(gatehouse::ports::SystemClock),
+            AbuseLimits::default(),
+            Some(endpoint),
+        )
+        .await
+    }
+
+    async fn through(clock: Arc<dyn Clock>, limits: AbuseLimits, endpoint: Option<&str>) -> Self {
         crate::logs::capture();
         let calls = CallCounter::default();
-        let aws = wiring::Aws::load()
-            .await
-            .with_dynamodb_interceptor(calls.clone());
+        let aws = aws_through(endpoint, &calls).await;
         Self {
             ip: fresh_ip(),
             calls,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod enrollment;
+pub mod faults;
 pub mod logs;
 pub mod moto;
 pub mod tenant;

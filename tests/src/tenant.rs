@@ -81,7 +81,7 @@ impl TenantBuilder {
 
     pub async fn create(self) -> Tenant {
         let table = crate::stack_var("GATEHOUSE_TABLE");
-        let admin = DynamoAdmin::new(Aws::load().await.dynamodb, table);
+        let admin = DynamoAdmin::new(Aws::load().await.expect("AWS config").dynamodb, table);
         let client = new_id();
         admin
             .put_client(&client, "Test client")

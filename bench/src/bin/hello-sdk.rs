@@ -4,7 +4,7 @@ use lambda_http::{run, service_fn, Body, Error, Request, Response};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let aws = gatehouse::wiring::Aws::load().await;
+    let aws = gatehouse::wiring::Aws::load().await?;
     let _dynamodb = aws.dynamodb.clone();
     run(service_fn(|_req: Request| async {
         Response::builder()
