@@ -160,9 +160,12 @@ fn new_project(
             .filter(|c| !c.is_empty())
             .collect(),
         contact_email,
+        privacy_url: None,
+        terms_url: None,
         branding,
         created_at: now,
         updated_at: now,
+        archived_at: None,
     }
 }
 
@@ -211,6 +214,7 @@ fn new_flow(flow: NewFlow) -> ProjectFlow {
         security: Default::default(),
         created_at: now,
         updated_at: now,
+        archived_at: None,
     }
 }
 

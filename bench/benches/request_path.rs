@@ -47,9 +47,12 @@ fn directory() -> MemoryDirectory {
             name: "Bench".into(),
             allowed_countries: vec![],
             contact_email: None,
+            privacy_url: None,
+            terms_url: None,
             branding: Branding::default(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         },
     );
     d.flows.lock().unwrap().insert(
@@ -72,6 +75,7 @@ fn directory() -> MemoryDirectory {
             security: Default::default(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         },
     );
     d

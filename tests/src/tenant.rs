@@ -99,9 +99,12 @@ impl TenantBuilder {
             name: "Acme Test App".into(),
             allowed_countries: self.allowed_countries,
             contact_email: None,
+            privacy_url: None,
+            terms_url: None,
             branding: Branding::default(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         };
         admin.put_project(&project).await.expect("project");
         let flow = ProjectFlow {
@@ -118,6 +121,7 @@ impl TenantBuilder {
             security: self.security,
             created_at: now,
             updated_at: now,
+            archived_at: None,
         };
         admin.put_flow(&flow).await.expect("flow");
         Tenant {

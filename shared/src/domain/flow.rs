@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Branding {
     pub logo: Option<String>,
     pub button_color: Option<String>,
@@ -28,9 +28,16 @@ pub struct Project {
     pub allowed_countries: Vec<String>,
     pub contact_email: Option<String>,
     #[serde(default)]
+    pub privacy_url: Option<String>,
+    #[serde(default)]
+    pub terms_url: Option<String>,
+    #[serde(default)]
     pub branding: Branding,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when deleted through the API: kept for audit, never used again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +57,7 @@ pub enum FlowStatus {
 
 /// How a login flow sends and checks codes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct LoginSettings {
     pub email: bool,
     pub phone: bool,
@@ -168,11 +175,17 @@ pub struct ProjectFlow {
     pub security: FlowSecurity,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when deleted through the API: kept for audit, never used again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<Timestamp>,
 }
 
 impl ProjectFlow {
     /// A login can start only on an active flow of type `login`.
     pub fn ensure_usable_for_login(&self) -> Result<()> {
+        if self.archived_at.is_some() {
+            return Err(Error::not_found("projectFlow_not_found", "projectFlow not found"));
+        }
         if self.flow_type != FlowType::Login {
             return Err(Error::conflict(
                 "projectFlow_not_login",
@@ -190,6 +203,9 @@ impl ProjectFlow {
 
     /// A registration can start only on an active flow of type `onboarding`.
     pub fn ensure_usable_for_onboarding(&self) -> Result<()> {
+        if self.archived_at.is_some() {
+            return Err(Error::not_found("projectFlow_not_found", "projectFlow not found"));
+        }
         if self.flow_type != FlowType::Onboarding {
             return Err(Error::conflict(
                 "projectFlow_not_onboarding",
@@ -250,6 +266,7 @@ mod tests {
             security: FlowSecurity::default(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         }
     }
 

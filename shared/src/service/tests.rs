@@ -48,9 +48,12 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             name: "Acme".into(),
             allowed_countries: vec![],
             contact_email: None,
+            privacy_url: None,
+            terms_url: None,
             branding: Branding::default(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         },
     );
     directory.flows.lock().unwrap().insert(
@@ -69,6 +72,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             security: Default::default(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         },
     );
     let hasher = CodeHasher::new("test-pepper-test-pepper-test-pepper", 4);
