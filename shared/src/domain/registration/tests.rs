@@ -19,6 +19,7 @@ fn flow(settings: OnboardingSettings) -> ProjectFlow {
         security: Default::default(),
         created_at: now,
         updated_at: now,
+        archived_at: None,
     }
 }
 
