@@ -2,6 +2,7 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
+use crate::domain::admin::ApiKeyInfo;
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AccessEvent, Login};
 use crate::domain::message::{EmailMessage, SmsMessage};
@@ -386,4 +387,49 @@ pub trait RegistrationStore: Send + Sync + 'static {
         from: &str,
         to: &str,
     ) -> impl Future<Output = Result<Vec<DayCounters>>> + Send;
+}
+
+/// What a configuration write expects to find.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Expect {
+    /// Nothing: a new record.
+    New,
+    /// The record as last read, by its `updatedAt` (optimistic lock).
+    UpdatedAt(Timestamp),
+}
+
+/// Projects, flows and API keys, as the client's admin API changes them.
+/// Reads here are never cached.
+pub trait ConfigStore: Send + Sync + 'static {
+    /// False when `expect` did not hold (a concurrent change).
+    fn save_project(
+        &self,
+        project: &Project,
+        expect: Expect,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn save_flow(
+        &self,
+        flow: &ProjectFlow,
+        expect: Expect,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn project(&self, id: &str) -> impl Future<Output = Result<Option<Project>>> + Send;
+    fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send;
+    /// The client's projects, newest first.
+    fn projects(&self, client: &ClientId) -> impl Future<Output = Result<Vec<Project>>> + Send;
+    /// The client's flows, newest first.
+    fn flows(&self, client: &ClientId) -> impl Future<Output = Result<Vec<ProjectFlow>>> + Send;
+    fn save_api_key(
+        &self,
+        client: &ClientId,
+        digest: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<ApiKeyInfo>> + Send;
+    fn api_keys(&self, client: &ClientId) -> impl Future<Output = Result<Vec<ApiKeyInfo>>> + Send;
+    /// The revoked key, or `None` if the client has no active key with this prefix.
+    fn revoke_api_key(
+        &self,
+        client: &ClientId,
+        prefix: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<ApiKeyInfo>>> + Send;
 }

@@ -216,3 +216,21 @@ pub fn registrations_with_clock(
         clock,
     ))
 }
+
+/// For `/v2/projects`, `/v2/project-flows` and `/v2/api-keys`.
+pub fn config_admin(
+    aws: &Aws,
+) -> Result<
+    (
+        Authenticator<SharedDirectory>,
+        crate::service::ConfigAdmin<crate::adapters::dynamodb::DynamoAdmin>,
+    ),
+    BoxError,
+> {
+    let store_config = StoreConfig::from_env()?;
+    let admin = crate::service::ConfigAdmin::new(
+        crate::adapters::dynamodb::DynamoAdmin::new(aws.dynamodb.clone(), &store_config.table_name),
+        system_clock(),
+    );
+    Ok((Authenticator::new(directory(aws, &store_config)), admin))
+}

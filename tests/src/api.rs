@@ -471,3 +471,61 @@ impl RegistrationApi {
             .await
     }
 }
+
+/// `/v2/projects`, `/v2/project-flows` and `/v2/api-keys`, each through its
+/// real handler.
+pub struct ConfigApi {
+    pub ip: String,
+    auth: gatehouse::service::Authenticator<wiring::SharedDirectory>,
+    admin: gatehouse::service::ConfigAdmin<gatehouse::adapters::dynamodb::DynamoAdmin>,
+}
+
+impl ConfigApi {
+    pub async fn new() -> Self {
+        crate::logs::capture();
+        let aws = wiring::Aws::load().await.expect("AWS config");
+        let (auth, admin) = wiring::config_admin(&aws).expect("config admin");
+        Self {
+            ip: fresh_ip(),
+            auth,
+            admin,
+        }
+    }
+
+    /// `resource` is `projects`, `project-flows` or `api-keys`.
+    pub async fn call(
+        &self,
+        method: &str,
+        resource: &str,
+        id: Option<&str>,
+        key: Option<&str>,
+        query: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        use gatehouse::api::config as h;
+        let path = match id {
+            Some(id) => format!("/v2/{resource}/{id}"),
+            None => format!("/v2/{resource}"),
+        };
+        let body = body.map(|b| b.to_string());
+        let req = event(&self.ip, method, &path, query, id, key, body.as_deref());
+        let (auth, admin) = (&self.auth, &self.admin);
+        let response = match (method, resource, id.is_some()) {
+            ("POST", "projects", false) => h::create_project(auth, admin, req).await,
+            ("GET", "projects", false) => h::list_projects(auth, admin, req).await,
+            ("GET", "projects", true) => h::get_project(auth, admin, req).await,
+            ("PUT", "projects", true) => h::update_project(auth, admin, req).await,
+            ("DELETE", "projects", true) => h::delete_project(auth, admin, req).await,
+            ("POST", "project-flows", false) => h::create_flow(auth, admin, req).await,
+            ("GET", "project-flows", false) => h::list_flows(auth, admin, req).await,
+            ("GET", "project-flows", true) => h::get_flow(auth, admin, req).await,
+            ("PUT", "project-flows", true) => h::update_flow(auth, admin, req).await,
+            ("DELETE", "project-flows", true) => h::delete_flow(auth, admin, req).await,
+            ("POST", "api-keys", false) => h::create_api_key(auth, admin, req).await,
+            ("GET", "api-keys", false) => h::list_api_keys(auth, admin, req).await,
+            ("DELETE", "api-keys", true) => h::revoke_api_key(auth, admin, req).await,
+            other => panic!("no route for {other:?}"),
+        };
+        Reply::from(response.expect("handlers always answer"))
+    }
+}

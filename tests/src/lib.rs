@@ -9,7 +9,7 @@ pub mod logs;
 pub mod moto;
 pub mod tenant;
 
-pub use api::{Api, Endpoint, RegistrationApi, Reply};
+pub use api::{Api, ConfigApi, Endpoint, RegistrationApi, Reply};
 pub use enrollment::Enrollment;
 pub use moto::Moto;
 pub use tenant::Tenant;

@@ -4,6 +4,7 @@
 
 pub mod app_logins;
 pub mod app_registrations;
+pub mod config;
 pub mod error;
 pub mod request;
 pub mod response;

@@ -184,7 +184,10 @@ impl ProjectFlow {
     /// A login can start only on an active flow of type `login`.
     pub fn ensure_usable_for_login(&self) -> Result<()> {
         if self.archived_at.is_some() {
-            return Err(Error::not_found("projectFlow_not_found", "projectFlow not found"));
+            return Err(Error::not_found(
+                "projectFlow_not_found",
+                "projectFlow not found",
+            ));
         }
         if self.flow_type != FlowType::Login {
             return Err(Error::conflict(
@@ -204,7 +207,10 @@ impl ProjectFlow {
     /// A registration can start only on an active flow of type `onboarding`.
     pub fn ensure_usable_for_onboarding(&self) -> Result<()> {
         if self.archived_at.is_some() {
-            return Err(Error::not_found("projectFlow_not_found", "projectFlow not found"));
+            return Err(Error::not_found(
+                "projectFlow_not_found",
+                "projectFlow not found",
+            ));
         }
         if self.flow_type != FlowType::Onboarding {
             return Err(Error::conflict(

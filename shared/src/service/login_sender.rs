@@ -511,7 +511,9 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
 
     pub(crate) async fn project_of(&self, flow: &ProjectFlow) -> Result<Project> {
         match self.directory.project(&flow.project).await? {
-            Some(project) if project.client == flow.client => Ok(project),
+            Some(project) if project.client == flow.client && project.archived_at.is_none() => {
+                Ok(project)
+            }
             _ => Err(Error::not_found("project_not_found", "project not found")),
         }
     }

@@ -2,9 +2,13 @@
 //! creates it in AWS), clients, API keys, projects and flows.
 
 use super::error::storage_error;
-use super::{keys, s, to_item, LIST_INDEX};
-use crate::domain::{Project, ProjectFlow, Timestamp};
+use super::{from_item, keys, query_all, s, to_item, Item, LIST_INDEX};
+use crate::domain::admin::ApiKeyInfo;
+use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
+use crate::ports::{ConfigStore, Expect};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
@@ -133,30 +137,15 @@ impl DynamoAdmin {
     }
 
     pub async fn put_project(&self, project: &Project) -> Result<()> {
-        let key = (keys::project(&project.id), keys::PROJECT_SK);
-        self.put_tenant_record(
-            project,
-            key,
-            &project.client,
-            "PROJECTS",
-            &format!("{}#{}", project.created_at, project.id),
-        )
-        .await
+        self.save_project(project, Expect::New).await.map(|_| ())
     }
 
     pub async fn put_flow(&self, flow: &ProjectFlow) -> Result<()> {
-        let key = (keys::flow(&flow.id), keys::FLOW_SK);
-        self.put_tenant_record(
-            flow,
-            key,
-            &flow.client,
-            "FLOWS",
-            &format!("{}#{}", flow.created_at, flow.id),
-        )
-        .await
+        self.save_flow(flow, Expect::New).await.map(|_| ())
     }
 
-    /// A record addressed by its own key and listed under its tenant.
+    /// A record addressed by its own key and listed under its tenant,
+    /// written only if `expect` holds.
     async fn put_tenant_record<T: serde::Serialize>(
         &self,
         record: &T,
@@ -164,19 +153,202 @@ impl DynamoAdmin {
         client: &str,
         kind: &str,
         sort_key: &str,
-    ) -> Result<()> {
+        expect: Expect,
+    ) -> Result<bool> {
         let mut item = to_item(record)?;
         item.insert("pk".into(), s(pk));
         item.insert("sk".into(), s(sk));
         item.insert("gsi1pk".into(), s(keys::tenant_list(client, kind)));
         item.insert("gsi1sk".into(), s(sort_key));
-        self.client
+        let request = self
+            .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(item));
+        let request = match expect {
+            Expect::New => request.condition_expression("attribute_not_exists(pk)"),
+            Expect::UpdatedAt(at) => request
+                .condition_expression("#client = :client AND #updatedAt = :at")
+                .expression_attribute_names("#client", "client")
+                .expression_attribute_names("#updatedAt", "updatedAt")
+                .expression_attribute_values(":client", s(client))
+                .expression_attribute_values(":at", s(at.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(ctx))
+                if matches!(ctx.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(other) => Err(storage_error(other)),
+        }
+    }
+
+    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
             .send()
             .await
             .map_err(storage_error)?;
-        Ok(())
+        Ok(out.item)
+    }
+
+    async fn tenant_list(&self, client: &ClientId, kind: &str) -> Result<Vec<Item>> {
+        query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(LIST_INDEX)
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s(keys::tenant_list(client.as_str(), kind)))
+                .scan_index_forward(false),
+        )
+        .await
+    }
+}
+
+fn api_key_info(item: &Item) -> Option<ApiKeyInfo> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Some(ApiKeyInfo {
+        prefix: text("prefix")?,
+        status: text("status")?,
+        created_at: Timestamp::parse(&text("createdAt")?)?,
+        revoked_at: text("revokedAt").and_then(|t| Timestamp::parse(&t)),
+    })
+}
+
+impl ConfigStore for DynamoAdmin {
+    #[tracing::instrument(skip_all, fields(project = %project.id))]
+    async fn save_project(&self, project: &Project, expect: Expect) -> Result<bool> {
+        let key = (keys::project(&project.id), keys::PROJECT_SK);
+        let sort_key = format!("{}#{}", project.created_at, project.id);
+        self.put_tenant_record(project, key, &project.client, "PROJECTS", &sort_key, expect)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(flow = %flow.id))]
+    async fn save_flow(&self, flow: &ProjectFlow, expect: Expect) -> Result<bool> {
+        let key = (keys::flow(&flow.id), keys::FLOW_SK);
+        let sort_key = format!("{}#{}", flow.created_at, flow.id);
+        self.put_tenant_record(flow, key, &flow.client, "FLOWS", &sort_key, expect)
+            .await
+    }
+
+    async fn project(&self, id: &str) -> Result<Option<Project>> {
+        self.get(keys::project(id), keys::PROJECT_SK)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn flow(&self, id: &str) -> Result<Option<ProjectFlow>> {
+        self.get(keys::flow(id), keys::FLOW_SK)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn projects(&self, client: &ClientId) -> Result<Vec<Project>> {
+        self.tenant_list(client, "PROJECTS")
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    async fn flows(&self, client: &ClientId) -> Result<Vec<ProjectFlow>> {
+        self.tenant_list(client, "FLOWS")
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    async fn save_api_key(
+        &self,
+        client: &ClientId,
+        digest: &str,
+        prefix: &str,
+    ) -> Result<ApiKeyInfo> {
+        self.put_api_key(client.as_str(), digest, prefix).await?;
+        Ok(ApiKeyInfo {
+            prefix: prefix.to_string(),
+            status: "active".into(),
+            created_at: Timestamp::now(),
+            revoked_at: None,
+        })
+    }
+
+    async fn api_keys(&self, client: &ClientId) -> Result<Vec<ApiKeyInfo>> {
+        Ok(self
+            .tenant_list(client, "APIKEYS")
+            .await?
+            .iter()
+            .filter_map(api_key_info)
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_api_key(
+        &self,
+        client: &ClientId,
+        prefix: &str,
+        now: Timestamp,
+    ) -> Result<Option<ApiKeyInfo>> {
+        let items = self.tenant_list(client, "APIKEYS").await?;
+        let Some(item) = items.iter().find(|i| {
+            i.get("prefix")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(prefix)
+                && i.get("status")
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str)
+                    == Some("active")
+        }) else {
+            return Ok(None);
+        };
+        let Some(pk) = item.get("pk").cloned() else {
+            return Ok(None);
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", pk)
+            .key("sk", s(keys::API_KEY_SK))
+            .update_expression("SET #status = :revoked, revokedAt = :now")
+            .condition_expression("#client = :client AND #status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#client", "client")
+            .expression_attribute_values(":revoked", s("revoked"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":client", s(client.as_str()))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(SdkError::ServiceError(ctx))
+                if matches!(
+                    ctx.err(),
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                return Ok(None)
+            }
+            Err(other) => return Err(storage_error(other)),
+        }
+        Ok(api_key_info(item).map(|info| ApiKeyInfo {
+            status: "revoked".into(),
+            revoked_at: Some(now),
+            ..info
+        }))
     }
 }

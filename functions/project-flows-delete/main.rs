@@ -1,0 +1,11 @@
+//! DELETE /v2/project-flows/{id}
+use gatehouse::{api::config, telemetry, wiring};
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let (auth, admin) = wiring::config_admin(&aws)?;
+    run(service_fn(|req| config::delete_flow(&auth, &admin, req))).await
+}

@@ -1,0 +1,332 @@
+//! Projects, project flows and API keys through the client's own API.
+
+use gatehouse_tests::{unique_email, Api, ConfigApi, Reply, Tenant};
+use serde_json::json;
+
+fn expect_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.raw);
+    assert_eq!(reply.code(), code, "{}", reply.raw);
+}
+
+#[tokio::test]
+async fn projects_are_created_checked_updated_listed_and_archived() {
+    let tenant = Tenant::create().await;
+    let other = Tenant::create().await;
+    let api = ConfigApi::new().await;
+    let key = Some(tenant.api_key.as_str());
+
+    let created = api
+        .call(
+            "POST",
+            "projects",
+            None,
+            key,
+            "",
+            Some(json!({
+                "name": "Acme Shop",
+                "allowedCountries": ["co", "MX"],
+                "contactEmail": "Support@Acme.example",
+                "privacyUrl": "https://acme.example/privacy",
+                "termsUrl": "https://acme.example/terms",
+                "branding": {"logo": "https://acme.example/logo.png", "buttonColor": "#FF6600"}
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let project = &created.body["data"];
+    let id = project["_id"].as_str().unwrap().to_string();
+    assert_eq!(project["client"], tenant.client.as_str());
+    assert_eq!(project["allowedCountries"], json!(["CO", "MX"]));
+    assert_eq!(project["contactEmail"], "support@acme.example");
+    assert_eq!(project["branding"]["buttonColor"], "#FF6600");
+
+    // Nonsense is refused, naming the problem; nothing is stored.
+    for (body, code) in [
+        (json!({"name": "x", "owner": "me"}), "invalid_field"),
+        (
+            json!({"name": "x", "privacyUrl": "javascript:alert(1)"}),
+            "invalid_url",
+        ),
+        (
+            json!({"name": "x", "termsUrl": "http://acme.example/terms"}),
+            "invalid_url",
+        ),
+        (
+            json!({"name": "x", "allowedCountries": ["ZZ"]}),
+            "invalid_country",
+        ),
+        (
+            json!({"name": "x", "branding": {"buttonColor": "red"}}),
+            "invalid_colour",
+        ),
+        (
+            json!({"name": "x", "branding": {"font": "Comic"}}),
+            "invalid_field",
+        ),
+        (json!({"name": ""}), "invalid_parameter"),
+        (json!({"name": 7}), "invalid_field"),
+        (json!({"allowedCountries": ["CO"]}), "MissingParameter"),
+    ] {
+        let reply = api
+            .call("POST", "projects", None, key, "", Some(body.clone()))
+            .await;
+        expect_error(&reply, 400, code);
+    }
+    let listed = api
+        .call("GET", "projects", None, key, "limit=100", None)
+        .await;
+    assert_eq!(
+        listed.body["total"], 2,
+        "the tenant's own project and this one: {}",
+        listed.raw
+    );
+
+    let updated = api
+        .call(
+            "PUT",
+            "projects",
+            Some(&id),
+            key,
+            "",
+            Some(json!({"name": "Acme Store", "branding": {"buttonColor": "#000"}})),
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.raw);
+    assert_eq!(updated.body["data"]["name"], "Acme Store");
+    assert_eq!(
+        updated.body["data"]["termsUrl"],
+        "https://acme.example/terms"
+    );
+
+    // Another tenant sees nothing and changes nothing.
+    let theirs = Some(other.api_key.as_str());
+    for method in ["GET", "PUT", "DELETE"] {
+        let body = (method == "PUT").then(|| json!({"name": "Stolen"}));
+        let reply = api
+            .call(method, "projects", Some(&id), theirs, "", body)
+            .await;
+        expect_error(&reply, 404, "project_not_found");
+    }
+    let stored = api.call("GET", "projects", Some(&id), key, "", None).await;
+    assert_eq!(stored.body["data"]["name"], "Acme Store");
+
+    let archived = api
+        .call("DELETE", "projects", Some(&id), key, "", None)
+        .await;
+    assert_eq!(archived.status, 200, "{}", archived.raw);
+    assert!(archived.body["data"]["archivedAt"].is_string());
+    let gone = api.call("GET", "projects", Some(&id), key, "", None).await;
+    expect_error(&gone, 404, "project_not_found");
+}
+
+#[tokio::test]
+async fn flows_are_validated_and_only_active_ones_work() {
+    let tenant = Tenant::create().await;
+    let api = ConfigApi::new().await;
+    let key = Some(tenant.api_key.as_str());
+    let create =
+        |body: serde_json::Value| api.call("POST", "project-flows", None, key, "", Some(body));
+
+    for (body, code) in [
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "loginSettings": {"codeLifetimeSeconds": 3600}}),
+            "invalid_login_settings",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "loginSettings": {"maxAttempts": 0}}),
+            "invalid_login_settings",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "loginSettings": {"otpLength": 4}}),
+            "invalid_field",
+        ),
+        (
+            json!({"project": tenant.project, "name": "O", "type": "onboarding", "onboardingSettings": {"maxAttempts": 11}}),
+            "invalid_onboarding_settings",
+        ),
+        (
+            json!({"project": tenant.project, "name": "O", "type": "onboarding", "onboardingSettings": {"steps": {"selfie": "mandatory"}}}),
+            "invalid_field",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "signup"}),
+            "invalid_field",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "redirectUrl": "ftp://x"}),
+            "invalid_url",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "security": {"denyList": ["not an email"]}}),
+            "invalid_security",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L"}),
+            "MissingParameter",
+        ),
+    ] {
+        expect_error(&create(body).await, 400, code);
+    }
+    let missing_project =
+        create(json!({"project": "01JBZZZZZZZZZZZZZZZZZZZZZZ", "name": "L", "type": "login"}))
+            .await;
+    expect_error(&missing_project, 404, "project_not_found");
+
+    let created = create(json!({
+        "project": tenant.project,
+        "name": "Partner login",
+        "type": "login",
+        "redirectUrl": "https://acme.example/welcome",
+        "loginSettings": {"email": true, "phone": false, "codeLifetimeSeconds": 300, "maxAttempts": 3},
+        "security": {"denyList": ["@spam.example"]}
+    }))
+    .await;
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let flow = &created.body["data"];
+    let id = flow["_id"].as_str().unwrap().to_string();
+    assert_eq!(flow["status"], "draft");
+    assert_eq!(flow["loginSettings"]["codeLifetimeSeconds"], 300);
+
+    // A draft flow sends nothing.
+    let logins = Api::new().await;
+    let draft = logins
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": id, "email": unique_email()}),
+        )
+        .await;
+    expect_error(&draft, 409, "projectFlow_not_active");
+
+    let retyped = api
+        .call(
+            "PUT",
+            "project-flows",
+            Some(&id),
+            key,
+            "",
+            Some(json!({"type": "onboarding"})),
+        )
+        .await;
+    expect_error(&retyped, 400, "immutable_field");
+    let activated = api
+        .call(
+            "PUT",
+            "project-flows",
+            Some(&id),
+            key,
+            "",
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(
+        activated.body["data"]["status"], "active",
+        "{}",
+        activated.raw
+    );
+    // A container that had cached the draft sees the change within the
+    // cache lifetime; a new one at once.
+    let fresh = Api::new().await;
+    let works = fresh
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": id, "email": unique_email()}),
+        )
+        .await;
+    assert_eq!(works.status, 201, "{}", works.raw);
+    assert_eq!(
+        works.body["data"]["appLogin"]["emailValidation"]["expiresAt"].is_string(),
+        true
+    );
+
+    let listed = api
+        .call(
+            "GET",
+            "project-flows",
+            None,
+            key,
+            &format!("where_project={}", tenant.project),
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["total"], 2, "{}", listed.raw);
+    let archived = api
+        .call("DELETE", "project-flows", Some(&id), key, "", None)
+        .await;
+    assert_eq!(archived.status, 200, "{}", archived.raw);
+    let after = Api::new().await;
+    let refused = after
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": id, "email": unique_email()}),
+        )
+        .await;
+    expect_error(&refused, 404, "projectFlow_not_found");
+}
+
+#[tokio::test]
+async fn api_keys_are_created_listed_by_prefix_and_revoked() {
+    let tenant = Tenant::create().await;
+    let other = Tenant::create().await;
+    let api = ConfigApi::new().await;
+    let created = api
+        .call("POST", "api-keys", None, Some(&tenant.api_key), "", None)
+        .await;
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let new_key = created.body["data"]["apiKey"].as_str().unwrap().to_string();
+    let prefix = created.body["data"]["prefix"].as_str().unwrap().to_string();
+    assert!(new_key.starts_with(&prefix));
+
+    let listed = api
+        .call("GET", "api-keys", None, Some(&new_key), "", None)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.raw);
+    assert_eq!(listed.body["total"], 2);
+    assert!(!listed.raw.contains(&new_key), "only prefixes are listed");
+    assert!(listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k.get("apiKey").is_none()));
+
+    // Another tenant cannot revoke it.
+    let foreign = api
+        .call(
+            "DELETE",
+            "api-keys",
+            Some(&prefix),
+            Some(&other.api_key),
+            "",
+            None,
+        )
+        .await;
+    expect_error(&foreign, 404, "apiKey_not_found");
+    let revoked = api
+        .call(
+            "DELETE",
+            "api-keys",
+            Some(&prefix),
+            Some(&tenant.api_key),
+            "",
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.raw);
+    assert_eq!(revoked.body["data"]["status"], "revoked");
+    let again = api
+        .call(
+            "DELETE",
+            "api-keys",
+            Some(&prefix),
+            Some(&tenant.api_key),
+            "",
+            None,
+        )
+        .await;
+    expect_error(&again, 404, "apiKey_not_found");
+    // A container that never cached the key refuses it at once.
+    let fresh = ConfigApi::new().await;
+    let refused = fresh
+        .call("GET", "projects", None, Some(&new_key), "", None)
+        .await;
+    expect_error(&refused, 401, "Unauthorized");
+}
