@@ -233,9 +233,10 @@ async fn flows_are_validated_and_only_active_ones_work() {
         )
         .await;
     assert_eq!(works.status, 201, "{}", works.raw);
+    // The flow's own settings apply.
     assert_eq!(
-        works.body["data"]["appLogin"]["emailValidation"]["expiresAt"].is_string(),
-        true
+        works.body["data"]["appLogin"]["emailValidation"]["maxAttempts"],
+        3
     );
 
     let listed = api
