@@ -1,8 +1,8 @@
 //! `/v2/app-logins` and Verifik's `/v2/{email,phone}-validations/validate`.
 
 use super::request::{
-    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown, respond,
-    ContactFields, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
+    reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
 };
 use super::response::{data, json};
 use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
@@ -102,12 +102,14 @@ fn parse_create(body: &serde_json::Map<String, Value>) -> Result<CreateLogin> {
     let contacts = ContactFields::read(&fields, &mut missing)?;
     missing.check()?;
     let name = fields.string("name")?;
+    let language = language_field(&fields)?;
     let (email, phone) = contacts.parse()?;
     Ok(CreateLogin {
         project_flow: project_flow.unwrap_or_default(),
         email,
         phone,
         name: name.map(|n| n.trim().chars().take(120).collect()),
+        language,
     })
 }
 

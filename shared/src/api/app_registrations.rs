@@ -8,8 +8,8 @@
 //! - verification-results, list, analytics: the client's API key only.
 
 use super::request::{
-    bearer, body_is_empty, json_object, number_param, origin, path_param, reject_unknown,
-    reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
+    reject_unknown, reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
 };
 use super::response::{data, json};
 use crate::domain::onboarding::StepName;
@@ -164,20 +164,7 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
     let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
     let contacts = ContactFields::read(&fields, &mut missing)?;
     missing.check()?;
-    let language = match fields.string("language")? {
-        None => "en".to_string(),
-        Some(l) => {
-            let l = l.trim().to_ascii_lowercase();
-            let ok = l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase());
-            if !ok {
-                return Err(Error::invalid(
-                    "invalid_language",
-                    "language must be a two-letter ISO 639-1 code such as en or es",
-                ));
-            }
-            l
-        }
-    };
+    let language = language_field(&fields)?.unwrap_or_else(|| "en".to_string());
     let (email, phone) = contacts.parse()?;
     Ok(StartRegistration {
         project_flow: project_flow.unwrap_or_default(),

@@ -269,3 +269,21 @@ pub fn reject_unknown_fields(body: &Map<String, Value>, known: &[&str]) -> Resul
         "unknown fields",
     )
 }
+
+/// `language`: an ISO 639-1 code (`en`, `es`, …), lowercased.
+pub fn language_field(fields: &Fields) -> Result<Option<String>> {
+    match fields.string("language")? {
+        None => Ok(None),
+        Some(l) => {
+            let l = l.trim().to_ascii_lowercase();
+            if l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()) {
+                Ok(Some(l))
+            } else {
+                Err(Error::invalid(
+                    "invalid_language",
+                    "language must be a two-letter ISO 639-1 code such as en or es",
+                ))
+            }
+        }
+    }
+}

@@ -180,6 +180,13 @@ pub struct Login {
     /// into a sign-in token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<String>,
+    /// The language messages are sent in (ISO 639-1).
+    #[serde(default = "english")]
+    pub language: String,
+}
+
+fn english() -> String {
+    "en".into()
 }
 
 /// What a new login is asked to verify.
@@ -292,6 +299,7 @@ impl Login {
             updated_at: now,
             completed_at: None,
             registration: None,
+            language: english(),
         }
     }
 

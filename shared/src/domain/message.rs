@@ -63,20 +63,77 @@ pub enum Purpose {
     SignUp,
 }
 
-impl Purpose {
-    fn code_name(self) -> &'static str {
-        match self {
-            Purpose::SignIn => "sign-in code",
-            Purpose::SignUp => "verification code",
+/// The languages messages are written in; anything else gets English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locale {
+    En,
+    Es,
+}
+
+impl Locale {
+    /// `es`, `es-CO`, `ES` → Spanish; everything else English.
+    pub fn from_language(language: &str) -> Self {
+        match language.get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("es") => Locale::Es,
+            _ => Locale::En,
         }
     }
 
-    fn unexpected(self) -> &'static str {
+    fn tag(self) -> &'static str {
         match self {
-            Purpose::SignIn => "If you did not try to sign in, you can ignore this email.",
-            Purpose::SignUp => "If you did not start signing up, you can ignore this email.",
+            Locale::En => "en",
+            Locale::Es => "es",
         }
     }
+}
+
+/// One message's words; `{code}`, `{name}` and `{minutes}` are filled in.
+struct Words {
+    subject: &'static str,
+    intro: &'static str,
+    expires: &'static str,
+    unexpected: &'static str,
+    sms: &'static str,
+}
+
+fn words(locale: Locale, purpose: Purpose) -> Words {
+    match (locale, purpose) {
+        (Locale::En, Purpose::SignIn) => Words {
+            subject: "{code} is your {name} sign-in code",
+            intro: "Your {name} sign-in code is",
+            expires: "It expires in {minutes} minutes and works once.",
+            unexpected: "If you did not try to sign in, you can ignore this email.",
+            sms: "{code} is your {name} code. It expires in {minutes} min. Do not share it.",
+        },
+        (Locale::En, Purpose::SignUp) => Words {
+            subject: "{code} is your {name} verification code",
+            intro: "Your {name} verification code is",
+            expires: "It expires in {minutes} minutes and works once.",
+            unexpected: "If you did not start signing up, you can ignore this email.",
+            sms: "{code} is your {name} verification code. It expires in {minutes} min. Do not share it.",
+        },
+        (Locale::Es, Purpose::SignIn) => Words {
+            subject: "{code} es tu código de acceso a {name}",
+            intro: "Tu código de acceso a {name} es",
+            expires: "Vence en {minutes} minutos y sirve una sola vez.",
+            unexpected: "Si no intentaste iniciar sesión, ignora este correo.",
+            sms: "{code} es tu código de {name}. Vence en {minutes} min. No lo compartas.",
+        },
+        (Locale::Es, Purpose::SignUp) => Words {
+            subject: "{code} es tu código de verificación de {name}",
+            intro: "Tu código de verificación de {name} es",
+            expires: "Vence en {minutes} minutos y sirve una sola vez.",
+            unexpected: "Si no empezaste un registro, ignora este correo.",
+            sms: "{code} es tu código de verificación de {name}. Vence en {minutes} min. No lo compartas.",
+        },
+    }
+}
+
+fn fill(template: &str, code: &str, name: &str, minutes: u32) -> String {
+    template
+        .replace("{code}", code)
+        .replace("{name}", name)
+        .replace("{minutes}", &minutes.to_string())
 }
 
 pub fn login_email(
@@ -85,16 +142,18 @@ pub fn login_email(
     code: &OneTimeCode,
     lifetime_minutes: u32,
     purpose: Purpose,
+    locale: Locale,
 ) -> EmailMessage {
-    let name = &project.name;
+    let w = words(locale, purpose);
     let digits = code.expose();
-    let code_name = purpose.code_name();
-    let unexpected = purpose.unexpected();
-    let subject = format!("{digits} is your {name} {code_name}");
+    let plain = |t: &str| fill(t, digits, &project.name, lifetime_minutes);
+    let in_html = |t: &str| fill(t, digits, &escape_html(&project.name), lifetime_minutes);
+    let subject = plain(w.subject);
     let text = format!(
-        "Your {name} {code_name} is {digits}.\n\n\
-         It expires in {lifetime_minutes} minutes and works once.\n\
-         {unexpected}\n"
+        "{} {digits}.\n\n{}\n{}\n",
+        plain(w.intro),
+        plain(w.expires),
+        w.unexpected
     );
     let button = safe_colour(project.branding.button_color.as_deref(), "#14AE5C");
     let button_text = safe_colour(project.branding.button_text_color.as_deref(), "#FFFFFF");
@@ -111,14 +170,17 @@ pub fn login_email(
         })
         .unwrap_or_default();
     let html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\">{logo}\
-         <p>Your {name} {code_name} is:</p>\
+        "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\">{logo}\
+         <p>{intro}:</p>\
          <p style=\"font-size:28px;letter-spacing:6px;padding:12px 20px;display:inline-block;\
          background:{button};color:{button_text};border-radius:6px\"><strong>{digits}</strong></p>\
-         <p>It expires in {lifetime_minutes} minutes and works once.</p>\
+         <p>{expires}</p>\
          <p style=\"color:#666\">{unexpected}</p>\
          </body></html>",
-        name = escape_html(name),
+        lang = locale.tag(),
+        intro = in_html(w.intro),
+        expires = in_html(w.expires),
+        unexpected = w.unexpected,
     );
     EmailMessage {
         to: to.to_string(),
@@ -133,14 +195,16 @@ pub fn login_sms(
     to_e164: &str,
     code: &OneTimeCode,
     lifetime_minutes: u32,
+    purpose: Purpose,
+    locale: Locale,
 ) -> SmsMessage {
     SmsMessage {
         to: to_e164.to_string(),
-        text: format!(
-            "{} is your {} code. It expires in {} min. Do not share it.",
+        text: fill(
+            words(locale, purpose).sms,
             code.expose(),
-            project.name,
-            lifetime_minutes
+            &project.name,
+            lifetime_minutes,
         ),
     }
 }

@@ -5,7 +5,7 @@ use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits, LimitCharge, 
 use crate::domain::login::{
     AccessEventKind, DeliveryStatus, LoginContacts, RequestOrigin, ValidationStatus,
 };
-use crate::domain::message::{login_email, login_sms, Purpose};
+use crate::domain::message::{login_email, login_sms, Locale, Purpose};
 use crate::domain::{
     Channel, ClientId, Email, Login, LoginStatus, Phone, Project, ProjectFlow, Timestamp,
 };
@@ -24,6 +24,8 @@ pub struct CreateLogin {
     pub email: Option<Email>,
     pub phone: Option<Phone>,
     pub name: Option<String>,
+    /// ISO 639-1; messages are in English or Spanish.
+    pub language: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -142,7 +144,10 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             .name
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| project.name.clone());
-        let login = Login::start(&flow, name, &contacts, origin, now);
+        let mut login = Login::start(&flow, name, &contacts, origin, now);
+        if let Some(language) = request.language {
+            login.language = language;
+        }
 
         let charges = self.charges_for(&flow, &contacts, origin, now).await?;
         let prepared = self.prepare_codes(&contacts).await?;
@@ -159,7 +164,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                 CreateOutcome::Limited(charge) => return Err(charge.refusal(now)),
                 CreateOutcome::Created => {
                     tracing::info!(login_id = %login.id, "login created");
-                    self.deliver_all(&project, &flow, &login.id, &prepared, origin)
+                    self.deliver_all(&project, &flow, &login, &prepared, origin)
                         .await?;
                     return Ok(SentLogin {
                         login,
@@ -313,16 +318,8 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             }
             login.access_control_log.push(replacement.event.clone());
             login.updated_at = now;
-            self.deliver(
-                project,
-                flow,
-                &login.id,
-                channel,
-                &identifier,
-                &code,
-                origin,
-            )
-            .await?;
+            self.deliver(project, flow, &login, channel, &identifier, &code, origin)
+                .await?;
             resent += 1;
         }
         if resent == 0 {
@@ -412,7 +409,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         &self,
         project: &Project,
         flow: &ProjectFlow,
-        session_id: &str,
+        session: &Login,
         prepared: &[PreparedCode],
         origin: &RequestOrigin,
     ) -> Result<()> {
@@ -421,7 +418,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             self.deliver(
                 project,
                 flow,
-                session_id,
+                session,
                 code.channel,
                 &code.identifier,
                 &p.code,
@@ -437,12 +434,14 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         &self,
         project: &Project,
         flow: &ProjectFlow,
-        login_id: &str,
+        session: &Login,
         channel: Channel,
         identifier: &str,
         code: &OneTimeCode,
         origin: &RequestOrigin,
     ) -> Result<()> {
+        let login_id = session.id.as_str();
+        let locale = Locale::from_language(&session.language);
         if !flow.security.permits(identifier) {
             // No enumeration: a denied identifier gets the same answer, after
             // about as long as a real send takes, and nothing is sent.
@@ -459,12 +458,16 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         let sent = match channel {
             Channel::Email => {
                 self.email
-                    .send_email(&login_email(project, identifier, code, minutes, purpose))
+                    .send_email(&login_email(
+                        project, identifier, code, minutes, purpose, locale,
+                    ))
                     .await
             }
             Channel::Phone => {
                 self.sms
-                    .send_sms(&login_sms(project, identifier, code, minutes))
+                    .send_sms(&login_sms(
+                        project, identifier, code, minutes, purpose, locale,
+                    ))
                     .await
             }
         };

@@ -114,6 +114,7 @@ impl Fixture {
                     email: Some(Email::parse(email).unwrap()),
                     phone: None,
                     name: None,
+                    language: None,
                 },
                 &RequestOrigin::default(),
             )
@@ -218,6 +219,7 @@ async fn a_failed_send_is_reported_and_can_be_retried_at_once() {
                 email: Some(Email::parse("ana@example.com").unwrap()),
                 phone: None,
                 name: None,
+                language: None,
             },
             &RequestOrigin::default(),
         )

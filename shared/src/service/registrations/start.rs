@@ -99,6 +99,7 @@ where
         let mut registration =
             Registration::start(&flow, &enrollee, session.id.clone(), origin, now);
         session.registration = Some(registration.id.clone());
+        session.language = registration.language.clone();
         registration.absorb_contacts(&session, now);
 
         let reuse = ReuseKeys {
@@ -168,7 +169,7 @@ where
 
         let sent = match self
             .codes
-            .deliver_all(&project, &flow, &session.id, &prepared, origin)
+            .deliver_all(&project, &flow, &session, &prepared, origin)
             .await
         {
             Ok(()) => true,
