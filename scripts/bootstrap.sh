@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv
 TOOLS=.local/tools
-PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "aws-sam-cli==1.170.0" "ziglang==0.13.0" "cfn-lint")
+PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "aws-sam-cli==1.170.0" "ziglang==0.13.0" "cfn-lint" "schemathesis==4.32.5")
 STAMP="$VENV/.gatehouse-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-12)"
 
 if [ ! -f "$STAMP" ]; then

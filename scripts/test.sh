@@ -31,3 +31,8 @@ export GATEHOUSE_E2E_URL="http://127.0.0.1:$API_PORT"
 export GATEHOUSE_WATCH_LOG="$PWD/$WATCH_LOG"
 
 cargo test --workspace --locked "$@"
+
+# With no arguments (the whole suite), the contract run follows.
+if [ "$#" -eq 0 ]; then
+  scripts/contract.sh
+fi

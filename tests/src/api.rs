@@ -240,6 +240,26 @@ impl Api {
         )
     }
 
+    /// A body that is not text: API Gateway base64-encodes it, and
+    /// lambda_http hands it over as `Body::Binary`.
+    pub async fn create_binary(&self, api_key: &str, body: &[u8]) -> Reply {
+        let mut req = event(
+            &self.ip,
+            "POST",
+            "/v2/app-logins",
+            "",
+            None,
+            Some(api_key),
+            None,
+        );
+        *req.body_mut() = Body::Binary(body.to_vec());
+        Reply::from(
+            app_logins::create(&self.auth, &self.sender, req)
+                .await
+                .unwrap(),
+        )
+    }
+
     pub async fn create(&self, api_key: &str, body: Value) -> Reply {
         self.create_raw(Some(api_key), &body.to_string()).await
     }

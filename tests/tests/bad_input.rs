@@ -216,3 +216,14 @@ async fn validate_and_resend_reject_bad_input() {
     let unknown = api.resend("01jzzzzzzzzzzzzzzzzzzzzzzz", None).await;
     assert_eq!(unknown.status, 404);
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_a_400() {
+    let tenant = Tenant::create().await;
+    let api = Api::new().await;
+    let reply = api
+        .create_binary(&tenant.api_key, &[0xff, 0xfe, b'{', 0x80])
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.raw);
+    assert_eq!(reply.code(), "invalid_json");
+}

@@ -201,6 +201,7 @@ where
                 ),
             });
         }
+        storable(&Value::Object(data.clone()), 0)?;
         if step == StepName::BasicInformation {
             for name in ["firstName", "lastName", "fullName"] {
                 match data.get(name) {
@@ -270,6 +271,46 @@ where
             registration,
             token,
         })
+    }
+}
+
+/// What DynamoDB can store: nesting at most 8 deep (it allows 32) and
+/// numbers within its range (about 1e-130 to 1e125, 38 digits).
+fn storable(value: &Value, depth: usize) -> Result<()> {
+    let too_deep = || {
+        Error::invalid(
+            "invalid_parameter",
+            "data is nested more than 8 levels deep",
+        )
+    };
+    match value {
+        Value::Object(map) => {
+            if depth >= 8 {
+                return Err(too_deep());
+            }
+            map.values().try_for_each(|v| storable(v, depth + 1))
+        }
+        Value::Array(items) => {
+            if depth >= 8 {
+                return Err(too_deep());
+            }
+            items.iter().try_for_each(|v| storable(v, depth + 1))
+        }
+        Value::Number(n) => {
+            let ok = n
+                .as_f64()
+                .is_some_and(|f| f == 0.0 || (f.is_finite() && (1e-100..1e100).contains(&f.abs())))
+                && n.to_string().trim_start_matches('-').len() <= 38;
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::invalid(
+                    "invalid_parameter",
+                    "data holds a number outside what can be stored (1e-100 to 1e100, 38 digits)",
+                ))
+            }
+        }
+        _ => Ok(()),
     }
 }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The contract run: schemathesis fuzzes every operation in openapi.yaml
+# against the running stack (GATEHOUSE_E2E_URL, as `make test` starts it)
+# with a fresh tenant's API key, and fails on any 5xx or any response that
+# breaks the schema. Needs the stack's environment (scripts/local-env.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${GATEHOUSE_E2E_URL:?start the stack first: make test runs this}"
+
+KEY=$(target/debug/gatehouse-admin demo | python3 -c 'import json,sys; print(json.load(sys.stdin)["apiKey"])')
+SCHEMATHESIS_HOOKS=hooks PYTHONPATH=scripts/contract .venv/bin/st run openapi.yaml \
+  --url "$GATEHOUSE_E2E_URL" \
+  -H "Authorization: Bearer $KEY" \
+  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+  --phases examples,coverage,fuzzing \
+  --max-examples "${CONTRACT_EXAMPLES:-60}" \
+  --workers 4 \
+  --request-timeout 120 \
+  --generation-database none \
+  --report-dir .local/contract
