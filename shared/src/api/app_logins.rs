@@ -4,7 +4,7 @@ use super::request::{
     bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
     reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
 };
-use super::response::{data, json};
+use super::response::{data, json, populated_view};
 use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
 use crate::error::{Error, Result};
 use crate::ports::{Directory, EmailSender, LoginQuery, LoginStore, Populate, SmsSender};
@@ -19,24 +19,16 @@ use std::collections::BTreeSet;
 /// Renders a login the way Verifik does: references not asked for in
 /// `populates[]` show as ids. Code hashes are never part of a `Login`.
 pub fn login_view(login: &Login, populates: &BTreeSet<Populate>) -> Value {
-    let mut value = serde_json::to_value(login).unwrap_or(Value::Null);
-    let Some(object) = value.as_object_mut() else {
-        return value;
-    };
-    for (populate, field) in [
-        (Populate::EmailValidation, "emailValidation"),
-        (Populate::PhoneValidation, "phoneValidation"),
-        (Populate::BiometricValidation, "biometricValidation"),
-    ] {
-        if !populates.contains(&populate) {
-            let id = object.get(field).and_then(|v| v.get("_id")).cloned();
-            object.insert(field.into(), id.unwrap_or(Value::Null));
-        }
-    }
-    if !populates.contains(&Populate::AccessControlLog) {
-        object.remove("accessControlLog");
-    }
-    value
+    populated_view(
+        login,
+        populates,
+        &[
+            (Populate::EmailValidation, "emailValidation"),
+            (Populate::PhoneValidation, "phoneValidation"),
+            (Populate::BiometricValidation, "biometricValidation"),
+        ],
+        &[],
+    )
 }
 
 fn everything() -> BTreeSet<Populate> {

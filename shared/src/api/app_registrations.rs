@@ -11,7 +11,7 @@ use super::request::{
     bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
     reject_unknown, reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
 };
-use super::response::{data, json};
+use super::response::{data, json, populated_view};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
@@ -30,25 +30,15 @@ use std::collections::BTreeSet;
 /// Renders a registration: validations not asked for in `populates[]` show
 /// as ids; internal fields never appear. No code or hash is ever part of it.
 pub fn registration_view(registration: &Registration, populates: &BTreeSet<Populate>) -> Value {
-    let mut value = serde_json::to_value(registration).unwrap_or(Value::Null);
-    let Some(object) = value.as_object_mut() else {
-        return value;
-    };
-    object.remove("verificationSession");
-    object.remove("version");
-    for (populate, field) in [
-        (Populate::EmailValidation, "emailValidation"),
-        (Populate::PhoneValidation, "phoneValidation"),
-    ] {
-        if !populates.contains(&populate) {
-            let id = object.get(field).and_then(|v| v.get("_id")).cloned();
-            object.insert(field.into(), id.unwrap_or(Value::Null));
-        }
-    }
-    if !populates.contains(&Populate::AccessControlLog) {
-        object.remove("accessControlLog");
-    }
-    value
+    populated_view(
+        registration,
+        populates,
+        &[
+            (Populate::EmailValidation, "emailValidation"),
+            (Populate::PhoneValidation, "phoneValidation"),
+        ],
+        &["verificationSession", "version"],
+    )
 }
 
 fn everything() -> BTreeSet<Populate> {

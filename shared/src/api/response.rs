@@ -23,3 +23,31 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Bod
 pub fn data<T: Serialize>(status: StatusCode, value: T) -> Response<Body> {
     json(status, &serde_json::json!({ "data": value }))
 }
+
+/// Renders a record the way Verifik does: each validation not asked for in
+/// `populates[]` shows as its id, and the access-control log only when
+/// asked for. `hidden` fields never show.
+pub fn populated_view(
+    record: &impl Serialize,
+    populates: &std::collections::BTreeSet<crate::ports::Populate>,
+    validations: &[(crate::ports::Populate, &str)],
+    hidden: &[&str],
+) -> serde_json::Value {
+    let mut value = serde_json::to_value(record).unwrap_or(serde_json::Value::Null);
+    let Some(object) = value.as_object_mut() else {
+        return value;
+    };
+    for field in hidden {
+        object.remove(*field);
+    }
+    for (populate, field) in validations {
+        if !populates.contains(populate) {
+            let id = object.get(*field).and_then(|v| v.get("_id")).cloned();
+            object.insert((*field).into(), id.unwrap_or(serde_json::Value::Null));
+        }
+    }
+    if !populates.contains(&crate::ports::Populate::AccessControlLog) {
+        object.remove("accessControlLog");
+    }
+    value
+}

@@ -66,13 +66,3 @@ where
         ))
     }
 }
-
-/// Used by callers that hold only an API key.
-impl Caller {
-    pub fn client_id(&self) -> Option<&ClientId> {
-        match self {
-            Caller::Client(c) => Some(c),
-            Caller::Enrollee(_) => None,
-        }
-    }
-}
