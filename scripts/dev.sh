@@ -11,6 +11,10 @@ scripts/bootstrap.sh
 scripts/stack.sh start dev "$DYNAMO_PORT" "$MOTO_PORT"
 trap 'scripts/stack.sh stop dev' EXIT
 source scripts/local-env.sh dev
+# Every local request comes from 127.0.0.1: give the per-IP limits room for
+# one developer's afternoon. Everything else keeps its production default.
+export GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR=${GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR:-1000}
+export GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES=${GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES:-1000}
 
 cargo build --quiet -p gatehouse-admin
 target/debug/gatehouse-admin demo >.local/demo.json
