@@ -59,28 +59,6 @@ impl Aws {
         let dynamodb = DynamoClient::new(&config);
         Ok(Self { config, dynamodb })
     }
-
-    /// The same, with DynamoDB reached at `endpoint` (a proxy, in tests of
-    /// what users see when DynamoDB fails).
-    pub fn with_dynamodb_endpoint(mut self, endpoint: &str) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.config)
-            .endpoint_url(endpoint)
-            .build();
-        self.dynamodb = DynamoClient::from_conf(config);
-        self
-    }
-
-    /// The same, with an interceptor on every DynamoDB call.
-    pub fn with_dynamodb_interceptor(
-        mut self,
-        interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static,
-    ) -> Self {
-        let config = aws_sdk_dynamodb::config::Builder::from(&self.config)
-            .interceptor(interceptor)
-            .build();
-        self.dynamodb = DynamoClient::from_conf(config);
-        self
-    }
 }
 
 fn directory(aws: &Aws, store: &StoreConfig) -> SharedDirectory {
