@@ -18,6 +18,11 @@ scripts/stack.sh start test "$DYNAMO_PORT" "$MOTO_PORT"
 source scripts/local-env.sh test
 
 cargo build --workspace --all-targets --locked
+# `cargo lambda watch` runs `cargo run --bin X`, which resolves features
+# without the test crates' dev-dependencies: a different build of tokio and
+# everything above it. Build that set now, or the first request to each
+# function waits for it (minutes on a two-core CI machine).
+cargo build --workspace --bins --locked
 target/debug/gatehouse-admin init-table >/dev/null
 
 # The end-to-end tests go through cargo lambda watch on real paths.
