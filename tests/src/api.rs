@@ -351,11 +351,12 @@ pub enum Endpoint {
     Resend,
     Information,
     Results,
+    Review,
     Analytics,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Create,
         Endpoint::List,
         Endpoint::Get,
@@ -364,6 +365,7 @@ impl Endpoint {
         Endpoint::Resend,
         Endpoint::Information,
         Endpoint::Results,
+        Endpoint::Review,
         Endpoint::Analytics,
     ];
 
@@ -379,6 +381,7 @@ impl Endpoint {
             Endpoint::Resend => ("POST", format!("{base}/{id}/resend")),
             Endpoint::Information => ("PUT", format!("{base}/{id}/information")),
             Endpoint::Results => ("POST", format!("{base}/{id}/verification-results")),
+            Endpoint::Review => ("POST", format!("{base}/{id}/review")),
         }
     }
 }
@@ -459,6 +462,7 @@ impl RegistrationApi {
             Endpoint::Resend => h::resend(svc, req).await,
             Endpoint::Information => h::information(svc, req).await,
             Endpoint::Results => h::results(svc, req).await,
+            Endpoint::Review => h::review(svc, req).await,
             Endpoint::Analytics => h::analytics(svc, req).await,
         };
         Reply::from(response.expect("handlers always answer"))

@@ -108,6 +108,17 @@ impl Enrollment {
         .await
     }
 
+    /// An operator's decision on a held registration.
+    pub async fn review(&self, api: &RegistrationApi, bearer: &str, decision: &str) -> Reply {
+        api.call(
+            Endpoint::Review,
+            Some(&self.id),
+            Some(bearer),
+            Some(json!({"decision": decision, "reviewer": "ops:maria", "reason": "documents checked by hand"})),
+        )
+        .await
+    }
+
     pub async fn sync(&self, api: &RegistrationApi, bearer: &str, body: Option<Value>) -> Reply {
         api.call(Endpoint::Sync, Some(&self.id), Some(bearer), body)
             .await

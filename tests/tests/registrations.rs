@@ -604,3 +604,94 @@ async fn concurrent_results_all_land() {
     // An API-key sync of a completed registration also gets the user token.
     assert!(done.body["data"]["token"].is_string());
 }
+
+#[tokio::test]
+async fn held_registrations_wait_for_an_operator_decision() {
+    use gatehouse::domain::onboarding::ManualVerification;
+    let tenant = Tenant::onboarding(OnboardingSettings {
+        manual_verification: ManualVerification::Always,
+        ..Default::default()
+    })
+    .create()
+    .await;
+    let api = RegistrationApi::new().await;
+    let moto = Moto::new();
+
+    // Every step passed, but the flow holds every registration for review.
+    let approved = Enrollment::start(&api, &tenant).await;
+    let held = approved.complete(&api, &moto, &tenant.api_key).await;
+    assert_eq!(held.status, 200, "{}", held.raw);
+    let r = &held.body["data"]["appRegistration"];
+    assert_eq!(r["status"], "NEEDS_MANUAL_VERIFICATION");
+    assert!(r["manualReview"].is_null());
+    assert!(held.body["data"]["token"].is_null(), "{}", held.raw);
+
+    // Only the client's backend decides, never the enrollee.
+    let by_enrollee = approved.review(&api, &approved.token, "approve").await;
+    assert_eq!(by_enrollee.status, 403, "{}", by_enrollee.raw);
+    assert_eq!(by_enrollee.code(), "enrollee_not_allowed");
+    let other = Tenant::onboarding(OnboardingSettings::default())
+        .create()
+        .await;
+    let across = approved.review(&api, &other.api_key, "approve").await;
+    assert_eq!(across.status, 404, "{}", across.raw);
+
+    let decided = approved.review(&api, &tenant.api_key, "approve").await;
+    assert_eq!(decided.status, 200, "{}", decided.raw);
+    let r = &decided.body["data"]["appRegistration"];
+    assert_eq!(r["status"], "COMPLETED");
+    assert!(r["completedAt"].is_string());
+    assert_eq!(r["manualReview"]["decision"], "approve");
+    assert_eq!(r["manualReview"]["reviewer"], "ops:maria");
+    assert_eq!(
+        r["manualReview"]["reportedBy"],
+        format!("client:{}", tenant.client)
+    );
+    let logged = api
+        .get(
+            &tenant.api_key,
+            &approved.id,
+            "populates[]=accessControlLog",
+        )
+        .await;
+    assert!(logged.body["data"]["accessControlLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["event"] == "manual_review"));
+
+    // The approval stands: the next sync hands out the user token, and a
+    // second decision is refused.
+    let synced = approved.sync(&api, &approved.token, None).await;
+    assert_eq!(
+        synced.body["data"]["appRegistration"]["status"],
+        "COMPLETED"
+    );
+    let claims = verify_token(
+        synced.body["data"]["token"].as_str().expect("a user token"),
+        &tenant.project,
+    );
+    assert_eq!(claims.sub, approved.email);
+    let again = approved.review(&api, &tenant.api_key, "reject").await;
+    assert_eq!(again.status, 409, "{}", again.raw);
+    assert_eq!(again.code(), "appRegistration_not_awaiting_review");
+
+    // A rejection fails it for good: no token.
+    let rejected = Enrollment::start(&api, &tenant).await;
+    rejected.complete(&api, &moto, &tenant.api_key).await;
+    let decided = rejected.review(&api, &tenant.api_key, "reject").await;
+    assert_eq!(decided.status, 200, "{}", decided.raw);
+    assert_eq!(decided.body["data"]["appRegistration"]["status"], "FAILED");
+    let synced = rejected.sync(&api, &rejected.token, None).await;
+    assert_eq!(synced.body["data"]["appRegistration"]["status"], "FAILED");
+    assert!(synced.body["data"]["token"].is_null(), "{}", synced.raw);
+
+    // A registration still in progress is not reviewable.
+    let ongoing = Enrollment::start(&api, &tenant).await;
+    let early = ongoing.review(&api, &tenant.api_key, "approve").await;
+    assert_eq!(early.status, 409, "{}", early.raw);
+    assert_eq!(early.code(), "appRegistration_not_awaiting_review");
+    let stored = api.get(&tenant.api_key, &ongoing.id, "").await;
+    assert_eq!(stored.body["data"]["status"], "STARTED");
+    assert!(stored.body["data"]["manualReview"].is_null());
+}

@@ -5,7 +5,8 @@
 //!   browser), or the client's backend with its API key;
 //! - get, sync, validate, resend, information: the client's API key, or the
 //!   enrollee token of that one registration;
-//! - verification-results, list, analytics: the client's API key only.
+//! - verification-results, review, list, analytics: the client's API key
+//!   only.
 
 use super::request::{
     bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
@@ -13,7 +14,7 @@ use super::request::{
 };
 use super::response::{data, json, populated_view};
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::{NewResult, ResultStatus};
+use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
@@ -579,6 +580,67 @@ where
             };
             let registration = svc
                 .report_result(&caller, &id_of(&req), result, &origin(&req))
+                .await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /v2/app-registrations/{id}/review` (API key): approve or reject a
+/// registration held in NEEDS_MANUAL_VERIFICATION.
+pub async fn review<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = json_object(&req)?;
+            reject_unknown_fields(&body, &["decision", "reviewer", "reason"])?;
+            let fields = Fields::new(&body);
+            let mut missing = Missing::default();
+            let decision = missing.require("decision", fields.string("decision")?);
+            let reviewer = missing.require("reviewer", fields.string("reviewer")?);
+            missing.check()?;
+            let decision = match decision.as_deref().map(str::trim) {
+                Some("approve") => ReviewDecision::Approve,
+                Some("reject") => ReviewDecision::Reject,
+                _ => {
+                    return Err(Error::invalid(
+                        "invalid_decision",
+                        "decision must be approve or reject",
+                    ))
+                }
+            };
+            let reviewer = reviewer
+                .unwrap_or_default()
+                .trim()
+                .chars()
+                .take(64)
+                .collect();
+            let reason = fields
+                .string("reason")?
+                .map(|r| r.trim().chars().take(200).collect());
+            let registration = svc
+                .review(
+                    &caller,
+                    &id_of(&req),
+                    decision,
+                    reviewer,
+                    reason,
+                    &origin(&req),
+                )
                 .await?;
             Ok(data(
                 StatusCode::OK,

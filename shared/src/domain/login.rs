@@ -117,6 +117,7 @@ pub enum AccessEventKind {
     ResultReported,
     Synced,
     ClientReportedStatus,
+    ManualReview,
 }
 
 /// One entry of the access-control log: what happened, when, from where.

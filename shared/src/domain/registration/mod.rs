@@ -11,7 +11,7 @@ mod progress;
 pub use analytics::{
     delta as analytics_delta, AnalyticsDelta, AnalyticsReport, DayCounters, StepFunnel,
 };
-pub use progress::{NewResult, ResultStatus};
+pub use progress::{ManualReview, NewResult, ResultStatus, ReviewDecision};
 
 use super::contact::{Email, Phone};
 use super::flow::ProjectFlow;
@@ -174,6 +174,9 @@ pub struct Registration {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub completed_at: Option<Timestamp>,
+    /// The operator's decision, for a registration that was held for one.
+    #[serde(default)]
+    pub manual_review: Option<ManualReview>,
     /// The code session holding this registration's contact codes. Internal.
     pub verification_session: String,
     /// Bumped on every write; the store's optimistic lock. Internal.
@@ -260,6 +263,7 @@ impl Registration {
             created_at: now,
             updated_at: now,
             completed_at: None,
+            manual_review: None,
             verification_session,
             version: 0,
         };

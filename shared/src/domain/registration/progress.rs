@@ -28,6 +28,26 @@ pub struct NewResult {
     pub document_name: Option<String>,
 }
 
+/// An operator's decision on a registration held for manual verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewDecision {
+    Approve,
+    Reject,
+}
+
+/// Who decided a held registration, how, why and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManualReview {
+    pub decision: ReviewDecision,
+    /// The person or system that decided, as the client's backend named it.
+    pub reviewer: String,
+    pub reported_by: String,
+    pub reason: Option<String>,
+    pub decided_at: Timestamp,
+}
+
 /// Lowercased words of a name, accents and punctuation aside, in order.
 fn name_words(name: &str) -> Vec<String> {
     name.split(|c: char| !c.is_alphanumeric())
@@ -196,6 +216,24 @@ impl Registration {
             progress.completed_at = Some(now);
             progress.updated_at = now;
         }
+    }
+
+    /// Settles a registration held for manual verification: approval
+    /// completes it, rejection fails it. Returns false, changing nothing,
+    /// for a registration that is not waiting for a review.
+    pub fn settle_review(&mut self, review: ManualReview) -> bool {
+        if self.status != RegistrationStatus::NeedsManualVerification {
+            return false;
+        }
+        self.status = match review.decision {
+            ReviewDecision::Approve => RegistrationStatus::Completed,
+            ReviewDecision::Reject => RegistrationStatus::Failed,
+        };
+        self.completed_at = Some(review.decided_at);
+        self.updated_at = review.decided_at;
+        self.current_step = None;
+        self.manual_review = Some(review);
+        true
     }
 
     /// Derives `status`, `currentStep` and `completedAt` from the steps and

@@ -164,6 +164,41 @@ fn expiry_and_manual_verification() {
     r.submit_information(StepName::BasicInformation, Default::default(), now);
     r.recompute(&f, now);
     assert_eq!(r.status, RegistrationStatus::NeedsManualVerification);
+    assert!(r.completed_at.is_none());
+
+    // An approval completes it, and the counters move it from held to
+    // completed with a time to complete; it cannot be decided twice, and
+    // nothing recomputes it away, even after its lifetime.
+    let held = r.clone();
+    let decided_at = now.plus_seconds(90);
+    let review = |decision| ManualReview {
+        decision,
+        reviewer: "ops".into(),
+        reported_by: "client:c".into(),
+        reason: None,
+        decided_at,
+    };
+    assert!(r.settle_review(review(ReviewDecision::Approve)));
+    assert_eq!(r.status, RegistrationStatus::Completed);
+    assert_eq!(r.completed_at, Some(decided_at));
+    let d = delta(Some(&held), &r);
+    assert_eq!(d.get("status_NEEDS_MANUAL_VERIFICATION"), Some(&-1));
+    assert_eq!(d.get("status_COMPLETED"), Some(&1));
+    assert_eq!(d.get("ttc_120"), Some(&1));
+    assert!(!r.settle_review(review(ReviewDecision::Reject)));
+    assert!(!r.recompute(&f, now.plus_seconds(10 * 86_400)));
+    assert_eq!(r.status, RegistrationStatus::Completed);
+
+    let mut rejected = held.clone();
+    assert!(rejected.settle_review(review(ReviewDecision::Reject)));
+    assert_eq!(rejected.status, RegistrationStatus::Failed);
+    assert!(!delta(Some(&held), &rejected)
+        .keys()
+        .any(|k| k.starts_with("ttc_")));
+    let mut active =
+        Registration::start(&f, &enrollee(), "s".into(), &RequestOrigin::default(), now);
+    assert!(!active.settle_review(review(ReviewDecision::Approve)));
+    assert_eq!(active.status, RegistrationStatus::Started);
 }
 
 #[test]

@@ -4,7 +4,9 @@
 use super::{enrollee_not_allowed, Caller, Registrations};
 use crate::domain::login::{AccessEventKind, RequestOrigin};
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::{NewResult, RedFlagCode, StepStatus};
+use crate::domain::registration::{
+    ManualReview, NewResult, RedFlagCode, ReviewDecision, StepStatus,
+};
 use crate::domain::{Channel, Login, OneTimeCode, Registration};
 use crate::error::{Error, Result};
 use crate::ports::{Directory, EmailSender, LoginStore, RegistrationStore, SmsSender};
@@ -167,6 +169,49 @@ where
                 ensure_step_in_flow(r, result.step)?;
                 r.apply_result(&result, &reporter, now);
                 r.log(origin.event(AccessEventKind::ResultReported, None, now));
+                Ok(())
+            })
+            .await?;
+        Ok(registration)
+    }
+
+    /// `POST /v2/app-registrations/{id}/review`: an operator settles a
+    /// registration held in NEEDS_MANUAL_VERIFICATION, from the client's
+    /// backend only. Approval completes it (its next sync returns the user
+    /// token); rejection fails it.
+    #[tracing::instrument(skip_all, fields(registration_id = %id, decision = ?decision))]
+    pub async fn review(
+        &self,
+        caller: &Caller,
+        id: &str,
+        decision: ReviewDecision,
+        reviewer: String,
+        reason: Option<String>,
+        origin: &RequestOrigin,
+    ) -> Result<Registration> {
+        let Caller::Client(client) = caller else {
+            return Err(enrollee_not_allowed());
+        };
+        let reported_by = format!("client:{client}");
+        let (registration, _) = self
+            .update(caller, id, false, |r, _, now| {
+                let settled = r.settle_review(ManualReview {
+                    decision,
+                    reviewer: reviewer.clone(),
+                    reported_by: reported_by.clone(),
+                    reason: reason.clone(),
+                    decided_at: now,
+                });
+                if !settled {
+                    return Err(Error::conflict(
+                        "appRegistration_not_awaiting_review",
+                        format!(
+                            "this registration is {}; only one in NEEDS_MANUAL_VERIFICATION can be reviewed",
+                            r.status.as_str()
+                        ),
+                    ));
+                }
+                r.log(origin.event(AccessEventKind::ManualReview, None, now));
                 Ok(())
             })
             .await?;
