@@ -476,6 +476,15 @@ async fn every_endpoint_rejects_bad_input_with_a_named_4xx() {
             "invalid_parameter",
         ),
         (
+            Endpoint::Information,
+            Some(id),
+            Some(token),
+            String::new(),
+            Some(r#"{"step":"form","data":{"answers":[{"":"empty name"}]}}"#.into()),
+            400,
+            "invalid_parameter",
+        ),
+        (
             Endpoint::Results,
             Some(id),
             Some(key),

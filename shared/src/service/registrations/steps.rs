@@ -319,8 +319,9 @@ where
     }
 }
 
-/// What DynamoDB can store: nesting at most 8 deep (it allows 32) and
-/// numbers within its range (about 1e-130 to 1e125, 38 digits).
+/// What DynamoDB can store: nesting at most 8 deep (it allows 32), no
+/// empty field names, and numbers within its range (about 1e-130 to 1e125,
+/// 38 digits).
 fn storable(value: &Value, depth: usize) -> Result<()> {
     let too_deep = || {
         Error::invalid(
@@ -332,6 +333,13 @@ fn storable(value: &Value, depth: usize) -> Result<()> {
         Value::Object(map) => {
             if depth >= 8 {
                 return Err(too_deep());
+            }
+            // DynamoDB refuses an empty attribute name, nested ones too.
+            if map.contains_key("") {
+                return Err(Error::invalid(
+                    "invalid_parameter",
+                    "data holds an empty field name",
+                ));
             }
             map.values().try_for_each(|v| storable(v, depth + 1))
         }
