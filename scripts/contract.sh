@@ -16,7 +16,7 @@ CONTRACT_FIXTURES=.local/contract/fixtures.json SCHEMATHESIS_HOOKS=hooks PYTHONP
   --url "$GATEHOUSE_E2E_URL" \
   -H "Authorization: Bearer $KEY" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-  --phases examples,coverage,fuzzing \
+  --phases examples,coverage,fuzzing,stateful \
   --max-examples "${CONTRACT_EXAMPLES:-60}" \
   --workers 4 \
   --request-timeout 120 \
