@@ -93,14 +93,14 @@ fn parse_create(body: &serde_json::Map<String, Value>) -> Result<CreateLogin> {
     let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
     let contacts = ContactFields::read(&fields, &mut missing)?;
     missing.check()?;
-    let name = fields.string("name")?;
+    let name = fields.clipped("name", 120)?;
     let language = language_field(&fields)?;
     let (email, phone) = contacts.parse()?;
     Ok(CreateLogin {
         project_flow: project_flow.unwrap_or_default(),
         email,
         phone,
-        name: name.map(|n| n.trim().chars().take(120).collect()),
+        name,
         language,
     })
 }

@@ -549,7 +549,7 @@ where
             let mut missing = Missing::default();
             let step = missing.require("step", step_param(&fields, "step")?);
             let status = missing.require("status", fields.string("status")?);
-            let verifier = missing.require("verifier", fields.string("verifier")?);
+            let verifier = missing.require("verifier", fields.clipped("verifier", 64)?);
             missing.check()?;
             let status = match status.as_deref().map(str::trim) {
                 Some("passed") => ResultStatus::Passed,
@@ -564,18 +564,9 @@ where
             let result = NewResult {
                 step: step.unwrap_or(StepName::Document),
                 status,
-                verifier: verifier
-                    .unwrap_or_default()
-                    .trim()
-                    .chars()
-                    .take(64)
-                    .collect(),
-                reason: fields
-                    .string("reason")?
-                    .map(|r| r.chars().take(200).collect()),
-                reference: fields
-                    .string("reference")?
-                    .map(|r| r.chars().take(128).collect()),
+                verifier: verifier.unwrap_or_default(),
+                reason: fields.clipped("reason", 200)?,
+                reference: fields.clipped("reference", 128)?,
                 document_name: name_field(&fields, "documentName")?,
             };
             let registration = svc
@@ -611,7 +602,7 @@ where
             let fields = Fields::new(&body);
             let mut missing = Missing::default();
             let decision = missing.require("decision", fields.string("decision")?);
-            let reviewer = missing.require("reviewer", fields.string("reviewer")?);
+            let reviewer = missing.require("reviewer", fields.clipped("reviewer", 64)?);
             missing.check()?;
             let decision = match decision.as_deref().map(str::trim) {
                 Some("approve") => ReviewDecision::Approve,
@@ -623,22 +614,13 @@ where
                     ))
                 }
             };
-            let reviewer = reviewer
-                .unwrap_or_default()
-                .trim()
-                .chars()
-                .take(64)
-                .collect();
-            let reason = fields
-                .string("reason")?
-                .map(|r| r.trim().chars().take(200).collect());
             let registration = svc
                 .review(
                     &caller,
                     &id_of(&req),
                     decision,
-                    reviewer,
-                    reason,
+                    reviewer.unwrap_or_default(),
+                    fields.clipped("reason", 200)?,
                     &origin(&req),
                 )
                 .await?;

@@ -113,6 +113,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A free-text field, trimmed and cut to `max` characters: stored
+    /// labels stay short whatever a caller sends.
+    pub fn clipped(&self, name: &'static str, max: usize) -> Result<Option<String>> {
+        Ok(self
+            .string(name)?
+            .map(|s| s.trim().chars().take(max).collect()))
+    }
+
     /// A string or a whole number, as Verifik accepts `otp` and `phone`.
     pub fn digits(&self, name: &'static str) -> Result<Option<String>> {
         match self.present(name) {
