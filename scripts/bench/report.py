@@ -146,26 +146,33 @@ def lambda_cost(name):
     return billed_ms, billed_ms / 1000 * mb / 1024 * PRICE["lambda_arm_gb_s"] + PRICE["lambda_request"]
 
 # Write units per login (items under 2 KB; transactions cost double):
-# create = login (2) + pointer (1), transactional -> 6 WRU;
-# validate = count UpdateItem (2) + transaction: login (2) + pointer delete (1) -> 2 + 6 = 8 WRU.
-WRU_PER_LOGIN = 14
+# create = login (2) + pointer (1) + the identifier, IP and flow limit
+#   counters (3), transactional -> 12 WRU; an SMS login also charges the
+#   phone-prefix counter and the flow's SMS tally (+2) -> 16 WRU;
+# validate = per-IP check counter (1) + attempt count UpdateItem (2) +
+#   transaction: login (2) + pointer delete (1) -> 1 + 2 + 6 = 9 WRU; an SMS
+#   login also moves the SMS tally's verified count in it (+1) -> 11 WRU.
+WRU_EMAIL_LOGIN = 12 + 9
+WRU_SMS_LOGIN = 16 + 11
 create_ms, create_cost = lambda_cost("app-logins-create")
 validate_ms, validate_cost = lambda_cost("app-logins-validate")
-base = create_cost + validate_cost + 2 * PRICE["http_api_request"] + WRU_PER_LOGIN * PRICE["ddb_wru"]
-email = base + PRICE["ses_email"]
-sms = base + PRICE["sns_sms_us"]
+base = create_cost + validate_cost + 2 * PRICE["http_api_request"]
+email = base + WRU_EMAIL_LOGIN * PRICE["ddb_wru"] + PRICE["ses_email"]
+sms = base + WRU_SMS_LOGIN * PRICE["ddb_wru"] + PRICE["sns_sms_us"]
 say("## Cost per 1M logins (us-east-1 list prices, arm64)")
 say("")
 say(f"A login is one create and one validate: Lambda (create {create_ms} ms and validate {validate_ms} ms billed at "
     f"{memory['app-logins-create']} MB, from the warm figures scaled to the CPU share of that memory), two HTTP API "
-    f"requests, {WRU_PER_LOGIN} DynamoDB write units (on-demand), and one message. API keys, flows and projects are "
-    "cached per container, so their reads round to zero.")
+    f"requests, {WRU_EMAIL_LOGIN} DynamoDB write units for an email login or {WRU_SMS_LOGIN} for an SMS one "
+    "(on-demand; the abuse-limit counters are most of the difference from the login's own items), and one "
+    "message. API keys, flows and projects are cached per container, so their reads round to zero; an SMS "
+    "create also reads the flow's SMS tally (one strongly consistent read, one read unit, left out).")
 say("")
 say("| part | email login | SMS login (US) |")
 say("|---|---:|---:|")
 say(f"| Lambda (GB-s + requests) | ${(create_cost + validate_cost) * 1e6:,.2f} | ${(create_cost + validate_cost) * 1e6:,.2f} |")
 say(f"| API Gateway HTTP API | ${2 * PRICE['http_api_request'] * 1e6:,.2f} | ${2 * PRICE['http_api_request'] * 1e6:,.2f} |")
-say(f"| DynamoDB on-demand | ${WRU_PER_LOGIN * PRICE['ddb_wru'] * 1e6:,.2f} | ${WRU_PER_LOGIN * PRICE['ddb_wru'] * 1e6:,.2f} |")
+say(f"| DynamoDB on-demand | ${WRU_EMAIL_LOGIN * PRICE['ddb_wru'] * 1e6:,.2f} | ${WRU_SMS_LOGIN * PRICE['ddb_wru'] * 1e6:,.2f} |")
 say(f"| SES / SNS | ${PRICE['ses_email'] * 1e6:,.2f} | ${PRICE['sns_sms_us'] * 1e6:,.2f} |")
 say(f"| **total** | **${email * 1e6:,.2f}** | **${sms * 1e6:,.2f}** |")
 say("")

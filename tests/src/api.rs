@@ -352,11 +352,12 @@ pub enum Endpoint {
     Information,
     Results,
     Review,
+    Resume,
     Analytics,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::Create,
         Endpoint::List,
         Endpoint::Get,
@@ -366,6 +367,7 @@ impl Endpoint {
         Endpoint::Information,
         Endpoint::Results,
         Endpoint::Review,
+        Endpoint::Resume,
         Endpoint::Analytics,
     ];
 
@@ -382,6 +384,7 @@ impl Endpoint {
             Endpoint::Information => ("PUT", format!("{base}/{id}/information")),
             Endpoint::Results => ("POST", format!("{base}/{id}/verification-results")),
             Endpoint::Review => ("POST", format!("{base}/{id}/review")),
+            Endpoint::Resume => ("POST", format!("{base}/{id}/resume")),
         }
     }
 }
@@ -463,6 +466,7 @@ impl RegistrationApi {
             Endpoint::Information => h::information(svc, req).await,
             Endpoint::Results => h::results(svc, req).await,
             Endpoint::Review => h::review(svc, req).await,
+            Endpoint::Resume => h::resume(svc, req).await,
             Endpoint::Analytics => h::analytics(svc, req).await,
         };
         Reply::from(response.expect("handlers always answer"))

@@ -57,6 +57,19 @@ pub fn verify_token(token: &str, project: &str) -> gatehouse::domain::token::Log
         .claims
 }
 
+/// Checks an enrollee token's signature, issuer and audience; its claims.
+pub fn verify_enrollee_token(token: &str) -> gatehouse::domain::token::EnrolleeClaims {
+    use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+    let pem = std::fs::read(stack_var("GATEHOUSE_JWT_PUBLIC_KEY_FILE")).expect("public key file");
+    let key = DecodingKey::from_ed_pem(&pem).expect("Ed25519 public key");
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&[gatehouse::domain::token::ENROLLEE_AUDIENCE]);
+    validation.set_issuer(&[stack_var("GATEHOUSE_JWT_ISSUER")]);
+    decode(token, &key, &validation)
+        .expect("enrollee token verifies")
+        .claims
+}
+
 /// Fails if a body or log text holds a code or anything shaped like a
 /// bcrypt hash.
 pub fn assert_no_secrets(text: &str, codes: &[&str]) {

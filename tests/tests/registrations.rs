@@ -4,8 +4,8 @@
 use gatehouse::domain::{OnboardingSettings, Requirement};
 use gatehouse_tests::api::ShiftedClock;
 use gatehouse_tests::{
-    assert_no_secrets, verify_token, wrong_code, Endpoint, Enrollment, Moto, RegistrationApi,
-    Tenant,
+    assert_no_secrets, verify_enrollee_token, verify_token, wrong_code, Endpoint, Enrollment, Moto,
+    RegistrationApi, Tenant,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -694,4 +694,84 @@ async fn held_registrations_wait_for_an_operator_decision() {
     let stored = api.get(&tenant.api_key, &ongoing.id, "").await;
     assert_eq!(stored.body["data"]["status"], "STARTED");
     assert!(stored.body["data"]["manualReview"].is_null());
+}
+
+#[tokio::test]
+async fn the_clients_backend_can_resume_an_active_registration() {
+    let tenant = Tenant::onboarding(OnboardingSettings::default())
+        .create()
+        .await;
+    let api = RegistrationApi::new().await;
+    let moto = Moto::new();
+    let enrollee = Enrollment::start(&api, &tenant).await;
+    let resume = |bearer: String| {
+        let api = &api;
+        let id = enrollee.id.clone();
+        async move {
+            api.call(Endpoint::Resume, Some(&id), Some(&bearer), None)
+                .await
+        }
+    };
+
+    let by_enrollee = resume(enrollee.token.clone()).await;
+    assert_eq!(by_enrollee.status, 403, "{}", by_enrollee.raw);
+    assert_eq!(by_enrollee.code(), "enrollee_not_allowed");
+    let other = Tenant::onboarding(OnboardingSettings::default())
+        .create()
+        .await;
+    let across = resume(other.api_key.clone()).await;
+    assert_eq!(across.status, 404, "{}", across.raw);
+
+    let resumed = resume(tenant.api_key.clone()).await;
+    assert_eq!(resumed.status, 200, "{}", resumed.raw);
+    assert_eq!(resumed.body["data"]["expiresIn"], 1800);
+    assert_eq!(resumed.body["data"]["appRegistration"]["status"], "STARTED");
+    let token = resumed.body["data"]["token"].as_str().expect("a token");
+    let claims = verify_enrollee_token(token);
+    assert_eq!(claims.sub, enrollee.id);
+    assert_eq!(claims.client, tenant.client);
+    assert_eq!(claims.exp - claims.iat, 1800);
+
+    // The enrollee carries on with the new token.
+    let code = moto.latest_email_code(&enrollee.email).await;
+    let validated = api
+        .call(
+            Endpoint::Validate,
+            Some(&enrollee.id),
+            Some(token),
+            Some(json!({"type": "email", "otp": code})),
+        )
+        .await;
+    assert_eq!(validated.status, 200, "{}", validated.raw);
+    let logged = api
+        .get(
+            &tenant.api_key,
+            &enrollee.id,
+            "populates[]=accessControlLog",
+        )
+        .await;
+    assert!(logged.body["data"]["accessControlLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["event"] == "resumed"));
+
+    // A finished registration is not resumed.
+    let finished = Enrollment::start(&api, &tenant).await;
+    let done = finished.complete(&api, &moto, &tenant.api_key).await;
+    assert_eq!(
+        done.body["data"]["appRegistration"]["status"], "COMPLETED",
+        "{}",
+        done.raw
+    );
+    let closed = api
+        .call(
+            Endpoint::Resume,
+            Some(&finished.id),
+            Some(&tenant.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(closed.status, 409, "{}", closed.raw);
+    assert_eq!(closed.code(), "appRegistration_closed");
 }

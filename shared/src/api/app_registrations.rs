@@ -5,8 +5,8 @@
 //!   browser), or the client's backend with its API key;
 //! - get, sync, validate, resend, information: the client's API key, or the
 //!   enrollee token of that one registration;
-//! - verification-results, review, list, analytics: the client's API key
-//!   only.
+//! - verification-results, review, resume, list, analytics: the client's
+//!   API key only.
 
 use super::request::{
     bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
@@ -465,6 +465,37 @@ where
                 json!({
                     "appRegistration": registration_view(&registration, &validations()),
                     "sent": true,
+                }),
+            ))
+        }
+        .await,
+    )
+}
+
+/// `POST /v2/app-registrations/{id}/resume` (API key): a fresh 30-minute
+/// enrollee token for an active registration, for a resume link.
+pub async fn resume<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            reject_unknown_fields(&optional_body(&req)?, &[])?;
+            let resumed = svc.resume(&caller, &id_of(&req), &origin(&req)).await?;
+            Ok(data(
+                StatusCode::OK,
+                json!({
+                    "appRegistration": registration_view(&resumed.registration, &validations()),
+                    "token": resumed.token,
+                    "expiresIn": resumed.expires_in,
                 }),
             ))
         }

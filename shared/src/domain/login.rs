@@ -118,6 +118,7 @@ pub enum AccessEventKind {
     Synced,
     ClientReportedStatus,
     ManualReview,
+    Resumed,
 }
 
 /// One entry of the access-control log: what happened, when, from where.

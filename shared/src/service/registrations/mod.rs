@@ -13,7 +13,7 @@ mod steps;
 
 pub use reads::MAX_ANALYTICS_DAYS;
 pub use start::{StartRegistration, StartedRegistration};
-pub use steps::{ContactCheck, SyncClaim, SyncedRegistration};
+pub use steps::{ContactCheck, ResumedRegistration, SyncClaim, SyncedRegistration};
 
 use super::auth::{Authenticator, API_KEY_PREFIX};
 use super::LoginSender;
@@ -30,6 +30,10 @@ use std::sync::Arc;
 
 /// The enrollee token's lifetime, as Verifik's.
 pub const ENROLLEE_TOKEN_SECONDS: i64 = 120 * 60;
+
+/// A resume token's lifetime, as Verifik's resume link: it travels in a link
+/// (email, SMS), so it lives shorter than the token a browser holds.
+pub const RESUME_TOKEN_SECONDS: i64 = 30 * 60;
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -212,12 +216,17 @@ where
         ))
     }
 
-    fn enrollee_token(&self, registration: &Registration, now: Timestamp) -> Result<String> {
+    fn enrollee_token(
+        &self,
+        registration: &Registration,
+        now: Timestamp,
+        lifetime_seconds: i64,
+    ) -> Result<String> {
         self.tokens.sign_enrollee(&EnrolleeClaims {
             iss: self.tokens.issuer().to_string(),
             sub: registration.id.clone(),
             aud: ENROLLEE_AUDIENCE.to_string(),
-            exp: now.unix() + ENROLLEE_TOKEN_SECONDS,
+            exp: now.unix() + lifetime_seconds,
             iat: now.unix(),
             jti: new_id(),
             client: registration.client.clone(),

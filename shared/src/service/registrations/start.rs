@@ -165,7 +165,7 @@ where
             return Err(charge.refusal(now));
         }
         tracing::info!(registration_id = %registration.id, "registration started");
-        let token = self.enrollee_token(&registration, now)?;
+        let token = self.enrollee_token(&registration, now, super::ENROLLEE_TOKEN_SECONDS)?;
 
         let sent = match self
             .codes

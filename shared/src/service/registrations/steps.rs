@@ -31,6 +31,14 @@ pub struct SyncClaim {
     pub status: String,
 }
 
+/// An active registration and a fresh, short-lived enrollee token for it.
+#[derive(Clone, Debug)]
+pub struct ResumedRegistration {
+    pub registration: Registration,
+    pub token: String,
+    pub expires_in: i64,
+}
+
 #[derive(Clone, Debug)]
 pub struct SyncedRegistration {
     pub registration: Registration,
@@ -216,6 +224,35 @@ where
             })
             .await?;
         Ok(registration)
+    }
+
+    /// `POST /v2/app-registrations/{id}/resume`: the client's backend asks
+    /// for a fresh enrollee token (30 minutes, like Verifik's resume link)
+    /// so an enrollee whose 120-minute token ran out can carry on. Only an
+    /// active registration can be resumed; each resume is logged.
+    #[tracing::instrument(skip_all, fields(registration_id = %id))]
+    pub async fn resume(
+        &self,
+        caller: &Caller,
+        id: &str,
+        origin: &RequestOrigin,
+    ) -> Result<ResumedRegistration> {
+        if let Caller::Enrollee(_) = caller {
+            return Err(enrollee_not_allowed());
+        }
+        let (registration, _) = self
+            .update(caller, id, true, |r, _, now| {
+                r.log(origin.event(AccessEventKind::Resumed, None, now));
+                Ok(())
+            })
+            .await?;
+        let token =
+            self.enrollee_token(&registration, self.clock.now(), super::RESUME_TOKEN_SECONDS)?;
+        Ok(ResumedRegistration {
+            registration,
+            token,
+            expires_in: super::RESUME_TOKEN_SECONDS,
+        })
     }
 
     /// `PUT /v2/app-registrations/{id}/information`: `basicInformation` or

@@ -1,0 +1,14 @@
+//! POST /v2/app-registrations/{id}/resume
+use gatehouse::{api::app_registrations, telemetry, wiring};
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let registrations = wiring::registrations(&aws)?;
+    run(service_fn(|req| {
+        app_registrations::resume(&registrations, req)
+    }))
+    .await
+}
