@@ -123,6 +123,25 @@ impl TokenConfig {
     }
 }
 
+/// What a function that only checks enrollee tokens needs: the public key.
+/// Such functions are never given the private key (README "Configuration").
+#[derive(Clone, Debug)]
+pub struct TokenCheckConfig {
+    pub public_key_pem: String,
+    pub issuer: String,
+    pub lifetime: Duration,
+}
+
+impl TokenCheckConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            public_key_pem: required("GATEHOUSE_JWT_PUBLIC_KEY")?.replace("\\n", "\n"),
+            issuer: required("GATEHOUSE_JWT_ISSUER")?,
+            lifetime: Duration::from_secs(optional_number("GATEHOUSE_TOKEN_TTL_SECONDS", 3600u64)?),
+        })
+    }
+}
+
 /// Who the messages come from.
 #[derive(Clone, Debug)]
 pub struct MessagingConfig {

@@ -6,7 +6,7 @@
 use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore};
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
-use crate::config::{CodeConfig, MessagingConfig, StoreConfig, TokenConfig};
+use crate::config::{CodeConfig, MessagingConfig, StoreConfig, TokenCheckConfig, TokenConfig};
 use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
@@ -130,17 +130,44 @@ pub fn login_verifier_with_clock(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
+    build_verifier(aws, clock, signing_tokens()?)
+}
+
+fn build_verifier(
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+    tokens: TokenIssuer,
+) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
     let store_config = StoreConfig::from_env()?;
     let codes = CodeConfig::from_env()?;
-    let token = TokenConfig::from_env()?;
     Ok(LoginVerifier::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
-        TokenIssuer::from_pem(&token.private_key_pem, token.issuer, token.lifetime)?,
+        tokens,
         clock,
         store_config.retention,
     )
     .with_limits(crate::config::abuse_limits_from_env()?))
+}
+
+/// Signs and checks tokens: reads the private key.
+fn signing_tokens() -> Result<TokenIssuer, BoxError> {
+    let token = TokenConfig::from_env()?;
+    Ok(TokenIssuer::from_pem(
+        &token.private_key_pem,
+        token.issuer,
+        token.lifetime,
+    )?)
+}
+
+/// Checks enrollee tokens only: reads the public key, never the private one.
+fn checking_tokens() -> Result<TokenIssuer, BoxError> {
+    let token = TokenCheckConfig::from_env()?;
+    Ok(TokenIssuer::verify_only(
+        &token.public_key_pem,
+        token.issuer,
+        token.lifetime,
+    )?)
 }
 
 /// For list and get.
@@ -161,9 +188,16 @@ pub fn login_reader(
     Ok((Authenticator::new(directory(aws, &store_config)), reader))
 }
 
-/// For every `/v2/app-registrations` endpoint.
+/// For the `/v2/app-registrations` endpoints that hand out tokens: create
+/// (the enrollee token), sync (the user token) and resume.
 pub fn registrations(aws: &Aws) -> Result<RegistrationService, BoxError> {
     registrations_with_clock(aws, system_clock())
+}
+
+/// For every other `/v2/app-registrations` endpoint: they only check
+/// enrollee tokens, so they get the public key and never the private one.
+pub fn registrations_checking_tokens(aws: &Aws) -> Result<RegistrationService, BoxError> {
+    build_registrations(aws, system_clock(), checking_tokens()?)
 }
 
 /// As `registrations`, reading time from `clock`.
@@ -171,9 +205,15 @@ pub fn registrations_with_clock(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<RegistrationService, BoxError> {
+    build_registrations(aws, clock, signing_tokens()?)
+}
+
+fn build_registrations(
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+    tokens: TokenIssuer,
+) -> Result<RegistrationService, BoxError> {
     let store_config = StoreConfig::from_env()?;
-    let token = TokenConfig::from_env()?;
-    let tokens = TokenIssuer::from_pem(&token.private_key_pem, token.issuer, token.lifetime)?;
     let codes = build_sender(
         aws,
         &store_config,
@@ -181,7 +221,8 @@ pub fn registrations_with_clock(
         clock.clone(),
         MessagingConfig::from_env()?,
     )?;
-    let checker = login_verifier_with_clock(aws, clock.clone())?;
+    // Registrations only check codes with it; it never signs.
+    let checker = build_verifier(aws, clock.clone(), tokens.clone())?;
     Ok(Registrations::new(
         DynamoRegistrationStore::new(
             aws.dynamodb.clone(),

@@ -437,6 +437,19 @@ impl RegistrationApi {
         }
     }
 
+    /// Built as the functions that only check enrollee tokens are: from the
+    /// public key, never reading the private key.
+    pub async fn checking_tokens() -> Self {
+        crate::logs::capture();
+        let calls = CallCounter::default();
+        let aws = aws_through(None, &calls).await;
+        Self {
+            ip: fresh_ip(),
+            calls,
+            service: wiring::registrations_checking_tokens(&aws).expect("registration config"),
+        }
+    }
+
     /// The DynamoDB operations sent since the last call.
     pub fn dynamodb_calls(&self) -> Vec<String> {
         self.calls.take()

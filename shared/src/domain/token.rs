@@ -55,14 +55,17 @@ pub struct EnrolleeClaims {
 
 #[derive(Clone)]
 pub struct TokenIssuer {
-    key: EncodingKey,
-    /// The public half, derived from the private key, to check our own tokens.
+    /// None in functions that only check enrollee tokens: they are never
+    /// given the private key.
+    key: Option<EncodingKey>,
+    /// The public half, to check our own tokens.
     public: DecodingKey,
     issuer: String,
     lifetime: Duration,
 }
 
 impl TokenIssuer {
+    /// Signs and verifies; the public half is derived from the private key.
     pub fn from_pem(private_key_pem: &str, issuer: String, lifetime: Duration) -> Result<Self> {
         let key = EncodingKey::from_ed_pem(private_key_pem.as_bytes()).map_err(Error::internal)?;
         let der = pem::parse(private_key_pem).map_err(Error::internal)?;
@@ -71,11 +74,31 @@ impl TokenIssuer {
         let public =
             DecodingKey::from_ed_der(aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref());
         Ok(Self {
-            key,
+            key: Some(key),
             public,
             issuer,
             lifetime,
         })
+    }
+
+    /// Verifies only, from the public key (SPKI PEM); signing is an error.
+    pub fn verify_only(public_key_pem: &str, issuer: String, lifetime: Duration) -> Result<Self> {
+        let public = DecodingKey::from_ed_pem(public_key_pem.as_bytes())
+            .map_err(|e| Error::internal(format!("Ed25519 public key: {e}")))?;
+        Ok(Self {
+            key: None,
+            public,
+            issuer,
+            lifetime,
+        })
+    }
+
+    fn encode<T: Serialize>(&self, claims: &T) -> Result<String> {
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| Error::internal("this function holds no signing key"))?;
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, key).map_err(Error::internal)
     }
 
     pub fn issuer(&self) -> &str {
@@ -87,8 +110,7 @@ impl TokenIssuer {
     }
 
     pub fn sign_enrollee(&self, claims: &EnrolleeClaims) -> Result<String> {
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &self.key)
-            .map_err(Error::internal)
+        self.encode(claims)
     }
 
     /// The claims of a valid, unexpired enrollee token of ours, or `None`.
@@ -104,7 +126,62 @@ impl TokenIssuer {
     }
 
     pub fn sign(&self, claims: &LoginClaims) -> Result<String> {
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, &self.key)
-            .map_err(Error::internal)
+        self.encode(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+
+    /// A fresh key pair as PEM: PKCS#8 private, SPKI public.
+    fn key_pair() -> (String, String) {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new()).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        // SubjectPublicKeyInfo for Ed25519: a fixed prefix, then the key.
+        let mut spki = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        spki.extend_from_slice(pair.public_key().as_ref());
+        (
+            pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.as_ref().to_vec())),
+            pem::encode(&pem::Pem::new("PUBLIC KEY", spki)),
+        )
+    }
+
+    fn enrollee(exp: i64) -> EnrolleeClaims {
+        EnrolleeClaims {
+            iss: "https://auth.example.com".into(),
+            sub: "registration".into(),
+            aud: ENROLLEE_AUDIENCE.into(),
+            exp,
+            iat: exp - 60,
+            jti: "jti".into(),
+            client: "client".into(),
+            project_flow: "flow".into(),
+        }
+    }
+
+    #[test]
+    fn a_verify_only_issuer_checks_tokens_but_cannot_sign() {
+        let (private, public) = key_pair();
+        let issuer = "https://auth.example.com".to_string();
+        let lifetime = Duration::from_secs(60);
+        let signer = TokenIssuer::from_pem(&private, issuer.clone(), lifetime).unwrap();
+        let checker = TokenIssuer::verify_only(&public, issuer, lifetime).unwrap();
+        let claims = enrollee(time::OffsetDateTime::now_utc().unix_timestamp() + 600);
+        let token = signer.sign_enrollee(&claims).unwrap();
+
+        assert_eq!(checker.verify_enrollee(&token), Some(claims.clone()));
+        assert!(checker.sign_enrollee(&claims).is_err());
+        // Another key's token is refused.
+        let (other, _) = key_pair();
+        let forged = TokenIssuer::from_pem(&other, "https://auth.example.com".into(), lifetime)
+            .unwrap()
+            .sign_enrollee(&claims)
+            .unwrap();
+        assert_eq!(checker.verify_enrollee(&forged), None);
+        assert!(TokenIssuer::verify_only(&private, "x".into(), lifetime).is_err());
     }
 }
