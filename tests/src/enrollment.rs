@@ -108,6 +108,18 @@ impl Enrollment {
         .await
     }
 
+    /// Whether the registration's access-control log holds `event`.
+    pub async fn has_logged(&self, api: &RegistrationApi, api_key: &str, event: &str) -> bool {
+        let stored = api
+            .get(api_key, &self.id, "populates[]=accessControlLog")
+            .await;
+        stored.body["data"]["accessControlLog"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no access log in {}", stored.raw))
+            .iter()
+            .any(|e| e["event"] == event)
+    }
+
     /// An operator's decision on a held registration.
     pub async fn review(&self, api: &RegistrationApi, bearer: &str, decision: &str) -> Reply {
         api.call(

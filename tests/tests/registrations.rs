@@ -647,18 +647,11 @@ async fn held_registrations_wait_for_an_operator_decision() {
         r["manualReview"]["reportedBy"],
         format!("client:{}", tenant.client)
     );
-    let logged = api
-        .get(
-            &tenant.api_key,
-            &approved.id,
-            "populates[]=accessControlLog",
-        )
-        .await;
-    assert!(logged.body["data"]["accessControlLog"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|e| e["event"] == "manual_review"));
+    assert!(
+        approved
+            .has_logged(&api, &tenant.api_key, "manual_review")
+            .await
+    );
 
     // The approval stands: the next sync hands out the user token, and a
     // second decision is refused.
@@ -743,18 +736,7 @@ async fn the_clients_backend_can_resume_an_active_registration() {
         )
         .await;
     assert_eq!(validated.status, 200, "{}", validated.raw);
-    let logged = api
-        .get(
-            &tenant.api_key,
-            &enrollee.id,
-            "populates[]=accessControlLog",
-        )
-        .await;
-    assert!(logged.body["data"]["accessControlLog"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|e| e["event"] == "resumed"));
+    assert!(enrollee.has_logged(&api, &tenant.api_key, "resumed").await);
 
     // A finished registration is not resumed.
     let finished = Enrollment::start(&api, &tenant).await;
