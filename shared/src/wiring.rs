@@ -90,6 +90,7 @@ pub fn login_sender_from(
         directory.clone(),
         system_clock(),
         messaging,
+        peppered_hasher()?,
     )?;
     Ok((Authenticator::new(directory), sender))
 }
@@ -100,8 +101,8 @@ fn build_sender(
     directory: SharedDirectory,
     clock: Arc<dyn Clock>,
     messaging: MessagingConfig,
+    hasher: CodeHasher,
 ) -> Result<Sender, BoxError> {
-    let codes = CodeConfig::from_env()?;
     Ok(LoginSender::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         directory,
@@ -113,11 +114,17 @@ fn build_sender(
             aws_sdk_sns::Client::new(&aws.config),
             messaging.sms_sender_id,
         ),
-        CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
+        hasher,
         clock,
         store_config.retention,
     )
     .with_limits(crate::config::abuse_limits_from_env()?))
+}
+
+/// Hashes and checks codes: reads the pepper.
+fn peppered_hasher() -> Result<CodeHasher, BoxError> {
+    let codes = CodeConfig::from_env()?;
+    Ok(CodeHasher::new(&codes.pepper, codes.bcrypt_cost))
 }
 
 /// For the validate endpoints.
@@ -130,19 +137,19 @@ pub fn login_verifier_with_clock(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
-    build_verifier(aws, clock, signing_tokens()?)
+    build_verifier(aws, clock, peppered_hasher()?, signing_tokens()?)
 }
 
 fn build_verifier(
     aws: &Aws,
     clock: Arc<dyn Clock>,
+    hasher: CodeHasher,
     tokens: TokenIssuer,
 ) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
     let store_config = StoreConfig::from_env()?;
-    let codes = CodeConfig::from_env()?;
     Ok(LoginVerifier::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
-        CodeHasher::new(&codes.pepper, codes.bcrypt_cost),
+        hasher,
         tokens,
         clock,
         store_config.retention,
@@ -188,41 +195,82 @@ pub fn login_reader(
     Ok((Authenticator::new(directory(aws, &store_config)), reader))
 }
 
-/// For the `/v2/app-registrations` endpoints that hand out tokens: create
-/// (the enrollee token), sync (the user token) and resume.
-pub fn registrations(aws: &Aws) -> Result<RegistrationService, BoxError> {
-    registrations_with_clock(aws, system_clock())
+/// Which secrets a `/v2/app-registrations` function is given, so that each
+/// holds only what its endpoint uses (README "Configuration").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegistrationSecrets {
+    /// Hashes or checks codes (create, validate, resend): the pepper.
+    pub pepper: bool,
+    /// Signs tokens (create, sync, resume): the private key. Without it the
+    /// public key checks enrollee tokens.
+    pub signing_key: bool,
 }
 
-/// For every other `/v2/app-registrations` endpoint: they only check
-/// enrollee tokens, so they get the public key and never the private one.
-pub fn registrations_checking_tokens(aws: &Aws) -> Result<RegistrationService, BoxError> {
-    build_registrations(aws, system_clock(), checking_tokens()?)
+impl RegistrationSecrets {
+    /// create
+    pub const ALL: Self = Self {
+        pepper: true,
+        signing_key: true,
+    };
+    /// validate, resend
+    pub const CODES: Self = Self {
+        pepper: true,
+        signing_key: false,
+    };
+    /// sync, resume
+    pub const SIGNING: Self = Self {
+        pepper: false,
+        signing_key: true,
+    };
+    /// get, list, analytics, information, verification-results, review
+    pub const NONE: Self = Self {
+        pepper: false,
+        signing_key: false,
+    };
 }
 
-/// As `registrations`, reading time from `clock`.
+/// For one `/v2/app-registrations` endpoint, given only `secrets`.
+pub fn registrations(
+    aws: &Aws,
+    secrets: RegistrationSecrets,
+) -> Result<RegistrationService, BoxError> {
+    build_registrations(aws, system_clock(), secrets)
+}
+
+/// With every secret, reading time from `clock` (the test harness).
 pub fn registrations_with_clock(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<RegistrationService, BoxError> {
-    build_registrations(aws, clock, signing_tokens()?)
+    build_registrations(aws, clock, RegistrationSecrets::ALL)
 }
 
 fn build_registrations(
     aws: &Aws,
     clock: Arc<dyn Clock>,
-    tokens: TokenIssuer,
+    secrets: RegistrationSecrets,
 ) -> Result<RegistrationService, BoxError> {
     let store_config = StoreConfig::from_env()?;
+    let tokens = if secrets.signing_key {
+        signing_tokens()?
+    } else {
+        checking_tokens()?
+    };
+    let hasher = if secrets.pepper {
+        peppered_hasher()?
+    } else {
+        CodeHasher::without_pepper()
+    };
     let codes = build_sender(
         aws,
         &store_config,
         directory(aws, &store_config),
         clock.clone(),
         MessagingConfig::from_env()?,
+        hasher.clone(),
     )?;
     // Registrations only check codes with it; it never signs.
-    let checker = build_verifier(aws, clock.clone(), tokens.clone())?;
+    let checker = build_verifier(aws, clock.clone(), hasher, tokens.clone())?;
     Ok(Registrations::new(
         DynamoRegistrationStore::new(
             aws.dynamodb.clone(),

@@ -437,16 +437,15 @@ impl RegistrationApi {
         }
     }
 
-    /// Built as the functions that only check enrollee tokens are: from the
-    /// public key, never reading the private key.
-    pub async fn checking_tokens() -> Self {
+    /// Built as a deployed function is, given only `secrets`.
+    pub async fn with_secrets(secrets: wiring::RegistrationSecrets) -> Self {
         crate::logs::capture();
         let calls = CallCounter::default();
         let aws = aws_through(None, &calls).await;
         Self {
             ip: fresh_ip(),
             calls,
-            service: wiring::registrations_checking_tokens(&aws).expect("registration config"),
+            service: wiring::registrations(&aws, secrets).expect("registration config"),
         }
     }
 

@@ -1,26 +1,50 @@
-//! The registration functions that only check enrollee tokens are built
-//! from the public key: they work with no private key in their environment,
-//! and a signing build refuses to start without one. Its own test binary,
-//! because it changes this process's environment.
+//! Each registration function is built with only the secrets its endpoint
+//! uses (`wiring::RegistrationSecrets`): these builds work with the others
+//! missing from the environment, and a build that needs a missing secret
+//! refuses to start, naming it. Its own test binary, because it changes
+//! this process's environment.
 
 use gatehouse::domain::OnboardingSettings;
-use gatehouse::wiring;
+use gatehouse::wiring::{self, RegistrationSecrets};
 use gatehouse_tests::{Endpoint, Enrollment, Moto, RegistrationApi, Tenant};
+use serde_json::json;
+
+async fn refuses_without(secrets: RegistrationSecrets, variable: &str) {
+    let aws = wiring::Aws::load().await.expect("aws config");
+    let error = wiring::registrations(&aws, secrets)
+        .err()
+        .unwrap_or_else(|| panic!("{secrets:?} started without {variable}"))
+        .to_string();
+    assert!(error.contains(variable), "{error}");
+}
 
 #[tokio::test]
-async fn checking_functions_need_only_the_public_key() {
+async fn each_function_holds_only_the_secrets_it_uses() {
     let tenant = Tenant::onboarding(OnboardingSettings::default())
         .create()
         .await;
-    let signing = RegistrationApi::new().await;
+    let everything = RegistrationApi::new().await;
     let moto = Moto::new();
-    let enrollee = Enrollment::start(&signing, &tenant).await;
+    let enrollee = Enrollment::start(&everything, &tenant).await;
 
-    // From here on this process holds no private key, as those functions.
+    // validate and resend: the pepper and the public key, no private key.
     std::env::remove_var("GATEHOUSE_JWT_PRIVATE_KEY");
-    let checking = RegistrationApi::checking_tokens().await;
+    refuses_without(RegistrationSecrets::SIGNING, "GATEHOUSE_JWT_PRIVATE_KEY").await;
+    let codes = RegistrationApi::with_secrets(RegistrationSecrets::CODES).await;
+    let code = moto.latest_email_code(&enrollee.email).await;
+    let validated = enrollee.validate(&codes, "email", &code).await;
+    assert_eq!(validated.status, 200, "{}", validated.raw);
+    let tampered = format!("{}x", enrollee.token);
+    let refused = codes
+        .call(Endpoint::Get, Some(&enrollee.id), Some(&tampered), None)
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.raw);
 
-    let read = checking
+    // get, list, analytics, information, results, review: the public key only.
+    std::env::remove_var("GATEHOUSE_OTP_PEPPER");
+    refuses_without(RegistrationSecrets::CODES, "GATEHOUSE_OTP_PEPPER").await;
+    let none = RegistrationApi::with_secrets(RegistrationSecrets::NONE).await;
+    let read = none
         .call(
             Endpoint::Get,
             Some(&enrollee.id),
@@ -29,19 +53,17 @@ async fn checking_functions_need_only_the_public_key() {
         )
         .await;
     assert_eq!(read.status, 200, "{}", read.raw);
-    let code = moto.latest_email_code(&enrollee.email).await;
-    let validated = enrollee.validate(&checking, "email", &code).await;
-    assert_eq!(validated.status, 200, "{}", validated.raw);
-    let tampered = format!("{}x", enrollee.token);
-    let refused = checking
-        .call(Endpoint::Get, Some(&enrollee.id), Some(&tampered), None)
+    let submitted = none
+        .call(
+            Endpoint::Information,
+            Some(&enrollee.id),
+            Some(&enrollee.token),
+            Some(json!({"step": "basicInformation", "data": {"firstName": "Ana"}})),
+        )
         .await;
-    assert_eq!(refused.status, 401, "{}", refused.raw);
-
-    let aws = wiring::Aws::load().await.expect("aws config");
-    let error = wiring::registrations(&aws)
-        .err()
-        .expect("a signing build needs the private key")
-        .to_string();
-    assert!(error.contains("GATEHOUSE_JWT_PRIVATE_KEY"), "{error}");
+    assert_eq!(submitted.status, 200, "{}", submitted.raw);
+    let reported = enrollee
+        .result(&none, &tenant.api_key, "document", "passed")
+        .await;
+    assert_eq!(reported.status, 200, "{}", reported.raw);
 }

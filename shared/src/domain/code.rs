@@ -57,27 +57,40 @@ impl std::fmt::Debug for CodeHash {
 /// async executor.
 #[derive(Clone)]
 pub struct CodeHasher {
-    pepper: Arc<[u8]>,
+    /// None in functions that never hash or check a code: they are not
+    /// given the pepper.
+    pepper: Option<Arc<[u8]>>,
     cost: u32,
 }
 
 impl CodeHasher {
     pub fn new(pepper: &str, cost: u32) -> Self {
         Self {
-            pepper: Arc::from(pepper.as_bytes()),
+            pepper: Some(Arc::from(pepper.as_bytes())),
             cost,
         }
     }
 
-    fn peppered(&self, code: &OneTimeCode) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.pepper).expect("HMAC takes any key size");
+    /// For a function that never hashes or checks a code; trying is an error.
+    pub fn without_pepper() -> Self {
+        Self {
+            pepper: None,
+            cost: 4,
+        }
+    }
+
+    fn peppered(&self, code: &OneTimeCode) -> Result<String> {
+        let pepper = self
+            .pepper
+            .as_deref()
+            .ok_or_else(|| Error::internal("this function holds no pepper"))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC takes any key size");
         mac.update(code.0.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        Ok(hex::encode(mac.finalize().into_bytes()))
     }
 
     pub fn hash_blocking(&self, code: &OneTimeCode) -> Result<CodeHash> {
-        bcrypt::hash(self.peppered(code), self.cost)
+        bcrypt::hash(self.peppered(code)?, self.cost)
             .map(CodeHash)
             .map_err(Error::internal)
     }
@@ -91,7 +104,7 @@ impl CodeHasher {
     }
 
     pub fn verify_blocking(&self, code: &OneTimeCode, hash: &CodeHash) -> Result<bool> {
-        bcrypt::verify(self.peppered(code), &hash.0).map_err(Error::internal)
+        bcrypt::verify(self.peppered(code)?, &hash.0).map_err(Error::internal)
     }
 
     pub async fn verify(&self, code: &OneTimeCode, hash: &CodeHash) -> Result<bool> {
@@ -135,6 +148,9 @@ mod tests {
             .unwrap());
         let other = CodeHasher::new("another-pepper-another-pepper-xx", 4);
         assert!(!other.verify_blocking(&code, &hash).unwrap());
+        let unpeppered = CodeHasher::without_pepper();
+        assert!(unpeppered.hash_blocking(&code).is_err());
+        assert!(unpeppered.verify_blocking(&code, &hash).is_err());
     }
 
     #[test]
