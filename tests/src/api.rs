@@ -357,20 +357,6 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 11] = [
-        Endpoint::Create,
-        Endpoint::List,
-        Endpoint::Get,
-        Endpoint::Sync,
-        Endpoint::Validate,
-        Endpoint::Resend,
-        Endpoint::Information,
-        Endpoint::Results,
-        Endpoint::Review,
-        Endpoint::Resume,
-        Endpoint::Analytics,
-    ];
-
     fn method_and_path(self, id: &str) -> (&'static str, String) {
         let base = "/v2/app-registrations";
         match self {
