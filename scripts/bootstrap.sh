@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv
 TOOLS=.local/tools
-PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "aws-sam-cli==1.170.0" "ziglang==0.13.0" "cfn-lint" "schemathesis==4.32.5")
+PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "aws-sam-cli==1.170.0" "ziglang==0.13.0" "cfn-lint" "schemathesis==4.32.5" "PyJWT==2.15.1")
+# checkov pins its own dependencies: a venv of its own keeps them apart.
+CHECKOV_VENV=.local/tools/checkov
+CHECKOV="checkov==3.3.30"
 STAMP="$VENV/.gatehouse-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-12)"
 
 if [ ! -f "$STAMP" ]; then
@@ -16,6 +19,22 @@ if [ ! -f "$STAMP" ]; then
   "$VENV/bin/pip" install --quiet --upgrade pip
   "$VENV/bin/pip" install --quiet "${PY_PACKAGES[@]}"
   touch "$STAMP"
+fi
+
+if [ ! -f "$CHECKOV_VENV/.$CHECKOV" ]; then
+  echo "bootstrap: installing $CHECKOV into $CHECKOV_VENV"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --upgrade pip
+  "$CHECKOV_VENV/bin/pip" install --quiet "$CHECKOV"
+  touch "$CHECKOV_VENV/.$CHECKOV"
+fi
+
+# jose: the Node JOSE library a relying party would use (tests/jose).
+if [ ! -f "$TOOLS/node_modules/jose/package.json" ]; then
+  echo "bootstrap: installing jose into $TOOLS"
+  mkdir -p "$TOOLS"
+  [ -f "$TOOLS/package.json" ] || echo '{"private":true}' > "$TOOLS/package.json"
+  (cd "$TOOLS" && npm install --silent --no-audit --no-fund jose@6.2.17)
 fi
 
 if [ ! -f "$TOOLS/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar" ]; then

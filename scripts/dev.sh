@@ -32,4 +32,5 @@ Try:
        -H 'Content-Type: application/json' -d "{\"projectFlow\":\"\$FLOW\",\"email\":\"you@example.com\"}"
   curl -s http://127.0.0.1:$MOTO_PORT/moto-api/data.json | jq '.ses.Message[-1].subject'   # the code
 INFO
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
+# Gatehouse answers CORS itself, as deployed: watch's own permissive CORS is off.
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --disable-cors

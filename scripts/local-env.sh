@@ -7,10 +7,16 @@ source "$_root/.local/$_name/env"
 "$_root/.venv/bin/python" "$_root/scripts/local_secrets.py" "$_root/.local/secrets"
 export PATH="$_root/.venv/bin:$PATH"
 export GATEHOUSE_TABLE="gatehouse-$_name"
-export GATEHOUSE_OTP_PEPPER="$(cat "$_root/.local/secrets/pepper")"
-export GATEHOUSE_JWT_PRIVATE_KEY="$(cat "$_root/.local/secrets/jwt-private.pem")"
-export GATEHOUSE_JWT_PUBLIC_KEY="$(cat "$_root/.local/secrets/jwt-public.pem")"
+# The functions read their secrets from (moto's) Secrets Manager at start,
+# as deployed; moto_setup.py stores them there. The tests read the public
+# key file to check tokens.
+export GATEHOUSE_OTP_PEPPER_SECRET=gatehouse/otp-pepper
+export GATEHOUSE_JWT_PRIVATE_KEY_SECRET=gatehouse/jwt-private-key
+export GATEHOUSE_JWT_PUBLIC_KEYS_SECRET=gatehouse/jwt-public-keys
+export GATEHOUSE_SECRETS_DIR="$_root/.local/secrets"
 export GATEHOUSE_JWT_PUBLIC_KEY_FILE="$_root/.local/secrets/jwt-public.pem"
+# Browser origins a local front end may use (README "Browsers and CORS").
+export GATEHOUSE_CORS_ORIGINS="${GATEHOUSE_CORS_ORIGINS:-http://localhost:4200,http://127.0.0.1:4200,http://localhost:8080,http://127.0.0.1:8080}"
 export GATEHOUSE_JWT_ISSUER="https://gatehouse.local"
 export GATEHOUSE_EMAIL_FROM="no-reply@gatehouse.local"
 export GATEHOUSE_BCRYPT_COST="${GATEHOUSE_BCRYPT_COST:-10}"

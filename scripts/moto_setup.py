@@ -1,7 +1,26 @@
-"""Verifies the sender identity in moto, as an operator does in SES."""
+"""Sets up moto as an operator sets up AWS: verifies the sender identity in
+SES, and stores the local secrets (.local/secrets) in Secrets Manager, where
+the functions read them at start."""
 import os
 
 import boto3
 
 sender = os.environ["GATEHOUSE_EMAIL_FROM"]
 boto3.client("ses", endpoint_url=os.environ["AWS_ENDPOINT_URL_SES"]).verify_email_identity(EmailAddress=sender)
+
+secrets = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+folder = os.environ["GATEHOUSE_SECRETS_DIR"]
+
+
+def store(name, filename):
+    with open(os.path.join(folder, filename)) as f:
+        value = f.read()
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=name, SecretString=value)
+
+
+store(os.environ["GATEHOUSE_OTP_PEPPER_SECRET"], "pepper")
+store(os.environ["GATEHOUSE_JWT_PRIVATE_KEY_SECRET"], "jwt-private.pem")
+store(os.environ["GATEHOUSE_JWT_PUBLIC_KEYS_SECRET"], "jwt-public.pem")

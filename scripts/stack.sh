@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The local AWS stack: DynamoDB Local (Amazon's engine) and moto (SES v2, SNS).
+# The local AWS stack: DynamoDB Local (Amazon's engine) and moto (SES v2, SNS,
+# Secrets Manager).
 #   scripts/stack.sh start NAME DYNAMO_PORT MOTO_PORT   # writes .local/NAME/env
 #   scripts/stack.sh stop NAME
 # NAME keeps the dev stack and the test stack apart, so both can run at once.
@@ -47,6 +48,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$dynamo_port
 export AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_SES=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:$moto_port
+export AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$moto_port
 export GATEHOUSE_MOTO_URL=http://127.0.0.1:$moto_port
 ENV
     echo "stack: DynamoDB Local on :$dynamo_port, moto on :$moto_port ($dir/env)"

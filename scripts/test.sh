@@ -28,7 +28,7 @@ target/debug/gatehouse-admin init-table >/dev/null
 # The end-to-end tests go through cargo lambda watch on real paths.
 WATCH_LOG=.local/test/watch.log
 set -m
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes >"$WATCH_LOG" 2>&1 &
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes --disable-cors >"$WATCH_LOG" 2>&1 &
 watch_pid=$!
 set +m
 python3 scripts/wait_http.py "http://127.0.0.1:$API_PORT/" 60 || { cat "$WATCH_LOG"; exit 1; }

@@ -6,6 +6,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use gatehouse::adapters::dynamodb::DynamoAdmin;
+use gatehouse::domain::admin::KeyScope;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
 use gatehouse::domain::{
@@ -37,6 +38,10 @@ enum Command {
     CreateApiKey {
         #[arg(long)]
         client: String,
+        /// `admin` (projects, flows, keys and everything runtime does) or
+        /// `runtime` (App Logins and App Registrations only).
+        #[arg(long, default_value = "admin", value_parser = ["admin", "runtime"])]
+        scope: String,
     },
     /// Create a project.
     CreateProject {
@@ -109,11 +114,11 @@ impl Admin {
         Ok(id)
     }
 
-    async fn api_key(&self, client: &str) -> Result<String> {
+    async fn api_key(&self, client: &str, scope: KeyScope) -> Result<String> {
         let (key, digest) = generate_api_key();
         let prefix: String = key.chars().take(12).collect();
         self.db
-            .put_api_key(client, &digest, &prefix)
+            .put_api_key(client, &digest, &prefix, scope)
             .await
             .context("creating the API key")?;
         Ok(key)
@@ -163,6 +168,7 @@ fn new_project(
         privacy_url: None,
         terms_url: None,
         branding,
+        allowed_origins: vec![],
         created_at: now,
         updated_at: now,
         archived_at: None,
@@ -237,8 +243,13 @@ async fn main() -> Result<()> {
             json!({ "table": cli.table, "created": created })
         }
         Command::CreateClient { name } => json!({ "client": admin.client(&name).await? }),
-        Command::CreateApiKey { client } => {
-            json!({ "client": client, "apiKey": admin.api_key(&client).await? })
+        Command::CreateApiKey { client, scope } => {
+            let scope = KeyScope::parse(&scope).unwrap_or(KeyScope::Admin);
+            json!({
+                "client": client,
+                "scope": scope,
+                "apiKey": admin.api_key(&client, scope).await?,
+            })
         }
         Command::CreateProject {
             client,
@@ -318,7 +329,8 @@ async fn main() -> Result<()> {
                 .await
                 .context("creating the table")?;
             let client = admin.client(&name).await?;
-            let api_key = admin.api_key(&client).await?;
+            let api_key = admin.api_key(&client, KeyScope::Admin).await?;
+            let runtime_key = admin.api_key(&client, KeyScope::Runtime).await?;
             let project = admin
                 .project(new_project(
                     client.clone(),
@@ -353,6 +365,7 @@ async fn main() -> Result<()> {
                 "table": cli.table,
                 "client": client,
                 "apiKey": api_key,
+                "runtimeApiKey": runtime_key,
                 "project": project.id,
                 "projectFlow": flow.id,
                 "onboardingFlow": onboarding.id,

@@ -51,6 +51,7 @@ fn directory() -> MemoryDirectory {
             privacy_url: None,
             terms_url: None,
             branding: Branding::default(),
+            allowed_origins: vec![],
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -121,6 +122,7 @@ fn bench_setup(cost: u32) -> Bench {
     let retention = Duration::from_secs(86_400);
     let tokens = TokenIssuer::from_pem(
         &key_pem(),
+        None,
         "https://bench".into(),
         Duration::from_secs(3600),
     )

@@ -1,11 +1,12 @@
 //! GET /v2/app-logins/{id}
+use gatehouse::api::cors;
 use gatehouse::{api::app_logins, telemetry, wiring};
-use lambda_http::{run, service_fn, Error};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let (auth, reader) = wiring::login_reader(&aws)?;
-    run(service_fn(|req| app_logins::get(&auth, &reader, req))).await
+    cors::serve(|req| app_logins::get(&auth, &reader, req)).await
 }

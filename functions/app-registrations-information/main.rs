@@ -1,14 +1,12 @@
 //! PUT /v2/app-registrations/{id}/information
+use gatehouse::api::cors;
 use gatehouse::{api::app_registrations, telemetry, wiring};
-use lambda_http::{run, service_fn, Error};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let registrations = wiring::registrations(&aws, wiring::RegistrationSecrets::NONE)?;
-    run(service_fn(|req| {
-        app_registrations::information(&registrations, req)
-    }))
-    .await
+    cors::serve(|req| app_registrations::information(&registrations, req)).await
 }

@@ -1,11 +1,12 @@
 //! GET /v2/project-flows/{id}
+use gatehouse::api::cors;
 use gatehouse::{api::config, telemetry, wiring};
-use lambda_http::{run, service_fn, Error};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let (auth, admin) = wiring::config_admin(&aws)?;
-    run(service_fn(|req| config::get_flow(&auth, &admin, req))).await
+    cors::serve(|req| config::get_flow(&auth, &admin, req)).await
 }

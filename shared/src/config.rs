@@ -54,6 +54,68 @@ impl StoreConfig {
     }
 }
 
+/// The secrets a function may be given. Each is read from AWS Secrets
+/// Manager, once per container at init, from the secret that the
+/// environment variable `<name>_SECRET` names; never from the function's
+/// configuration itself (README "Configuration").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SecretName {
+    /// The OTP pepper: 32+ characters.
+    OtpPepper,
+    /// The Ed25519 signing key, PKCS#8 PEM.
+    JwtPrivateKey,
+    /// One or two SPKI PEM blocks: the current public key, then the
+    /// previous one while a rotation settles.
+    JwtPublicKeys,
+}
+
+impl SecretName {
+    pub const ALL: [SecretName; 3] = [
+        SecretName::OtpPepper,
+        SecretName::JwtPrivateKey,
+        SecretName::JwtPublicKeys,
+    ];
+
+    /// The variable that names the secret.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            SecretName::OtpPepper => "GATEHOUSE_OTP_PEPPER_SECRET",
+            SecretName::JwtPrivateKey => "GATEHOUSE_JWT_PRIVATE_KEY_SECRET",
+            SecretName::JwtPublicKeys => "GATEHOUSE_JWT_PUBLIC_KEYS_SECRET",
+        }
+    }
+
+    /// The secret id (name or ARN) this function was given, if any.
+    pub fn secret_id(&self) -> Option<String> {
+        std::env::var(self.variable())
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// The secret values fetched at init. Redacted in `Debug`.
+#[derive(Clone, Default)]
+pub struct Secrets(std::collections::HashMap<SecretName, String>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl Secrets {
+    pub fn insert(&mut self, name: SecretName, value: String) {
+        self.0.insert(name, value);
+    }
+
+    fn get(&self, name: SecretName) -> Result<&str, ConfigError> {
+        self.0
+            .get(&name)
+            .map(String::as_str)
+            .ok_or(ConfigError::Missing(name.variable()))
+    }
+}
+
 /// Secrets and cost for one-time codes.
 #[derive(Clone)]
 pub struct CodeConfig {
@@ -71,12 +133,12 @@ impl std::fmt::Debug for CodeConfig {
 }
 
 impl CodeConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let pepper = required("GATEHOUSE_OTP_PEPPER")?;
+    pub fn load(secrets: &Secrets) -> Result<Self, ConfigError> {
+        let pepper = secrets.get(SecretName::OtpPepper)?.trim().to_string();
         if pepper.len() < 32 {
             return Err(ConfigError::Invalid {
-                name: "GATEHOUSE_OTP_PEPPER",
-                reason: "must be at least 32 characters".into(),
+                name: SecretName::OtpPepper.variable(),
+                reason: "the pepper must be at least 32 characters".into(),
             });
         }
         let bcrypt_cost = optional_number("GATEHOUSE_BCRYPT_COST", 10u32)?;
@@ -97,6 +159,8 @@ impl CodeConfig {
 #[derive(Clone)]
 pub struct TokenConfig {
     pub private_key_pem: String,
+    /// The public keys, when given: adds the previous key during a rotation.
+    pub public_keys_pem: Option<String>,
     pub issuer: String,
     pub lifetime: Duration,
 }
@@ -111,34 +175,71 @@ impl std::fmt::Debug for TokenConfig {
     }
 }
 
+fn token_lifetime() -> Result<Duration, ConfigError> {
+    Ok(Duration::from_secs(optional_number(
+        "GATEHOUSE_TOKEN_TTL_SECONDS",
+        3600u64,
+    )?))
+}
+
 impl TokenConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn load(secrets: &Secrets) -> Result<Self, ConfigError> {
         Ok(Self {
-            // Lambda environment variables cannot hold real newlines when set
-            // from some tools, so a literal "\n" is accepted too.
-            private_key_pem: required("GATEHOUSE_JWT_PRIVATE_KEY")?.replace("\\n", "\n"),
+            private_key_pem: secrets.get(SecretName::JwtPrivateKey)?.to_string(),
+            public_keys_pem: secrets
+                .get(SecretName::JwtPublicKeys)
+                .ok()
+                .map(str::to_string),
             issuer: required("GATEHOUSE_JWT_ISSUER")?,
-            lifetime: Duration::from_secs(optional_number("GATEHOUSE_TOKEN_TTL_SECONDS", 3600u64)?),
+            lifetime: token_lifetime()?,
         })
     }
 }
 
-/// What a function that only checks enrollee tokens needs: the public key.
-/// Such functions are never given the private key (README "Configuration").
+/// What a function that only checks tokens needs: the public keys. Such
+/// functions are never given the private key (README "Configuration").
 #[derive(Clone, Debug)]
 pub struct TokenCheckConfig {
-    pub public_key_pem: String,
+    pub public_keys_pem: String,
     pub issuer: String,
     pub lifetime: Duration,
 }
 
 impl TokenCheckConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn load(secrets: &Secrets) -> Result<Self, ConfigError> {
         Ok(Self {
-            public_key_pem: required("GATEHOUSE_JWT_PUBLIC_KEY")?.replace("\\n", "\n"),
+            public_keys_pem: secrets.get(SecretName::JwtPublicKeys)?.to_string(),
             issuer: required("GATEHOUSE_JWT_ISSUER")?,
-            lifetime: Duration::from_secs(optional_number("GATEHOUSE_TOKEN_TTL_SECONDS", 3600u64)?),
+            lifetime: token_lifetime()?,
         })
+    }
+}
+
+/// The browser origins the whole stack answers (template parameter
+/// `CorsAllowedOrigins`): `GATEHOUSE_CORS_ORIGINS`, comma-separated exact
+/// origins such as `https://app.example.com`. Empty: no cross-origin
+/// browser may call the API. A project can narrow it further
+/// (`allowedOrigins`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CorsConfig {
+    pub origins: Vec<String>,
+}
+
+impl CorsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let raw = std::env::var("GATEHOUSE_CORS_ORIGINS").unwrap_or_default();
+        let origins = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                crate::domain::flow::web_origin(o).ok_or_else(|| ConfigError::Invalid {
+                    name: "GATEHOUSE_CORS_ORIGINS",
+                    reason: format!("{o:?} is not an origin such as https://app.example.com"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { origins })
     }
 }
 

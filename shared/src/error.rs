@@ -23,6 +23,9 @@ pub enum Error {
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Expired { code: &'static str, message: String },
+    /// A body in a media type other than JSON.
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
     /// A body or field over its size limit.
     #[error("{message}")]
     TooLarge { code: &'static str, message: String },

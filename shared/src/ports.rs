@@ -2,7 +2,7 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
-use crate::domain::admin::ApiKeyInfo;
+use crate::domain::admin::{ApiKeyInfo, KeyGrant, KeyScope};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AccessEvent, Login};
 use crate::domain::message::{EmailMessage, SmsMessage};
@@ -27,11 +27,12 @@ impl Clock for SystemClock {
 
 /// Clients, API keys, projects and flows.
 pub trait Directory: Send + Sync + 'static {
-    /// The client an API key belongs to, by the key's SHA-256 digest.
+    /// The tenant and scope of an active API key, by the key's SHA-256
+    /// digest.
     fn client_for_key(
         &self,
         key_digest: &str,
-    ) -> impl Future<Output = Result<Option<ClientId>>> + Send;
+    ) -> impl Future<Output = Result<Option<KeyGrant>>> + Send;
     fn project(&self, id: &str) -> impl Future<Output = Result<Option<Project>>> + Send;
     fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send;
 }
@@ -134,6 +135,8 @@ pub struct CodeReplacement {
     pub event: AccessEvent,
     /// Counters this send charges, in the same transaction.
     pub charges: Vec<LimitCharge>,
+    /// `Sent`, or `Withheld` when the security lists refuse the identifier.
+    pub delivery: crate::domain::login::DeliveryStatus,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -221,6 +224,7 @@ pub trait LoginStore: Send + Sync + 'static {
         &self,
         id: &str,
         channel: Channel,
+        registration: Option<&str>,
         now: Timestamp,
     ) -> impl Future<Output = Result<AttemptOutcome>> + Send;
 
@@ -262,7 +266,7 @@ impl<T: Directory> Directory for std::sync::Arc<T> {
     fn client_for_key(
         &self,
         key_digest: &str,
-    ) -> impl Future<Output = Result<Option<ClientId>>> + Send {
+    ) -> impl Future<Output = Result<Option<KeyGrant>>> + Send {
         (**self).client_for_key(key_digest)
     }
     fn project(&self, id: &str) -> impl Future<Output = Result<Option<Project>>> + Send {
@@ -423,6 +427,7 @@ pub trait ConfigStore: Send + Sync + 'static {
         client: &ClientId,
         digest: &str,
         prefix: &str,
+        scope: KeyScope,
     ) -> impl Future<Output = Result<ApiKeyInfo>> + Send;
     fn api_keys(&self, client: &ClientId) -> impl Future<Output = Result<Vec<ApiKeyInfo>>> + Send;
     /// The revoked key, or `None` if the client has no active key with this prefix.

@@ -6,7 +6,9 @@
 use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore};
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
-use crate::config::{CodeConfig, MessagingConfig, StoreConfig, TokenCheckConfig, TokenConfig};
+use crate::config::{
+    CodeConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig, TokenConfig,
+};
 use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
@@ -28,11 +30,13 @@ pub type RegistrationService = Registrations<
 pub type AwsConfig = aws_config::SdkConfig;
 pub type DynamoClient = aws_sdk_dynamodb::Client;
 
-/// The AWS config and the one DynamoDB client every adapter shares.
+/// The AWS config, the one DynamoDB client every adapter shares, and the
+/// secrets this function was given.
 #[derive(Clone)]
 pub struct Aws {
     pub config: AwsConfig,
     pub dynamodb: DynamoClient,
+    pub secrets: Secrets,
 }
 
 impl Aws {
@@ -57,7 +61,12 @@ impl Aws {
             .load()
             .await;
         let dynamodb = DynamoClient::new(&config);
-        Ok(Self { config, dynamodb })
+        let secrets = crate::adapters::secrets::fetch_named(&config).await?;
+        Ok(Self {
+            config,
+            dynamodb,
+            secrets,
+        })
     }
 }
 
@@ -90,7 +99,7 @@ pub fn login_sender_from(
         directory.clone(),
         system_clock(),
         messaging,
-        peppered_hasher()?,
+        peppered_hasher(aws)?,
     )?;
     Ok((Authenticator::new(directory), sender))
 }
@@ -122,8 +131,8 @@ fn build_sender(
 }
 
 /// Hashes and checks codes: reads the pepper.
-fn peppered_hasher() -> Result<CodeHasher, BoxError> {
-    let codes = CodeConfig::from_env()?;
+fn peppered_hasher(aws: &Aws) -> Result<CodeHasher, BoxError> {
+    let codes = CodeConfig::load(&aws.secrets)?;
     Ok(CodeHasher::new(&codes.pepper, codes.bcrypt_cost))
 }
 
@@ -137,7 +146,7 @@ pub fn login_verifier_with_clock(
     aws: &Aws,
     clock: Arc<dyn Clock>,
 ) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
-    build_verifier(aws, clock, peppered_hasher()?, signing_tokens()?)
+    build_verifier(aws, clock, peppered_hasher(aws)?, signing_tokens(aws)?)
 }
 
 fn build_verifier(
@@ -158,20 +167,22 @@ fn build_verifier(
 }
 
 /// Signs and checks tokens: reads the private key.
-fn signing_tokens() -> Result<TokenIssuer, BoxError> {
-    let token = TokenConfig::from_env()?;
+fn signing_tokens(aws: &Aws) -> Result<TokenIssuer, BoxError> {
+    let token = TokenConfig::load(&aws.secrets)?;
     Ok(TokenIssuer::from_pem(
         &token.private_key_pem,
+        token.public_keys_pem.as_deref(),
         token.issuer,
         token.lifetime,
     )?)
 }
 
-/// Checks enrollee tokens only: reads the public key, never the private one.
-fn checking_tokens() -> Result<TokenIssuer, BoxError> {
-    let token = TokenCheckConfig::from_env()?;
+/// Checks tokens only: reads the public keys, never the private one. Also
+/// what `GET /.well-known/jwks.json` publishes.
+pub fn checking_tokens(aws: &Aws) -> Result<TokenIssuer, BoxError> {
+    let token = TokenCheckConfig::load(&aws.secrets)?;
     Ok(TokenIssuer::verify_only(
-        &token.public_key_pem,
+        &token.public_keys_pem,
         token.issuer,
         token.lifetime,
     )?)
@@ -252,12 +263,12 @@ fn build_registrations(
 ) -> Result<RegistrationService, BoxError> {
     let store_config = StoreConfig::from_env()?;
     let tokens = if secrets.signing_key {
-        signing_tokens()?
+        signing_tokens(aws)?
     } else {
-        checking_tokens()?
+        checking_tokens(aws)?
     };
     let hasher = if secrets.pepper {
-        peppered_hasher()?
+        peppered_hasher(aws)?
     } else {
         CodeHasher::without_pepper()
     };
@@ -299,5 +310,11 @@ pub fn config_admin(
         crate::adapters::dynamodb::DynamoAdmin::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
     );
-    Ok((Authenticator::new(directory(aws, &store_config)), admin))
+    // No cache: an admin key is checked against the table on every call, so
+    // a revoked one can neither mint keys nor change flows a moment later.
+    let uncached = StoreConfig {
+        directory_cache: std::time::Duration::ZERO,
+        ..store_config
+    };
+    Ok((Authenticator::new(directory(aws, &uncached)), admin))
 }

@@ -28,6 +28,7 @@ pub const TEST_USER_AGENT: &str = "gatehouse-tests/1.0";
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
     pub retry_after: Option<String>,
     pub body: Value,
     pub raw: String,
@@ -49,6 +50,7 @@ impl Reply {
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
         Self {
             status,
+            headers: response.headers().clone(),
             retry_after,
             body,
             raw,
@@ -129,6 +131,19 @@ pub fn event(
     if let Some(key) = api_key {
         headers["authorization"] = json!(format!("Bearer {key}"));
     }
+    event_with_headers(ip, method, path, query, path_id, headers, body)
+}
+
+/// As `event`, with exactly these headers.
+pub fn event_with_headers(
+    ip: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    path_id: Option<&str>,
+    headers: Value,
+    body: Option<&str>,
+) -> Request {
     let event = json!({
         "version": "2.0",
         "routeKey": "$default",
@@ -253,6 +268,24 @@ impl Api {
             None,
         );
         *req.body_mut() = Body::Binary(body.to_vec());
+        Reply::from(
+            app_logins::create(&self.auth, &self.sender, req)
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// A create with exactly these headers (no API key unless given there).
+    pub async fn create_with_headers(&self, headers: Value, body: &str) -> Reply {
+        let req = event_with_headers(
+            &self.ip,
+            "POST",
+            "/v2/app-logins",
+            "",
+            None,
+            headers,
+            Some(body),
+        );
         Reply::from(
             app_logins::create(&self.auth, &self.sender, req)
                 .await

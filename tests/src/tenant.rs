@@ -2,6 +2,7 @@
 //! written with the same admin adapter the CLI uses.
 
 use gatehouse::adapters::dynamodb::DynamoAdmin;
+use gatehouse::domain::admin::KeyScope;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
 use gatehouse::domain::{
@@ -89,7 +90,7 @@ impl TenantBuilder {
             .expect("client");
         let (api_key, digest) = generate_api_key();
         admin
-            .put_api_key(&client, &digest, &api_key[..12])
+            .put_api_key(&client, &digest, &api_key[..12], KeyScope::Admin)
             .await
             .expect("api key");
         let now = Timestamp::now();
@@ -102,6 +103,7 @@ impl TenantBuilder {
             privacy_url: None,
             terms_url: None,
             branding: Branding::default(),
+            allowed_origins: vec![],
             created_at: now,
             updated_at: now,
             archived_at: None,

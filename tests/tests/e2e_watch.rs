@@ -106,8 +106,9 @@ async fn email_login_over_real_paths() {
             Some(json!({"projectFlow": tenant.flow, "email": email, "otp": code}).to_string()),
         )
         .await;
-    assert_eq!(status, 404, "the pointer is gone once validated: {raw}");
-    assert_eq!(body["code"], "email_validation_not_found");
+    // The code is used: the public form answers as for any wrong code.
+    assert_eq!(status, 403, "{raw}");
+    assert_eq!(body["code"], "otp_does_not_match");
 
     let (status, body, raw) = http
         .send(

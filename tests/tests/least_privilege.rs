@@ -28,8 +28,12 @@ async fn each_function_holds_only_the_secrets_it_uses() {
     let enrollee = Enrollment::start(&everything, &tenant).await;
 
     // validate and resend: the pepper and the public key, no private key.
-    std::env::remove_var("GATEHOUSE_JWT_PRIVATE_KEY");
-    refuses_without(RegistrationSecrets::SIGNING, "GATEHOUSE_JWT_PRIVATE_KEY").await;
+    std::env::remove_var("GATEHOUSE_JWT_PRIVATE_KEY_SECRET");
+    refuses_without(
+        RegistrationSecrets::SIGNING,
+        "GATEHOUSE_JWT_PRIVATE_KEY_SECRET",
+    )
+    .await;
     let codes = RegistrationApi::with_secrets(RegistrationSecrets::CODES).await;
     let code = moto.latest_email_code(&enrollee.email).await;
     let validated = enrollee.validate(&codes, "email", &code).await;
@@ -41,8 +45,8 @@ async fn each_function_holds_only_the_secrets_it_uses() {
     assert_eq!(refused.status, 401, "{}", refused.raw);
 
     // get, list, analytics, information, results, review: the public key only.
-    std::env::remove_var("GATEHOUSE_OTP_PEPPER");
-    refuses_without(RegistrationSecrets::CODES, "GATEHOUSE_OTP_PEPPER").await;
+    std::env::remove_var("GATEHOUSE_OTP_PEPPER_SECRET");
+    refuses_without(RegistrationSecrets::CODES, "GATEHOUSE_OTP_PEPPER_SECRET").await;
     let none = RegistrationApi::with_secrets(RegistrationSecrets::NONE).await;
     let read = none
         .call(

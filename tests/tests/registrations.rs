@@ -109,7 +109,15 @@ async fn full_onboarding_completes_with_a_user_token() {
     assert_eq!(r["status"], "COMPLETED");
     assert!(r["completedAt"].is_string());
     assert!(r["currentStep"].is_null());
-    assert!(r["redFlags"].as_array().unwrap().is_empty());
+    assert!(
+        r.get("redFlags").is_none(),
+        "red flags are the tenant's only"
+    );
+    let stored = api.get(&tenant.api_key, &enrollee.id, "").await;
+    assert!(stored.body["data"]["redFlags"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let claims = verify_token(
         done.body["data"]["token"].as_str().expect("a user token"),
         &tenant.project,
@@ -202,10 +210,8 @@ async fn a_failed_mandatory_step_ends_in_failed_without_a_token() {
     assert_eq!(synced.status, 200, "{}", synced.raw);
     assert_eq!(synced.body["data"]["appRegistration"]["status"], "FAILED");
     assert!(synced.body["data"]["token"].is_null());
-    let flags = synced.body["data"]["appRegistration"]["redFlags"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let stored = api.get(&tenant.api_key, &enrollee.id, "").await;
+    let flags = stored.body["data"]["redFlags"].as_array().unwrap().clone();
     assert!(flags.iter().any(|f| f["code"] == "client_status_mismatch"));
 }
 
@@ -407,10 +413,14 @@ async fn starting_again_keeps_progress_and_reveals_nothing() {
         )
     };
     assert_eq!(shape(&first.created), shape(&second.created));
-    assert!(second.created.body["data"]["appRegistration"]["redFlags"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    for hidden in ["redFlags", "failedValidations", "accessControlLog"] {
+        assert!(
+            second.created.body["data"]["appRegistration"]
+                .get(hidden)
+                .is_none(),
+            "an anonymous start never sees {hidden}"
+        );
+    }
 
     // The first registration's progress is intact.
     let kept = api.get(&tenant.api_key, &first.id, "").await;

@@ -2,6 +2,7 @@
 //! DynamoDB adapter. They drive the fast service tests and the benchmarks;
 //! storage behaviour itself is tested against DynamoDB Local.
 
+use crate::domain::admin::{KeyGrant, KeyScope};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{DeliveryStatus, StepStatus, StepType, ValidationStatus};
 use crate::domain::message::{EmailMessage, SmsMessage};
@@ -169,12 +170,16 @@ impl LoginStore for MemoryLoginStore {
         &self,
         id: &str,
         channel: Channel,
+        registration: Option<&str>,
         now: Timestamp,
     ) -> Result<AttemptOutcome> {
         Ok(self.with(|s| {
             let Some((login, hashes)) = s.logins.get_mut(id) else {
                 return AttemptOutcome::Rejected(AttemptRejected::NotFound);
             };
+            if login.registration.as_deref() != registration {
+                return AttemptOutcome::Rejected(AttemptRejected::NotFound);
+            }
             let status = login.status;
             let Some(v) = login.validation_mut(channel) else {
                 return AttemptOutcome::Rejected(AttemptRejected::ChannelNotRequested);
@@ -329,7 +334,7 @@ impl LoginStore for MemoryLoginStore {
             };
             v.expires_at = r.expires_at;
             v.sent_at = r.now;
-            v.delivery_status = DeliveryStatus::Sent;
+            v.delivery_status = r.delivery;
             v.updated_at = r.now;
             stored.access_control_log.push(r.event.clone());
             stored.updated_at = r.now;
@@ -406,8 +411,16 @@ pub struct MemoryDirectory {
 }
 
 impl Directory for MemoryDirectory {
-    async fn client_for_key(&self, key_digest: &str) -> Result<Option<ClientId>> {
-        Ok(self.keys.lock().unwrap().get(key_digest).cloned())
+    async fn client_for_key(&self, key_digest: &str) -> Result<Option<KeyGrant>> {
+        Ok(self
+            .keys
+            .lock()
+            .unwrap()
+            .get(key_digest)
+            .map(|client| KeyGrant {
+                client: client.clone(),
+                scope: KeyScope::Admin,
+            }))
     }
     async fn project(&self, id: &str) -> Result<Option<Project>> {
         Ok(self.projects.lock().unwrap().get(id).cloned())

@@ -4,5 +4,6 @@
 pub mod dynamodb;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
+pub mod secrets;
 pub mod ses;
 pub mod sns;

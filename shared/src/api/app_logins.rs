@@ -1,10 +1,10 @@
 //! `/v2/app-logins` and Verifik's `/v2/{email,phone}-validations/validate`.
 
 use super::request::{
-    bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
-    reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, channel_field, json_object, language_field, number_param, origin,
+    path_param, reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
 };
-use super::response::{data, json, populated_view};
+use super::response::{conceal_withheld, data, json, populated_view};
 use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
 use crate::error::{Error, Result};
 use crate::ports::{Directory, EmailSender, LoginQuery, LoginStore, Populate, SmsSender};
@@ -116,7 +116,7 @@ pub async fn get<A: Directory, S: LoginStore>(
             let client = auth.client(bearer(&req)).await?;
             let params = req.query_string_parameters();
             let populates = populates_of(&params)?;
-            reject_unknown(&params, &["populates[]", "populates"])?;
+            reject_unknown(&params, &["populates[]"])?;
             let id = path_param(&req, "id").unwrap_or_default();
             let login = reader.get(&client, &id).await?;
             Ok(data(StatusCode::OK, login_view(&login, &populates)))
@@ -162,7 +162,6 @@ const LIST_PARAMS: &[&str] = &[
     "limit",
     "sort",
     "populates[]",
-    "populates",
     "where-exists_emailValidation",
     "where-exists_phoneValidation",
     "where-exists_biometricValidation",
@@ -173,11 +172,7 @@ fn populates_of(
     params: &lambda_http::aws_lambda_events::query_map::QueryMap,
 ) -> Result<BTreeSet<Populate>> {
     let mut populates = BTreeSet::new();
-    let values = params
-        .all("populates[]")
-        .unwrap_or_default()
-        .into_iter()
-        .chain(params.all("populates").unwrap_or_default());
+    let values = params.all("populates[]").unwrap_or_default().into_iter();
     for value in values.flat_map(|v| v.split(',')) {
         populates.insert(match value.trim() {
             "emailValidation" => Populate::EmailValidation,
@@ -257,7 +252,7 @@ pub async fn validate<S: LoginStore>(verifier: &LoginVerifier<S>, req: Request) 
             Ok(data(
                 StatusCode::OK,
                 json!({
-                    "appLogin": login_view(&validated.login, &validations_only()),
+                    "appLogin": conceal_withheld(login_view(&validated.login, &validations_only())),
                     "token": validated.token,
                     "showFaceLivenessRecommendation": false,
                 }),
@@ -265,18 +260,6 @@ pub async fn validate<S: LoginStore>(verifier: &LoginVerifier<S>, req: Request) 
         }
         .await,
     )
-}
-
-fn channel_param(fields: &Fields) -> Result<Option<Channel>> {
-    match fields.string("type")?.as_deref() {
-        None => Ok(None),
-        Some("email") => Ok(Some(Channel::Email)),
-        Some("phone") | Some("sms") => Ok(Some(Channel::Phone)),
-        Some(other) => Err(Error::invalid(
-            "invalid_type",
-            format!("type {other:?} must be email or phone"),
-        )),
-    }
 }
 
 fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Result<ValidateLogin> {
@@ -299,7 +282,7 @@ fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Resul
     let (login, channel) = match by_identifier {
         None => {
             let id = path_param(req, "id").unwrap_or_default();
-            (LoginRef::Id(id), channel_param(&fields)?)
+            (LoginRef::Id(id), channel_field(&fields)?)
         }
         Some(channel) => {
             let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
@@ -358,7 +341,7 @@ where
         async {
             // An empty body is fine here: it means every pending channel.
             let channel = match json_object(&req) {
-                Ok(body) => channel_param(&Fields::new(&body))?,
+                Ok(body) => channel_field(&Fields::new(&body))?,
                 Err(Error::InvalidInput {
                     code: "invalid_body",
                     ..
@@ -369,7 +352,7 @@ where
             if !crate::domain::ids::is_plausible_id(&id) {
                 return Err(Error::not_found("AppLogin_not_found", "Record not found."));
             }
-            let login = sender.resend(&id, channel, &origin(&req)).await?;
+            let login = sender.resend(&id, None, channel, &origin(&req)).await?;
             Ok(data(
                 StatusCode::OK,
                 json!({ "appLogin": login_view(&login, &validations_only()), "sent": true }),

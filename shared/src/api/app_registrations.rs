@@ -9,10 +9,11 @@
 //!   API key only.
 
 use super::request::{
-    bearer, body_is_empty, json_object, language_field, number_param, origin, path_param,
-    reject_unknown, reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, channel_field, json_object, language_field, number_param, origin,
+    path_param, reject_unknown, reject_unknown_fields, respond, ContactFields, Fields,
+    HandlerResult, Missing,
 };
-use super::response::{data, json, populated_view};
+use super::response::{conceal_withheld, data, json, populated_view};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
@@ -20,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::ports::{
     Directory, EmailSender, LoginStore, Populate, RegistrationQuery, RegistrationStore, SmsSender,
 };
-use crate::service::registrations::{ContactCheck, StartRegistration, SyncClaim};
+use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
 use crate::service::Registrations;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
@@ -28,18 +29,56 @@ use lambda_http::{Request, RequestExt};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
+/// Who reads a registration. Security monitoring (red flags, failed
+/// validations, the access log, the reviewer) is for the tenant's API key
+/// only: the enrollee and anonymous callers never see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Tenant,
+    Enrollee,
+}
+
+impl Reader {
+    fn of(caller: &Caller) -> Self {
+        match caller {
+            Caller::Client(_) => Reader::Tenant,
+            Caller::Enrollee(_) => Reader::Enrollee,
+        }
+    }
+}
+
+/// Fields only the tenant reads.
+const MONITORING: &[&str] = &[
+    "redFlags",
+    "failedValidations",
+    "accessControlLog",
+    "manualReview",
+];
+
 /// Renders a registration: validations not asked for in `populates[]` show
 /// as ids; internal fields never appear. No code or hash is ever part of it.
-pub fn registration_view(registration: &Registration, populates: &BTreeSet<Populate>) -> Value {
-    populated_view(
+pub fn registration_view(
+    registration: &Registration,
+    populates: &BTreeSet<Populate>,
+    reader: Reader,
+) -> Value {
+    let mut hidden = vec!["verificationSession", "version"];
+    if reader == Reader::Enrollee {
+        hidden.extend_from_slice(MONITORING);
+    }
+    let view = populated_view(
         registration,
         populates,
         &[
             (Populate::EmailValidation, "emailValidation"),
             (Populate::PhoneValidation, "phoneValidation"),
         ],
-        &["verificationSession", "version"],
-    )
+        &hidden,
+    );
+    match reader {
+        Reader::Tenant => view,
+        Reader::Enrollee => conceal_withheld(view),
+    }
 }
 
 fn everything() -> BTreeSet<Populate> {
@@ -80,18 +119,6 @@ fn step_param(fields: &Fields, name: &'static str) -> Result<Option<StepName>> {
     }
 }
 
-fn channel_of(fields: &Fields) -> Result<Option<Channel>> {
-    match fields.string("type")?.as_deref() {
-        None => Ok(None),
-        Some("email") => Ok(Some(Channel::Email)),
-        Some("phone") | Some("sms") => Ok(Some(Channel::Phone)),
-        Some(other) => Err(Error::invalid(
-            "invalid_type",
-            format!("type {other:?} must be email or phone"),
-        )),
-    }
-}
-
 fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
     match fields.string(name)? {
         Some(v) if v.trim().chars().count() > 120 => Err(Error::invalid(
@@ -120,6 +147,11 @@ where
                 Some(key) => Some(svc.client(Some(key)).await?),
                 None => None,
             };
+            let reader = if client.is_some() {
+                Reader::Tenant
+            } else {
+                Reader::Enrollee
+            };
             let body = json_object(&req)?;
             reject_unknown_fields(
                 &body,
@@ -139,7 +171,7 @@ where
             Ok(data(
                 StatusCode::CREATED,
                 json!({
-                    "appRegistration": registration_view(&started.registration, &everything()),
+                    "appRegistration": registration_view(&started.registration, &everything(), reader),
                     "token": started.token,
                     "sent": started.sent,
                 }),
@@ -181,12 +213,12 @@ where
         async {
             let caller = svc.caller(bearer(&req)).await?;
             let params = req.query_string_parameters();
-            reject_unknown(&params, &["populates[]", "populates"])?;
+            reject_unknown(&params, &["populates[]"])?;
             let populates = populates_of(&params)?;
             let registration = svc.get(&caller, &id_of(&req)).await?;
             Ok(data(
                 StatusCode::OK,
-                registration_view(&registration, &populates),
+                registration_view(&registration, &populates, Reader::of(&caller)),
             ))
         }
         .await,
@@ -198,7 +230,6 @@ const LIST_PARAMS: &[&str] = &[
     "limit",
     "sort",
     "populates[]",
-    "populates",
     "where_status",
     "in_status[]",
     "in_status",
@@ -225,7 +256,7 @@ where
             let items: Vec<Value> = page
                 .items
                 .iter()
-                .map(|r| registration_view(r, &query.populates))
+                .map(|r| registration_view(r, &query.populates, Reader::Tenant))
                 .collect();
             Ok(json(
                 StatusCode::OK,
@@ -244,11 +275,7 @@ where
 
 fn populates_of(params: &QueryMap) -> Result<BTreeSet<Populate>> {
     let mut populates = BTreeSet::new();
-    let values = params
-        .all("populates[]")
-        .unwrap_or_default()
-        .into_iter()
-        .chain(params.all("populates").unwrap_or_default());
+    let values = params.all("populates[]").unwrap_or_default().into_iter();
     for value in values.flat_map(|v| v.split(',')) {
         populates.insert(match value.trim() {
             "emailValidation" => Populate::EmailValidation,
@@ -392,7 +419,7 @@ where
             Ok(data(
                 StatusCode::OK,
                 json!({
-                    "appRegistration": registration_view(&synced.registration, &validations()),
+                    "appRegistration": registration_view(&synced.registration, &validations(), Reader::of(&caller)),
                     "token": synced.token,
                 }),
             ))
@@ -420,7 +447,7 @@ where
             reject_unknown_fields(&body, &["type", "otp"])?;
             let fields = Fields::new(&body);
             let mut missing = Missing::default();
-            let channel = missing.require("type", channel_of(&fields)?);
+            let channel = missing.require("type", channel_field(&fields)?);
             let otp = missing.require("otp", fields.digits("otp")?);
             missing.check()?;
             let check = ContactCheck {
@@ -432,7 +459,7 @@ where
                 .await?;
             Ok(data(
                 StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
             ))
         }
         .await,
@@ -456,14 +483,14 @@ where
             let caller = svc.caller(bearer(&req)).await?;
             let body = optional_body(&req)?;
             reject_unknown_fields(&body, &["type"])?;
-            let channel = channel_of(&Fields::new(&body))?;
+            let channel = channel_field(&Fields::new(&body))?;
             let registration = svc
                 .resend(&caller, &id_of(&req), channel, &origin(&req))
                 .await?;
             Ok(data(
                 StatusCode::OK,
                 json!({
-                    "appRegistration": registration_view(&registration, &validations()),
+                    "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)),
                     "sent": true,
                 }),
             ))
@@ -493,7 +520,7 @@ where
             Ok(data(
                 StatusCode::OK,
                 json!({
-                    "appRegistration": registration_view(&resumed.registration, &validations()),
+                    "appRegistration": registration_view(&resumed.registration, &validations(), Reader::of(&caller)),
                     "token": resumed.token,
                     "expiresIn": resumed.expires_in,
                 }),
@@ -542,7 +569,7 @@ where
                 .await?;
             Ok(data(
                 StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
             ))
         }
         .await,
@@ -605,7 +632,7 @@ where
                 .await?;
             Ok(data(
                 StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
             ))
         }
         .await,
@@ -657,7 +684,7 @@ where
                 .await?;
             Ok(data(
                 StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations()) }),
+                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
             ))
         }
         .await,

@@ -1,11 +1,13 @@
-//! The client's configuration under its API key: `/v2/projects`,
-//! `/v2/project-flows` and `/v2/api-keys`.
+//! The client's configuration under an `admin` API key: `/v2/projects`,
+//! `/v2/project-flows` and `/v2/api-keys`. These functions check the key
+//! against the table on every call (no cache): a revoked key stops at once.
 
 use super::request::{
-    bearer, json_object, number_param, path_param, reject_unknown, respond, HandlerResult,
+    bearer, body_is_empty, json_object, number_param, path_param, reject_unknown, respond,
+    HandlerResult,
 };
 use super::response::{data, json};
-use crate::domain::admin::{FlowFields, ProjectFields};
+use crate::domain::admin::{FlowFields, NewApiKey, ProjectFields};
 use crate::error::{Error, Result};
 use crate::ports::{ConfigStore, Directory};
 use crate::service::config_admin::Page;
@@ -17,9 +19,25 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-/// The body as `T`; serde names the unknown or mistyped field.
+/// The body as `T`; serde names the unknown or mistyped field. A `null`
+/// is refused: an absent field is left unchanged, and no field is cleared
+/// by accident.
 fn body<T: DeserializeOwned>(req: &Request) -> Result<T> {
     let object = json_object(req)?;
+    let nulls: Vec<&str> = object
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !nulls.is_empty() {
+        return Err(Error::invalid(
+            "invalid_field",
+            format!(
+                "null is not a value for: {}; leave a field out to keep it unchanged",
+                nulls.join(", ")
+            ),
+        ));
+    }
     serde_json::from_value(Value::Object(object))
         .map_err(|e| Error::invalid("invalid_field", e.to_string()))
 }
@@ -63,7 +81,7 @@ pub async fn create_project<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             let project = admin.create_project(&client, body(&req)?).await?;
             Ok(data(StatusCode::CREATED, project))
         }
@@ -79,7 +97,7 @@ pub async fn list_projects<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             let (page_no, limit) = paging(&req.query_string_parameters(), &[])?;
             let page = admin.list_projects(&client, page_no, limit).await?;
             Ok(list_response(page, page_no, limit))
@@ -96,7 +114,7 @@ pub async fn get_project<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             reject_unknown(&req.query_string_parameters(), &[])?;
             Ok(data(
                 StatusCode::OK,
@@ -115,7 +133,7 @@ pub async fn update_project<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             let fields: ProjectFields = body(&req)?;
             Ok(data(
                 StatusCode::OK,
@@ -134,7 +152,7 @@ pub async fn delete_project<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             Ok(data(
                 StatusCode::OK,
                 admin.archive_project(&client, &id(&req)).await?,
@@ -152,7 +170,7 @@ pub async fn create_flow<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             let flow = admin.create_flow(&client, body(&req)?).await?;
             Ok(data(StatusCode::CREATED, flow))
         }
@@ -168,7 +186,7 @@ pub async fn list_flows<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             let params = req.query_string_parameters();
             let (page_no, limit) = paging(&params, &["where_project"])?;
             let page = admin
@@ -188,7 +206,7 @@ pub async fn get_flow<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             reject_unknown(&req.query_string_parameters(), &[])?;
             Ok(data(StatusCode::OK, admin.flow(&client, &id(&req)).await?))
         }
@@ -204,7 +222,7 @@ pub async fn update_flow<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             let fields: FlowFields = body(&req)?;
             Ok(data(
                 StatusCode::OK,
@@ -223,7 +241,7 @@ pub async fn delete_flow<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             Ok(data(
                 StatusCode::OK,
                 admin.archive_flow(&client, &id(&req)).await?,
@@ -241,8 +259,13 @@ pub async fn create_api_key<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
-            let (key, info) = admin.create_api_key(&client).await?;
+            let client = auth.admin(bearer(&req)).await?;
+            let request = if body_is_empty(&req) {
+                NewApiKey::default()
+            } else {
+                body(&req)?
+            };
+            let (key, info) = admin.create_api_key(&client, request).await?;
             let mut value = serde_json::to_value(info).map_err(Error::internal)?;
             value["apiKey"] = json!(key);
             Ok(data(StatusCode::CREATED, value))
@@ -259,7 +282,7 @@ pub async fn list_api_keys<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             reject_unknown(&req.query_string_parameters(), &[])?;
             let keys = admin.list_api_keys(&client).await?;
             Ok(json(
@@ -279,7 +302,7 @@ pub async fn revoke_api_key<D: Directory, C: ConfigStore>(
 ) -> HandlerResult {
     respond(
         async {
-            let client = auth.client(bearer(&req)).await?;
+            let client = auth.admin(bearer(&req)).await?;
             Ok(data(
                 StatusCode::OK,
                 admin.revoke_api_key(&client, &id(&req)).await?,

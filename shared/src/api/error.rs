@@ -47,6 +47,10 @@ pub fn error_response(err: &Error) -> Response<Body> {
             StatusCode::PRECONDITION_FAILED,
             json!({"code": code, "message": message}),
         ),
+        Error::UnsupportedMediaType { message } => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"code": "unsupported_media_type", "message": message}),
+        ),
         Error::TooLarge { code, message } => (
             StatusCode::PAYLOAD_TOO_LARGE,
             json!({"code": code, "message": message}),

@@ -5,8 +5,11 @@
 pub mod app_logins;
 pub mod app_registrations;
 pub mod config;
+pub mod cors;
 pub mod error;
+pub mod jwks;
 pub mod request;
 pub mod response;
+pub mod strict_json;
 
 pub use error::error_response;

@@ -3,13 +3,14 @@
 
 use super::error::error_response;
 use crate::domain::login::RequestOrigin;
-use crate::domain::{Email, Phone};
+use crate::domain::{Channel, Email, Phone};
 use crate::error::{Error, Result};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -33,9 +34,15 @@ pub fn origin(req: &Request) -> RequestOrigin {
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(256).collect());
+    let web_origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(|o| o.chars().take(256).collect());
     RequestOrigin {
         ip_address,
         user_agent,
+        web_origin,
     }
 }
 
@@ -45,7 +52,10 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The body as a JSON object.
+/// The body as a JSON object. It must be sent as `application/json`: a
+/// `text/plain` body is what a cross-site form or `fetch` can send without
+/// a CORS preflight. Duplicate keys, and control or format characters in
+/// any string, are refused rather than silently resolved or stored.
 pub fn json_object(req: &Request) -> Result<Map<String, Value>> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => &[],
@@ -65,7 +75,12 @@ pub fn json_object(req: &Request) -> Result<Map<String, Value>> {
             "request body must be a JSON object",
         ));
     }
-    match serde_json::from_slice::<Value>(bytes) {
+    if !is_json(req) {
+        return Err(Error::UnsupportedMediaType {
+            message: "send the body as Content-Type: application/json".into(),
+        });
+    }
+    match super::strict_json::parse(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::invalid(
             "invalid_body",
@@ -76,6 +91,25 @@ pub fn json_object(req: &Request) -> Result<Map<String, Value>> {
             format!("request body is not valid JSON: {e}"),
         )),
     }
+}
+
+/// `application/json` or a `+json` type, with any parameters.
+fn is_json(req: &Request) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// A JSON object's fields, read with type checks that name the field.
@@ -110,6 +144,18 @@ impl<'a> Fields<'a> {
                 "invalid_parameter",
                 format!("{name} must be a string"),
             )),
+        }
+    }
+
+    /// A field that names one of a few values: present but empty is an
+    /// error, not absent.
+    pub fn keyword(&self, name: &'static str) -> Result<Option<String>> {
+        match self.present(name) {
+            Some(Value::String(s)) if s.is_empty() => Err(Error::invalid(
+                "invalid_parameter",
+                format!("{name} must not be empty"),
+            )),
+            _ => self.string(name),
         }
     }
 
@@ -163,13 +209,44 @@ pub fn respond(result: Result<Response<Body>>) -> HandlerResult {
     Ok(result.unwrap_or_else(|e| error_response(&e)))
 }
 
+/// Fails on any query parameter not in `known`, and on a name without
+/// `[]` given more than once (which value would count is not obvious).
 pub fn reject_unknown(params: &QueryMap, known: &[&str]) -> Result<()> {
     reject_names(
         params.iter().map(|(k, _)| k),
         known,
         "unsupported_parameter",
         "unsupported query parameters",
-    )
+    )?;
+    let repeated: BTreeSet<&str> = params
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !k.ends_with("[]") && params.all(k).is_some_and(|v| v.len() > 1))
+        .collect();
+    if repeated.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "invalid_parameter",
+            format!(
+                "given more than once: {}",
+                repeated.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ))
+    }
+}
+
+/// `type`: `email`, or `phone` (`sms`); an empty one is refused.
+pub fn channel_field(fields: &Fields) -> Result<Option<Channel>> {
+    match fields.keyword("type")?.as_deref() {
+        None => Ok(None),
+        Some("email") => Ok(Some(Channel::Email)),
+        Some("phone") | Some("sms") => Ok(Some(Channel::Phone)),
+        Some(other) => Err(Error::invalid(
+            "invalid_type",
+            format!("type {other:?} must be email or phone"),
+        )),
+    }
 }
 
 pub fn number_param(

@@ -22,6 +22,7 @@ pub struct ProjectFields {
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
     pub branding: Option<Branding>,
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 /// The body of create and update for `/v2/project-flows`.
@@ -42,11 +43,59 @@ pub struct FlowFields {
     pub security: Option<FlowSecurity>,
 }
 
+/// What an API key may do.
+/// - `runtime`: App Logins and App Registrations, what a customer's backend
+///   needs to sign people in and up;
+/// - `admin`: that, and projects, flows and API keys.
+///
+/// Keys stored before scopes existed have none and are `admin`: they were
+/// the tenant's first keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyScope {
+    #[default]
+    Runtime,
+    Admin,
+}
+
+impl KeyScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            KeyScope::Runtime => "runtime",
+            KeyScope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "runtime" => Some(KeyScope::Runtime),
+            "admin" => Some(KeyScope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The tenant and scope an active API key grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyGrant {
+    pub client: super::ClientId,
+    pub scope: KeyScope,
+}
+
+/// `POST /v2/api-keys`: `{"scope": "runtime" | "admin"}`, runtime when absent.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    #[serde(default)]
+    pub scope: KeyScope,
+}
+
 /// An API key as listed: never the key, only its first characters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyInfo {
     pub prefix: String,
+    pub scope: KeyScope,
     pub status: String,
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,6 +183,26 @@ fn branding(b: &Branding) -> Result<Branding> {
     })
 }
 
+/// Exact browser origins, at most 20.
+fn origins(list: &[String]) -> Result<Vec<String>> {
+    if list.len() > 20 {
+        return Err(Error::invalid(
+            "invalid_origin",
+            "allowedOrigins has more than 20 entries",
+        ));
+    }
+    list.iter()
+        .map(|o| {
+            super::flow::web_origin(o.trim()).ok_or_else(|| {
+                Error::invalid(
+                    "invalid_origin",
+                    format!("allowedOrigins: {o:?} is not an origin such as https://app.example.com (https, or http for localhost; no path or wildcard)"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Lowercased emails, `@domain`s or E.164 phones, at most 1,000 a list.
 fn security(s: &FlowSecurity) -> Result<FlowSecurity> {
     let clean = |list: &[String], field: &str| -> Result<Vec<String>> {
@@ -146,23 +215,27 @@ fn security(s: &FlowSecurity) -> Result<FlowSecurity> {
         list.iter()
             .map(|entry| {
                 let e = entry.trim().to_lowercase();
-                let ok = if let Some(domain) = e.strip_prefix('@') {
-                    Email::parse(&format!("x@{domain}")).is_ok()
+                // Stored in the canonical form the checks compare with.
+                let canonical = if let Some(domain) = e.strip_prefix('@') {
+                    Email::parse(&format!("x@{domain}"))
+                        .ok()
+                        .map(|x| x.as_str()[1..].to_string())
                 } else if e.starts_with('+') {
-                    phonenumber::parse(None, &e).is_ok_and(|n| phonenumber::is_valid(&n))
+                    phonenumber::parse(None, &e)
+                        .ok()
+                        .filter(phonenumber::is_valid)
+                        .map(|n| n.format().mode(phonenumber::Mode::E164).to_string())
                 } else {
-                    Email::parse(&e).is_ok()
+                    Email::parse(&e).ok().map(|x| x.as_str().to_string())
                 };
-                if ok {
-                    Ok(e)
-                } else {
-                    Err(Error::invalid(
+                canonical.ok_or_else(|| {
+                    Error::invalid(
                         "invalid_security",
                         format!(
                             "security.{field}: {entry:?} is not an email, @domain or E.164 phone"
                         ),
-                    ))
-                }
+                    )
+                })
             })
             .collect()
     };
@@ -186,6 +259,7 @@ impl ProjectFields {
             privacy_url: None,
             terms_url: None,
             branding: Branding::default(),
+            allowed_origins: vec![],
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -213,6 +287,9 @@ impl ProjectFields {
         }
         if let Some(b) = &self.branding {
             project.branding = branding(b)?;
+        }
+        if let Some(o) = &self.allowed_origins {
+            project.allowed_origins = origins(o)?;
         }
         project.updated_at = now;
         Ok(())

@@ -20,9 +20,8 @@ impl OneTimeCode {
         Self(format!("{n:06}"))
     }
 
-    /// Accepts exactly six ASCII digits.
+    /// Accepts exactly six ASCII digits, nothing around them.
     pub fn parse(input: &str) -> Result<Self> {
-        let input = input.trim();
         if input.len() != CODE_DIGITS || !input.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid("invalid_otp", "otp must be six digits"));
         }

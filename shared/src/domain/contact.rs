@@ -43,25 +43,98 @@ impl fmt::Display for Channel {
     }
 }
 
-/// A syntactically valid email address, trimmed and lowercased.
+/// A bare mailbox, `local@domain`, in the one canonical form that the
+/// token's `sub`, the security lists and every limit key use.
+///
+/// Only what real mail delivery agrees on is accepted: no display name,
+/// comment, quoted local part, IP literal, control, format or bidi
+/// character. The local part is ASCII (SES sends to no other), lowercased
+/// as Verifik does; the domain is lowercased and an internationalised one is
+/// stored as its IDNA (punycode) ASCII form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Email(String);
 
+/// RFC 5321 limits.
+const MAX_EMAIL: usize = 254;
+const MAX_LOCAL: usize = 64;
+
 impl Email {
     pub fn parse(input: &str) -> Result<Self, Error> {
-        let normalized = input.trim().to_lowercase();
-        if normalized.len() > 254 || !email_address::EmailAddress::is_valid(&normalized) {
-            return Err(Error::invalid(
+        Self::canonical(input.trim()).map(Self).ok_or_else(|| {
+            Error::invalid(
                 "invalid_email",
-                "email is not a valid email address",
-            ));
+                "email must be a bare address such as ana@example.com: no name, quotes, \
+                 comments, brackets, IP address or control characters",
+            )
+        })
+    }
+
+    fn canonical(input: &str) -> Option<String> {
+        if input.len() > MAX_EMAIL || input.chars().any(crate::domain::text::is_control_or_format) {
+            return None;
         }
-        Ok(Self(normalized))
+        let (local, domain) = input.split_once('@')?;
+        if !is_dot_atom(local) || local.len() > MAX_LOCAL {
+            return None;
+        }
+        let domain = canonical_domain(domain)?;
+        let email = format!("{}@{domain}", local.to_ascii_lowercase());
+        (email.len() <= MAX_EMAIL).then_some(email)
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// RFC 5322 dot-atom of ASCII `atext`: what is left once quoted strings,
+/// comments and display names are refused.
+fn is_dot_atom(local: &str) -> bool {
+    let atext = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b);
+    !local.is_empty()
+        && local
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(atext))
+}
+
+/// A host name with a dot, lowercased; IDNA for internationalised names.
+/// IP literals (`[127.0.0.1]`) and all-numeric top-level labels are refused.
+fn canonical_domain(domain: &str) -> Option<String> {
+    if domain.starts_with('[') {
+        return None;
+    }
+    let ascii = idna::domain_to_ascii_strict(domain).ok()?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    let ldh = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let tld_ok = labels
+        .last()
+        .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()));
+    (labels.len() >= 2 && labels.iter().all(ldh) && tld_ok).then_some(ascii)
+}
+
+/// The key the per-identifier limits and reuse counters count under: an
+/// email without its `+tag` (most providers deliver `ana+1@` to `ana@`,
+/// so the tags are one mailbox), a phone as it is. The token's `sub` keeps
+/// the whole address.
+pub fn mailbox_key(identifier: &str) -> String {
+    match identifier.split_once('@') {
+        Some((local, domain)) => {
+            let base = local.split_once('+').map_or(local, |(base, _)| base);
+            if base.is_empty() {
+                identifier.to_string()
+            } else {
+                format!("{base}@{domain}")
+            }
+        }
+        None => identifier.to_string(),
     }
 }
 
@@ -136,6 +209,56 @@ mod tests {
         for bad in ["", "ana", "ana@", "@example.com", "a b@example.com"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    /// The outside probe's inputs (issue 9): each reached a mailbox other
+    /// than the one the checks saw, or hid what it was.
+    #[test]
+    fn only_a_bare_mailbox_is_accepted() {
+        for bad in [
+            "X <dl@blocked.test>",
+            "\"victim@bank.example\" <attacker@evil.example>",
+            "n1 <one@example.com>",
+            "a@[127.0.0.1]",
+            "a@127.0.0.1",
+            "a\u{202e}@example.com",
+            "a\u{0}@example.com",
+            "a@exa\u{200b}mple.com",
+            "\"quoted\"@example.com",
+            "a(comment)@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a@localhost",
+            "a@-bad.com",
+            "a@b@example.com",
+            "josé@example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(Email::parse(&long_local).is_err());
+        let long = format!("a@{}.com", "b.".repeat(130));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn an_internationalised_domain_has_one_canonical_form() {
+        let unicode = Email::parse("Ana@Bücher.Example").unwrap();
+        let punycode = Email::parse("ana@xn--bcher-kva.example").unwrap();
+        assert_eq!(unicode, punycode);
+        assert_eq!(unicode.as_str(), "ana@xn--bcher-kva.example");
+        assert_eq!(
+            Email::parse("o'brien+news@example.co").unwrap().as_str(),
+            "o'brien+news@example.co"
+        );
+    }
+
+    #[test]
+    fn tags_share_one_mailbox_key() {
+        assert_eq!(mailbox_key("ana+1@example.com"), "ana@example.com");
+        assert_eq!(mailbox_key("ana@example.com"), "ana@example.com");
+        assert_eq!(mailbox_key("+1@example.com"), "+1@example.com");
+        assert_eq!(mailbox_key("+573001234567"), "+573001234567");
     }
 
     #[test]

@@ -33,11 +33,44 @@ pub struct Project {
     pub terms_url: Option<String>,
     #[serde(default)]
     pub branding: Branding,
+    /// Browser origins allowed to send codes for this project, within the
+    /// stack's own list; empty means the stack's list alone decides.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Set when deleted through the API: kept for audit, never used again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_at: Option<Timestamp>,
+}
+
+impl Project {
+    /// Whether a request from `origin` (its `Origin` header; none from a
+    /// server) may act for this project.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        match origin {
+            None => true,
+            Some(origin) => {
+                self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == origin)
+            }
+        }
+    }
+}
+
+/// An exact web origin, `scheme://host[:port]`, lowercased: https, or http
+/// for localhost only. No path, query, wildcard or `null`.
+pub fn web_origin(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    let host = url.host_str()?;
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && local);
+    let bare = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && !value.trim_end_matches('/').contains(['*', '?', '#'])
+        && value.trim_end_matches('/').matches('/').count() == 2;
+    (scheme_ok && bare).then(|| url.origin().ascii_serialization())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,11 +177,15 @@ impl FlowSecurity {
         })
     }
 
-    /// Whether codes may go to `identifier` (lowercased email or E.164).
+    /// Whether codes may go to `identifier`, in `Email`'s canonical form or
+    /// E.164. A denied address is denied with any `+tag` too; an allowed
+    /// one is allowed only as written.
     pub fn permits(&self, identifier: &str) -> bool {
         let identifier = identifier.to_lowercase();
+        let mailbox = super::contact::mailbox_key(&identifier);
         (self.allow_list.is_empty() || Self::matches(&self.allow_list, &identifier))
             && !Self::matches(&self.deny_list, &identifier)
+            && !Self::matches(&self.deny_list, &mailbox)
     }
 }
 
@@ -301,6 +338,8 @@ mod tests {
         assert!(allow.permits("+573001234567"));
         assert!(!allow.permits("ana@example.com"));
         assert!(!allow.permits("boss@acme.com"));
+        assert!(!allow.permits("boss+x@acme.com"));
+        assert!(allow.permits("ana+x@acme.com"));
     }
 
     #[test]

@@ -135,7 +135,10 @@ impl AbuseLimits {
         let mut charges = Vec::new();
         for send in sends {
             charges.push(charge(
-                format!("SEND#IDENT#{client}#{}", send.identifier),
+                format!(
+                    "SEND#IDENT#{client}#{}",
+                    crate::domain::contact::mailbox_key(send.identifier)
+                ),
                 1,
                 self.sends_per_identifier_hour,
                 "identifier_rate_limited",

@@ -41,6 +41,10 @@ pub enum ValidationStatus {
 pub enum DeliveryStatus {
     Sent,
     Failed,
+    /// The flow's security lists refused the identifier: nothing was sent.
+    /// Stored for the tenant's reads only; every answer to the caller who
+    /// asked for the code says `sent`.
+    Withheld,
 }
 
 /// The per-channel code check, as Verifik's `emailValidation`/`phoneValidation`.
@@ -138,6 +142,9 @@ pub struct AccessEvent {
 pub struct RequestOrigin {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The browser origin (`Origin` header), checked against the project's
+    /// `allowedOrigins`; not logged.
+    pub web_origin: Option<String>,
 }
 
 impl RequestOrigin {
@@ -220,6 +227,21 @@ impl LoginContacts {
 }
 
 impl Login {
+    /// The copy to store: each code the flow's security lists refuse is
+    /// marked withheld (the caller's answer is rendered from `self`).
+    pub fn with_withheld(&self, security: &super::flow::FlowSecurity) -> Login {
+        let mut stored = self.clone();
+        for channel in self.channels() {
+            let permitted = self
+                .identifier(channel)
+                .is_some_and(|identifier| security.permits(&identifier));
+            if let (false, Some(v)) = (permitted, stored.validation_mut(channel)) {
+                v.delivery_status = DeliveryStatus::Withheld;
+            }
+        }
+        stored
+    }
+
     /// A new pending login with one pending validation per channel. The
     /// form and access-control steps are complete: the service checked the
     /// request and the flow's rules before calling this.

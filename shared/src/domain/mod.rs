@@ -10,6 +10,7 @@ pub mod login;
 pub mod message;
 pub mod onboarding;
 pub mod registration;
+pub mod text;
 pub mod time;
 pub mod token;
 

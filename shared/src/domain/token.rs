@@ -4,8 +4,11 @@
 //! key alone and never holds anything that could mint one.
 
 use crate::error::{Error, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// The claims, documented in docs/tokens.md.
@@ -53,26 +56,110 @@ pub struct EnrolleeClaims {
     pub project_flow: String,
 }
 
+/// One key that checks our tokens, as a JWK names it.
+#[derive(Clone)]
+struct VerifyingKey {
+    /// RFC 7638 thumbprint: stable for the key, the same wherever computed.
+    kid: String,
+    /// The raw 32-byte Ed25519 public key, base64url.
+    x: String,
+    decoding: DecodingKey,
+}
+
+impl VerifyingKey {
+    fn from_raw(raw: &[u8]) -> Result<Self> {
+        if raw.len() != 32 {
+            return Err(Error::internal("an Ed25519 public key is 32 bytes"));
+        }
+        let x = URL_SAFE_NO_PAD.encode(raw);
+        // Members in lexicographic order, no spaces (RFC 7638 section 3).
+        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+        let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        Ok(Self {
+            kid,
+            x,
+            decoding: DecodingKey::from_ed_der(raw),
+        })
+    }
+
+    /// An SPKI `PUBLIC KEY` PEM block.
+    fn from_spki(block: &pem::Pem) -> Result<Self> {
+        let der = block.contents();
+        if block.tag() != "PUBLIC KEY" || der.len() != 44 || der[..12] != ED25519_SPKI_PREFIX {
+            return Err(Error::internal(
+                "Ed25519 public key: expected an SPKI PEM block (BEGIN PUBLIC KEY)",
+            ));
+        }
+        Self::from_raw(&der[12..])
+    }
+
+    fn jwk(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": self.x,
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "EdDSA",
+        })
+    }
+}
+
+/// DER SubjectPublicKeyInfo for Ed25519: this prefix, then the 32-byte key.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// The public keys in a PEM bundle: the current key first, then at most one
+/// previous key that still verifies while a rotation settles.
+fn verifying_keys(pems: &str) -> Result<Vec<VerifyingKey>> {
+    let blocks = pem::parse_many(pems).map_err(Error::internal)?;
+    if blocks.is_empty() || blocks.len() > 2 {
+        return Err(Error::internal(
+            "Ed25519 public keys: give one or two PEM blocks, the current key first",
+        ));
+    }
+    blocks.iter().map(VerifyingKey::from_spki).collect()
+}
+
 #[derive(Clone)]
 pub struct TokenIssuer {
     /// None in functions that only check enrollee tokens: they are never
     /// given the private key.
     key: Option<EncodingKey>,
-    /// The public half, to check our own tokens.
-    public: DecodingKey,
+    /// The keys that check our tokens: the current one first (its `kid` is
+    /// in every token we sign), then the previous one during a rotation.
+    public: Vec<VerifyingKey>,
     issuer: String,
     lifetime: Duration,
 }
 
 impl TokenIssuer {
-    /// Signs and verifies; the public half is derived from the private key.
-    pub fn from_pem(private_key_pem: &str, issuer: String, lifetime: Duration) -> Result<Self> {
+    /// Signs and verifies; the current public key is derived from the
+    /// private one. `other_public_pems` may add the previous key (a bundle
+    /// that also holds the current key is fine: it is not listed twice).
+    pub fn from_pem(
+        private_key_pem: &str,
+        other_public_pems: Option<&str>,
+        issuer: String,
+        lifetime: Duration,
+    ) -> Result<Self> {
         let key = EncodingKey::from_ed_pem(private_key_pem.as_bytes()).map_err(Error::internal)?;
         let der = pem::parse(private_key_pem).map_err(Error::internal)?;
         let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.contents())
             .map_err(|e| Error::internal(format!("Ed25519 private key: {e}")))?;
-        let public =
-            DecodingKey::from_ed_der(aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref());
+        let current =
+            VerifyingKey::from_raw(aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref())?;
+        let mut public = vec![current];
+        for other in other_public_pems
+            .map(verifying_keys)
+            .transpose()?
+            .unwrap_or_default()
+        {
+            if public.iter().all(|k| k.kid != other.kid) {
+                public.push(other);
+            }
+        }
         Ok(Self {
             key: Some(key),
             public,
@@ -81,13 +168,12 @@ impl TokenIssuer {
         })
     }
 
-    /// Verifies only, from the public key (SPKI PEM); signing is an error.
-    pub fn verify_only(public_key_pem: &str, issuer: String, lifetime: Duration) -> Result<Self> {
-        let public = DecodingKey::from_ed_pem(public_key_pem.as_bytes())
-            .map_err(|e| Error::internal(format!("Ed25519 public key: {e}")))?;
+    /// Verifies only, from one or two SPKI PEM blocks (current first);
+    /// signing is an error.
+    pub fn verify_only(public_key_pems: &str, issuer: String, lifetime: Duration) -> Result<Self> {
         Ok(Self {
             key: None,
-            public,
+            public: verifying_keys(public_key_pems)?,
             issuer,
             lifetime,
         })
@@ -98,7 +184,28 @@ impl TokenIssuer {
             .key
             .as_ref()
             .ok_or_else(|| Error::internal("this function holds no signing key"))?;
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), claims, key).map_err(Error::internal)
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.public[0].kid.clone());
+        jsonwebtoken::encode(&header, claims, key).map_err(Error::internal)
+    }
+
+    /// `GET /.well-known/jwks.json`: the current and any previous key.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": self.public.iter().map(VerifyingKey::jwk).collect::<Vec<_>>() })
+    }
+
+    /// The key a token names; a token without `kid` (signed before kids
+    /// existed) is checked with the current key.
+    fn key_for(&self, token: &str) -> Option<&DecodingKey> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        match header.kid {
+            None => Some(&self.public[0].decoding),
+            Some(kid) => self
+                .public
+                .iter()
+                .find(|k| k.kid == kid)
+                .map(|k| &k.decoding),
+        }
     }
 
     pub fn issuer(&self) -> &str {
@@ -120,7 +227,7 @@ impl TokenIssuer {
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        jsonwebtoken::decode::<EnrolleeClaims>(token, &self.public, &validation)
+        jsonwebtoken::decode::<EnrolleeClaims>(token, self.key_for(token)?, &validation)
             .ok()
             .map(|data| data.claims)
     }
@@ -168,7 +275,7 @@ mod tests {
         let (private, public) = key_pair();
         let issuer = "https://auth.example.com".to_string();
         let lifetime = Duration::from_secs(60);
-        let signer = TokenIssuer::from_pem(&private, issuer.clone(), lifetime).unwrap();
+        let signer = TokenIssuer::from_pem(&private, None, issuer.clone(), lifetime).unwrap();
         let checker = TokenIssuer::verify_only(&public, issuer, lifetime).unwrap();
         let claims = enrollee(time::OffsetDateTime::now_utc().unix_timestamp() + 600);
         let token = signer.sign_enrollee(&claims).unwrap();
@@ -177,11 +284,54 @@ mod tests {
         assert!(checker.sign_enrollee(&claims).is_err());
         // Another key's token is refused.
         let (other, _) = key_pair();
-        let forged = TokenIssuer::from_pem(&other, "https://auth.example.com".into(), lifetime)
-            .unwrap()
-            .sign_enrollee(&claims)
-            .unwrap();
+        let forged =
+            TokenIssuer::from_pem(&other, None, "https://auth.example.com".into(), lifetime)
+                .unwrap()
+                .sign_enrollee(&claims)
+                .unwrap();
         assert_eq!(checker.verify_enrollee(&forged), None);
         assert!(TokenIssuer::verify_only(&private, "x".into(), lifetime).is_err());
+    }
+
+    #[test]
+    fn kid_is_the_rfc_7638_thumbprint() {
+        // RFC 8037 appendix A.3: the Ed25519 key and its thumbprint.
+        let raw = URL_SAFE_NO_PAD
+            .decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+            .unwrap();
+        let key = VerifyingKey::from_raw(&raw).unwrap();
+        assert_eq!(key.kid, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    #[test]
+    fn a_rotation_keeps_old_tokens_valid_and_names_the_key() {
+        let (old_private, old_public) = key_pair();
+        let (new_private, new_public) = key_pair();
+        let issuer = "https://auth.example.com".to_string();
+        let lifetime = Duration::from_secs(60);
+        let claims = enrollee(time::OffsetDateTime::now_utc().unix_timestamp() + 600);
+        let before = TokenIssuer::from_pem(&old_private, None, issuer.clone(), lifetime).unwrap();
+        let old_token = before.sign_enrollee(&claims).unwrap();
+
+        let after = TokenIssuer::from_pem(
+            &new_private,
+            Some(&format!("{new_public}{old_public}")),
+            issuer.clone(),
+            lifetime,
+        )
+        .unwrap();
+        let new_token = after.sign_enrollee(&claims).unwrap();
+        let keys = after.jwks()["keys"].as_array().unwrap().clone();
+        assert_eq!(keys.len(), 2, "current and previous, the current once");
+        let kid_of = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+        assert_eq!(kid_of(&new_token), keys[0]["kid"]);
+        assert_eq!(kid_of(&old_token), keys[1]["kid"]);
+        assert_eq!(after.verify_enrollee(&old_token), Some(claims.clone()));
+        assert_eq!(after.verify_enrollee(&new_token), Some(claims.clone()));
+
+        // A checker with only the new key refuses the old token.
+        let checker = TokenIssuer::verify_only(&new_public, issuer, lifetime).unwrap();
+        assert_eq!(checker.verify_enrollee(&new_token), Some(claims));
+        assert!(checker.verify_enrollee(&old_token).is_none());
     }
 }

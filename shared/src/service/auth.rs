@@ -2,6 +2,7 @@
 //! A fast hash is right here (unlike codes): the key has 256 bits of
 //! entropy, so the digest cannot be brute-forced.
 
+use crate::domain::admin::{KeyGrant, KeyScope};
 use crate::domain::ClientId;
 use crate::error::{Error, Result};
 use crate::ports::Directory;
@@ -36,8 +37,26 @@ impl<D: Directory> Authenticator<D> {
         &self.directory
     }
 
-    /// The client behind a bearer API key, or `Unauthorized`.
+    /// The client behind a bearer API key of any scope, or `Unauthorized`:
+    /// for App Logins and App Registrations.
     pub async fn client(&self, bearer: Option<&str>) -> Result<ClientId> {
+        Ok(self.grant(bearer).await?.client)
+    }
+
+    /// The client behind an `admin` API key: for projects, flows and keys.
+    /// A `runtime` key gets 403 `insufficient_scope`.
+    pub async fn admin(&self, bearer: Option<&str>) -> Result<ClientId> {
+        let grant = self.grant(bearer).await?;
+        if grant.scope != KeyScope::Admin {
+            return Err(Error::Forbidden {
+                code: "insufficient_scope",
+                message: "this API key has the runtime scope; projects, flows and API keys need an admin key".into(),
+            });
+        }
+        Ok(grant.client)
+    }
+
+    async fn grant(&self, bearer: Option<&str>) -> Result<KeyGrant> {
         let key = bearer
             .map(str::trim)
             .filter(|k| !k.is_empty())

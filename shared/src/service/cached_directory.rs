@@ -2,7 +2,8 @@
 //! a warm request does not read them again. The lifetime bounds how long a
 //! revoked key or a paused flow keeps working: see docs/data-model.md.
 
-use crate::domain::{ClientId, Project, ProjectFlow};
+use crate::domain::admin::KeyGrant;
+use crate::domain::{Project, ProjectFlow};
 use crate::error::Result;
 use crate::ports::Directory;
 use std::collections::HashMap;
@@ -47,7 +48,7 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
 
 pub struct CachedDirectory<D> {
     inner: D,
-    keys: TtlMap<String, Option<ClientId>>,
+    keys: TtlMap<String, Option<KeyGrant>>,
     projects: TtlMap<String, Project>,
     flows: TtlMap<String, ProjectFlow>,
 }
@@ -64,7 +65,7 @@ impl<D: Directory> CachedDirectory<D> {
 }
 
 impl<D: Directory> Directory for CachedDirectory<D> {
-    async fn client_for_key(&self, key_digest: &str) -> Result<Option<ClientId>> {
+    async fn client_for_key(&self, key_digest: &str) -> Result<Option<KeyGrant>> {
         if let Some(hit) = self.keys.get(&key_digest.to_string()) {
             return Ok(hit);
         }

@@ -3,7 +3,7 @@
 //! tenant; another tenant's record answers like a missing one.
 
 use super::auth::generate_api_key;
-use crate::domain::admin::{ApiKeyInfo, FlowFields, ProjectFields};
+use crate::domain::admin::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::ids::is_plausible_id;
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
@@ -215,10 +215,17 @@ impl<C: ConfigStore> ConfigAdmin<C> {
 
     /// A new key for the caller's tenant: returned once, stored as a digest.
     #[tracing::instrument(skip_all, fields(client = %client))]
-    pub async fn create_api_key(&self, client: &ClientId) -> Result<(String, ApiKeyInfo)> {
+    pub async fn create_api_key(
+        &self,
+        client: &ClientId,
+        request: NewApiKey,
+    ) -> Result<(String, ApiKeyInfo)> {
         let (key, digest) = generate_api_key();
         let prefix: String = key.chars().take(12).collect();
-        let info = self.store.save_api_key(client, &digest, &prefix).await?;
+        let info = self
+            .store
+            .save_api_key(client, &digest, &prefix, request.scope)
+            .await?;
         Ok((key, info))
     }
 

@@ -139,6 +139,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         };
         let project = self.project_of(&flow).await?;
         check_contacts(&flow, &project, &contacts)?;
+        check_origin(&project, origin)?;
         let now = self.clock.now();
         let name = request
             .name
@@ -158,7 +159,13 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         for _ in 0..2 {
             match self
                 .store
-                .create(&login, &new_codes, ttl, stale_owner.as_deref(), &charges)
+                .create(
+                    &login.with_withheld(&flow.security),
+                    &new_codes,
+                    ttl,
+                    stale_owner.as_deref(),
+                    &charges,
+                )
                 .await?
             {
                 CreateOutcome::Limited(charge) => return Err(charge.refusal(now)),
@@ -199,9 +206,13 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
     /// `POST /v2/app-logins/{id}/resend`: a new code for each pending channel
     /// (or the one asked for). The old code dies; the attempt count stays.
     #[tracing::instrument(skip_all, fields(login_id = %login_id))]
+    /// Re-sends a session's codes. `registration` names the App
+    /// Registration the session must belong to; `None` means a sign-in, and
+    /// a registration's session is then not found.
     pub async fn resend(
         &self,
         login_id: &str,
+        registration: Option<&str>,
         channel: Option<Channel>,
         origin: &RequestOrigin,
     ) -> Result<Login> {
@@ -209,6 +220,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             .store
             .get(login_id)
             .await?
+            .filter(|login| login.registration.as_deref() == registration)
             .ok_or_else(|| Error::not_found("AppLogin_not_found", "Record not found."))?;
         let flow = self
             .directory
@@ -216,6 +228,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             .await?
             .ok_or_else(|| Error::not_found("projectFlow_not_found", "projectFlow not found"))?;
         let project = self.project_of(&flow).await?;
+        check_origin(&project, origin)?;
         let channels = match channel {
             Some(c) => vec![c],
             None => login.channels(),
@@ -255,7 +268,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             // costs no bcrypt; the conditional write below stays the authority.
             let cooldown = i64::from(settings.resend_cooldown_seconds);
             let cooldown_edge = now.plus_seconds(-cooldown);
-            if validation.delivery_status == DeliveryStatus::Sent
+            if validation.delivery_status != DeliveryStatus::Failed
                 && validation.sent_at > cooldown_edge
             {
                 return Err(too_soon(now, validation.sent_at, cooldown));
@@ -277,6 +290,11 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             };
             let charges = self.charges_for(flow, &resent_to, origin, now).await?;
             let replacement = CodeReplacement {
+                delivery: if flow.security.permits(&identifier) {
+                    DeliveryStatus::Sent
+                } else {
+                    DeliveryStatus::Withheld
+                },
                 charges,
                 channel,
                 identifier: identifier.clone(),
@@ -550,6 +568,19 @@ pub(crate) struct PreparedCode {
 
 /// The channels asked for must be enabled on the flow (both, when it
 /// requires 2FA), and SMS must go to an allowed country.
+/// A browser may send codes for a project only from one of its
+/// `allowedOrigins` (when it lists any).
+pub(crate) fn check_origin(project: &Project, origin: &RequestOrigin) -> Result<()> {
+    if project.allows_origin(origin.web_origin.as_deref()) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden {
+            code: "origin_not_allowed",
+            message: "this project does not accept requests from this web origin".into(),
+        })
+    }
+}
+
 pub(crate) fn check_contacts(
     flow: &ProjectFlow,
     project: &Project,

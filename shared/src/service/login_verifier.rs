@@ -103,6 +103,26 @@ impl<S: LoginStore> LoginVerifier<S> {
         registration: Option<&str>,
         origin: &RequestOrigin,
     ) -> Result<Login> {
+        let by_identifier = matches!(request.login, LoginRef::Identifier { .. });
+        let checked = self
+            .check_code(request, registration, by_identifier, origin)
+            .await;
+        match checked {
+            // Verifik's identifier forms are public: whether a login is
+            // pending, locked or used must not show. Every failure but an
+            // abuse limit looks like a wrong code (README "No enumeration").
+            Err(err) if by_identifier && reveals_a_login(&err) => Err(uniform_mismatch()),
+            other => other,
+        }
+    }
+
+    async fn check_code(
+        &self,
+        request: ValidateLogin,
+        registration: Option<&str>,
+        by_identifier: bool,
+        origin: &RequestOrigin,
+    ) -> Result<Login> {
         let now = self.clock.now();
         if let Some(ip) = origin.ip_address.as_deref() {
             let charge = self.limits.check_charge(now, ip);
@@ -111,21 +131,33 @@ impl<S: LoginStore> LoginVerifier<S> {
                 return Err(charge.refusal(now));
             }
         }
-        let (login_id, channel) = self.resolve(&request).await?;
+        let (login_id, channel) = match self.resolve(&request).await {
+            Ok(found) => found,
+            Err(err @ Error::NotFound { .. }) if by_identifier => {
+                // As long as comparing with a stored hash takes.
+                self.hasher.hash(&OneTimeCode::generate()).await?;
+                return Err(err);
+            }
+            Err(other) => return Err(other),
+        };
         tracing::Span::current().record("login_id", login_id.as_str());
-        let (login, hash) = match self.store.count_attempt(&login_id, channel, now).await? {
+        let (login, hash) = match self
+            .store
+            .count_attempt(&login_id, channel, registration, now)
+            .await?
+        {
             AttemptOutcome::Counted { login, hash } => (*login, hash),
             AttemptOutcome::Rejected(why) => return Err(rejection(why, channel)),
         };
-        if login.registration.as_deref() != registration {
-            return Err(login_not_found());
-        }
         let validation = login
             .validation(channel)
             .ok_or_else(|| Error::internal("counted an attempt on a missing validation"))?;
         let locks = validation.attempts >= validation.max_attempts;
+        let right_code = self.hasher.verify(&request.otp, &hash).await?;
 
-        if now > validation.expires_at {
+        // On a public identifier form, only the holder of the right code
+        // learns that it expired.
+        if now > validation.expires_at && (right_code || !by_identifier) {
             self.record_failure(
                 &login,
                 channel,
@@ -144,7 +176,7 @@ impl<S: LoginStore> LoginVerifier<S> {
             });
         }
 
-        if !self.hasher.verify(&request.otp, &hash).await? {
+        if !right_code || now > validation.expires_at {
             let remaining = validation.max_attempts.saturating_sub(validation.attempts);
             self.record_failure(
                 &login,
@@ -348,6 +380,35 @@ impl<S: LoginStore> LoginVerifier<S> {
         };
         self.tokens.sign(&claims)
     }
+}
+
+/// What a public identifier form answers for every failure that would
+/// otherwise tell whether a login is pending: no `attemptsRemaining`.
+fn uniform_mismatch() -> Error {
+    Error::Forbidden {
+        code: "otp_does_not_match",
+        message: "the code does not match".into(),
+    }
+}
+
+/// Errors whose kind depends on whether, and in what state, a login exists
+/// for an identifier. An expired code shows as expired only when the code
+/// itself was right: the sender of the code may know that much.
+fn reveals_a_login(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::NotFound { .. }
+            | Error::CodeMismatch { .. }
+            | Error::Conflict { .. }
+            | Error::InvalidInput {
+                code: "channel_not_requested",
+                ..
+            }
+            | Error::TooManyRequests {
+                code: "attempts_exhausted",
+                ..
+            }
+    )
 }
 
 fn login_not_found() -> Error {

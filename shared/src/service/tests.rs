@@ -51,6 +51,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             privacy_url: None,
             terms_url: None,
             branding: Branding::default(),
+            allowed_origins: vec![],
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -89,6 +90,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
     );
     let tokens = TokenIssuer::from_pem(
         &test_key_pem(),
+        None,
         "https://issuer.test".into(),
         Duration::from_secs(60),
     )
@@ -232,7 +234,7 @@ async fn a_failed_send_is_reported_and_can_be_retried_at_once() {
         .store(false, std::sync::atomic::Ordering::Relaxed);
     // No cooldown after a failed send.
     f.sender
-        .resend(&login_id, None, &RequestOrigin::default())
+        .resend(&login_id, None, None, &RequestOrigin::default())
         .await
         .expect("resend works");
     assert_eq!(f.outbox.emails.lock().unwrap().len(), 1);

@@ -3,7 +3,7 @@
 
 use super::error::storage_error;
 use super::{from_item, keys, query_all, s, to_item, Item, LIST_INDEX};
-use crate::domain::admin::ApiKeyInfo;
+use crate::domain::admin::{ApiKeyInfo, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
 use crate::ports::{ConfigStore, Expect};
@@ -116,7 +116,13 @@ impl DynamoAdmin {
 
     /// Stores only the digest; `prefix` is the first characters of the key,
     /// shown to operators so they can tell keys apart.
-    pub async fn put_api_key(&self, client: &str, digest: &str, prefix: &str) -> Result<()> {
+    pub async fn put_api_key(
+        &self,
+        client: &str,
+        digest: &str,
+        prefix: &str,
+        scope: KeyScope,
+    ) -> Result<()> {
         let now = Timestamp::now().to_string();
         self.client
             .put_item()
@@ -125,6 +131,7 @@ impl DynamoAdmin {
             .item("sk", s(keys::API_KEY_SK))
             .item("client", s(client))
             .item("prefix", s(prefix))
+            .item("scope", s(scope.as_str()))
             .item("status", s("active"))
             .item("createdAt", s(now.clone()))
             .item("gsi1pk", s(keys::tenant_list(client, "APIKEYS")))
@@ -217,6 +224,7 @@ fn api_key_info(item: &Item) -> Option<ApiKeyInfo> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     Some(ApiKeyInfo {
         prefix: text("prefix")?,
+        scope: text("scope").map_or(Some(KeyScope::Admin), |s| KeyScope::parse(&s))?,
         status: text("status")?,
         created_at: Timestamp::parse(&text("createdAt")?)?,
         revoked_at: text("revokedAt").and_then(|t| Timestamp::parse(&t)),
@@ -275,10 +283,13 @@ impl ConfigStore for DynamoAdmin {
         client: &ClientId,
         digest: &str,
         prefix: &str,
+        scope: KeyScope,
     ) -> Result<ApiKeyInfo> {
-        self.put_api_key(client.as_str(), digest, prefix).await?;
+        self.put_api_key(client.as_str(), digest, prefix, scope)
+            .await?;
         Ok(ApiKeyInfo {
             prefix: prefix.to_string(),
+            scope,
             status: "active".into(),
             created_at: Timestamp::now(),
             revoked_at: None,

@@ -2,6 +2,7 @@
 
 use super::error::storage_error;
 use super::{from_item, keys, s, Item};
+use crate::domain::admin::{KeyGrant, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::Result;
 use crate::ports::Directory;
@@ -37,7 +38,7 @@ impl DynamoDirectory {
 
 impl Directory for DynamoDirectory {
     #[tracing::instrument(skip_all)]
-    async fn client_for_key(&self, key_digest: &str) -> Result<Option<ClientId>> {
+    async fn client_for_key(&self, key_digest: &str) -> Result<Option<KeyGrant>> {
         let Some(item) = self
             .get(keys::api_key(key_digest), keys::API_KEY_SK)
             .await?
@@ -49,7 +50,18 @@ impl Directory for DynamoDirectory {
             .and_then(|v| v.as_s().ok())
             .is_some_and(|s| s == "active");
         let client = item.get("client").and_then(|v| v.as_s().ok()).cloned();
-        Ok(client.filter(|_| active).map(ClientId))
+        // Keys stored before scopes existed were the tenants' first keys.
+        let scope = item
+            .get("scope")
+            .and_then(|v| v.as_s().ok())
+            .map_or(Some(KeyScope::Admin), |s| KeyScope::parse(s));
+        Ok(client
+            .zip(scope)
+            .filter(|_| active)
+            .map(|(client, scope)| KeyGrant {
+                client: ClientId(client),
+                scope,
+            }))
     }
 
     #[tracing::instrument(skip(self))]

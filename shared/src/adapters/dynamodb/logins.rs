@@ -33,6 +33,10 @@ const COUNT_UPDATE: &str =
     "SET #v.#attempts = #v.#attempts + :one, #v.#updatedAt = :now, #updatedAt = :now";
 const COUNT_CONDITION: &str =
     "#status = :pending AND #v.#status = :pending AND #v.#attempts < #v.#max";
+/// A sign-in counts only on a sign-in session, a registration's check only
+/// on that registration's: no attempt is spent on the wrong kind.
+const SIGN_IN_SESSION: &str = "attribute_not_exists(#reg)";
+const REGISTRATION_SESSION: &str = "#reg = :reg";
 const REPLACE_UPDATE: &str = "SET #otp.#ch = :code, #v.#expiresAt = :expires, #v.#sentAt = :now, \
     #v.#delivery = :sent, #v.#updatedAt = :now, #updatedAt = :now, #log = list_append(#log, :events), #ttl = :ttl";
 const REPLACE_CONDITION: &str =
@@ -65,6 +69,7 @@ fn names(channel: Channel) -> HashMap<String, String> {
         ("#otp", "otp"),
         ("#ch", channel.as_str()),
         ("#ttl", "ttl"),
+        ("#reg", "registration"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -431,22 +436,32 @@ impl LoginStore for DynamoLoginStore {
         &self,
         id: &str,
         channel: Channel,
+        registration: Option<&str>,
         now: Timestamp,
     ) -> Result<AttemptOutcome> {
+        let kind = if registration.is_some() {
+            REGISTRATION_SESSION
+        } else {
+            SIGN_IN_SESSION
+        };
+        let condition = format!("{COUNT_CONDITION} AND {kind}");
+        let mut values = HashMap::from([
+            (":one".to_string(), n(1)),
+            (":now".to_string(), s(now.to_string())),
+            (":pending".to_string(), s("pending")),
+        ]);
+        if let Some(registration) = registration {
+            values.insert(":reg".into(), s(registration));
+        }
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(self.login_key(id)))
             .update_expression(COUNT_UPDATE)
-            .condition_expression(COUNT_CONDITION)
-            .set_expression_attribute_names(Some(used(
-                names(channel),
-                &[COUNT_UPDATE, COUNT_CONDITION],
-            )))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(now.to_string()))
-            .expression_attribute_values(":pending", s("pending"))
+            .condition_expression(&condition)
+            .set_expression_attribute_names(Some(used(names(channel), &[COUNT_UPDATE, &condition])))
+            .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -478,6 +493,9 @@ impl LoginStore for DynamoLoginStore {
             return Ok(AttemptOutcome::Rejected(AttemptRejected::NotFound));
         };
         let login: Login = from_item(old)?;
+        if login.registration.as_deref() != registration {
+            return Ok(AttemptOutcome::Rejected(AttemptRejected::NotFound));
+        }
         let why = match login.validation(channel) {
             None => AttemptRejected::ChannelNotRequested,
             Some(v) if v.status == ValidationStatus::Validated => AttemptRejected::AlreadyValidated,
@@ -651,7 +669,7 @@ impl LoginStore for DynamoLoginStore {
             .expression_attribute_values(":code", code_entry(&replacement.hash))
             .expression_attribute_values(":expires", s(replacement.expires_at.to_string()))
             .expression_attribute_values(":now", s(replacement.now.to_string()))
-            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":sent", value(&replacement.delivery)?)
             .expression_attribute_values(":failed", s("failed"))
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":edge", s(replacement.cooldown_edge.to_string()))

@@ -15,7 +15,7 @@ use crate::ports::{
     Directory, EmailSender, LoginStore, NewCode, NewSession, RegistrationStore, ReuseKeys,
     SmsSender,
 };
-use crate::service::login_sender::check_contacts;
+use crate::service::login_sender::{check_contacts, check_origin};
 
 /// This many earlier registrations of one identifier in 30 days raise
 /// `identifier_reused`.
@@ -81,6 +81,7 @@ where
             phone: request.phone.clone(),
         };
         check_contacts(&flow, &project, &contacts)?;
+        check_origin(&project, origin)?;
 
         let now = self.clock.now();
         let enrollee = Enrollee {
@@ -108,6 +109,7 @@ where
                 .channels()
                 .into_iter()
                 .filter_map(|c| contacts.identifier(c))
+                .map(|i| crate::domain::contact::mailbox_key(&i))
                 .collect(),
             ip_address: origin.ip_address.clone(),
             hour: now.to_string()[..13].to_string(),
@@ -147,12 +149,17 @@ where
         let ttl = registration
             .expires_at
             .plus_seconds(self.codes.retention().as_secs() as i64);
+        // Stored copies say which codes the security lists withheld; the
+        // caller's answer is rendered from the unmarked ones.
+        let stored_session = session.with_withheld(&flow.security);
+        let mut stored_registration = registration.clone();
+        stored_registration.absorb_contacts(&stored_session, now);
         let refused = self
             .store
             .create(
-                &registration,
+                &stored_registration,
                 &NewSession {
-                    login: &session,
+                    login: &stored_session,
                     codes: &new_codes,
                     ttl,
                     charges: &charges,

@@ -134,7 +134,12 @@ where
         let (registration, _) = self.update(caller, id, true, |_, _, _| Ok(())).await?;
         let resent = self
             .codes
-            .resend(&registration.verification_session, channel, origin)
+            .resend(
+                &registration.verification_session,
+                Some(&registration.id),
+                channel,
+                origin,
+            )
             .await;
         let session = self.session(&registration).await?;
         let (registration, _) = self

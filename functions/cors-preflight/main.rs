@@ -1,0 +1,9 @@
+//! OPTIONS on every path: CORS preflights (README "Browsers and CORS")
+use gatehouse::{api::cors, telemetry};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    cors::serve_preflight().await
+}

@@ -1,0 +1,11 @@
+//! GET /.well-known/jwks.json
+use gatehouse::{api::jwks, telemetry, wiring};
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let tokens = wiring::checking_tokens(&aws)?;
+    run(service_fn(|req| jwks::keys(&tokens, req))).await
+}

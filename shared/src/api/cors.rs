@@ -1,0 +1,146 @@
+//! Cross-origin browser access, decided by Gatehouse itself so that a local
+//! run (`cargo lambda watch --disable-cors`) behaves as a deployed stack:
+//! - a preflight (`OPTIONS`) from a listed origin gets 204 with the allowed
+//!   methods and headers; from any other origin 403, without CORS headers;
+//! - an answer to a listed origin names that origin (never `*`, never
+//!   `Access-Control-Allow-Credentials`), with `Vary: Origin`;
+//! - a request whose `Origin` is not listed is refused with 403 before its
+//!   handler runs, so no cross-site form or beacon reaches a handler.
+//!
+//! A request without `Origin` (a server, curl) is not a browser's and passes.
+
+use super::error::error_response;
+use super::request::HandlerResult;
+use crate::config::CorsConfig;
+use crate::error::Error;
+use lambda_http::http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::{service_fn, Body, Request, Response};
+use std::future::Future;
+
+/// What Verifik's web client sends (`timeout` on every call) and what ours do.
+const ALLOWED_HEADERS: &str = "authorization, content-type, timeout";
+const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE";
+/// Browsers cap this anyway (Chromium at 2 h); ten minutes keeps a changed
+/// list effective soon.
+const MAX_AGE_SECONDS: &str = "600";
+
+pub struct Cors {
+    config: CorsConfig,
+}
+
+impl Cors {
+    pub fn new(config: CorsConfig) -> Self {
+        Self { config }
+    }
+
+    /// The request's origin when it is one the stack answers.
+    fn listed<'a>(&self, req: &'a Request) -> Option<&'a HeaderValue> {
+        let origin = req.headers().get(header::ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        self.config
+            .origins
+            .iter()
+            .any(|o| o == text)
+            .then_some(origin)
+    }
+
+    fn refused() -> Response<Body> {
+        let mut response = error_response(&Error::Forbidden {
+            code: "origin_not_allowed",
+            message: "this web origin may not call this API".into(),
+        });
+        vary(&mut response);
+        response
+    }
+
+    /// `OPTIONS` on any path.
+    pub fn preflight(&self, req: &Request) -> Response<Body> {
+        let method_ok = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|m| m.to_str().ok())
+            .is_some_and(|m| ALLOWED_METHODS.split(", ").any(|a| a == m));
+        let Some(origin) = self.listed(req).filter(|_| method_ok) else {
+            return Self::refused();
+        };
+        let mut response = Response::new(Body::Empty);
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(ALLOWED_METHODS),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(ALLOWED_HEADERS),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(MAX_AGE_SECONDS),
+        );
+        vary(&mut response);
+        response
+    }
+
+    /// Runs `handler` for a request with no `Origin` or a listed one, and
+    /// names a listed origin in the answer.
+    pub async fn guard<Fut>(
+        &self,
+        req: Request,
+        handler: impl FnOnce(Request) -> Fut,
+    ) -> HandlerResult
+    where
+        Fut: Future<Output = HandlerResult>,
+    {
+        if req.method() == Method::OPTIONS {
+            return Ok(self.preflight(&req));
+        }
+        let origin = match req.headers().get(header::ORIGIN) {
+            None => None,
+            Some(_) => match self.listed(&req) {
+                Some(origin) => Some(origin.clone()),
+                None => return Ok(Self::refused()),
+            },
+        };
+        let mut response = handler(req).await?;
+        if let Some(origin) = origin {
+            response
+                .headers_mut()
+                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        vary(&mut response);
+        Ok(response)
+    }
+}
+
+fn vary(response: &mut Response<Body>) {
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// Every API function's `main`: the Lambda runtime loop with the stack's
+/// CORS rules around `handler`.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: Future<Output = HandlerResult> + Send,
+{
+    let cors = Cors::new(CorsConfig::from_env()?);
+    let (cors, handler) = (&cors, &handler);
+    lambda_http::run(service_fn(move |req: Request| async move {
+        cors.guard(req, handler).await
+    }))
+    .await
+}
+
+/// The `OPTIONS` function: preflights for every path.
+pub async fn serve_preflight() -> Result<(), lambda_http::Error> {
+    let cors = Cors::new(CorsConfig::from_env()?);
+    let cors = &cors;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, lambda_http::Error>(cors.preflight(&req))
+    }))
+    .await
+}
