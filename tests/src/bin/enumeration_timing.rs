@@ -1,7 +1,9 @@
 //! Prints how long `POST /v2/app-logins` takes for a permitted identifier
-//! and for one the flow's deny list withholds, interleaved, against the
+//! and for one the flow's deny list withholds, and how long a wrong code on
+//! Verifik's public `POST /v2/email-validations/validate` takes for an
+//! email with a pending login and for one without, interleaved, against the
 //! local stack (`source scripts/local-env.sh <stack>` first). A benchmark,
-//! not a test: it prints figures and asserts nothing.
+//! not a test: it prints figures and asserts only that the answers match.
 //!
 //! `cargo run -p gatehouse-tests --bin enumeration_timing -- [rounds]`
 
@@ -38,6 +40,7 @@ async fn main() {
     let unlimited = AbuseLimits {
         sends_per_ip_hour: 1_000_000,
         sends_per_flow_hour: 1_000_000,
+        checks_per_ip_10_minutes: 1_000_000,
         ..AbuseLimits::default()
     };
     let api = Api::with_limits(unlimited).await;
@@ -83,5 +86,60 @@ async fn main() {
         median(denied.clone()),
         d10,
         d90
+    );
+
+    // The public validate form: a wrong code for an email that has a
+    // pending login (its attempts are counted) and for one that has none.
+    let mut pending = Vec::new();
+    let mut nobody = Vec::new();
+    for round in 0..rounds + 5 {
+        let email = unique_email();
+        let created = api
+            .create(
+                &tenant.api_key,
+                json!({"projectFlow": tenant.flow, "email": email}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.raw);
+        let mut answers = Vec::new();
+        for has_login in [true, false] {
+            let target = if has_login {
+                email.clone()
+            } else {
+                unique_email()
+            };
+            let started = Instant::now();
+            let reply = api
+                .validate_verifik(
+                    "email",
+                    json!({"projectFlow": tenant.flow, "email": target, "otp": "000000"}),
+                )
+                .await;
+            let took = started.elapsed();
+            answers.push((reply.status, reply.body));
+            if round >= 5 {
+                if has_login {
+                    pending.push(took)
+                } else {
+                    nobody.push(took)
+                }
+            }
+        }
+        assert_eq!(answers[0], answers[1], "the two answers differ");
+    }
+    let (p10, p90) = spread(&pending);
+    let (n10, n90) = spread(&nobody);
+    println!("public validate form, wrong code, {rounds} rounds each, interleaved:");
+    println!(
+        "  pending login: median {:?} (p10 {:?}, p90 {:?})",
+        median(pending.clone()),
+        p10,
+        p90
+    );
+    println!(
+        "  no login:      median {:?} (p10 {:?}, p90 {:?})",
+        median(nobody.clone()),
+        n10,
+        n90
     );
 }
