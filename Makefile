@@ -17,6 +17,9 @@ lint: ## formatting, clippy, and the SAM template checks
 	.venv/bin/sam validate --lint
 	# Every skipped check carries its reason beside it in template.yaml.
 	.local/tools/checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet
+	# openapi.yaml as standard tools read it.
+	.local/tools/openapi/bin/openapi-spec-validator openapi.yaml
+	cd .local/tools && node_modules/.bin/redocly lint ../../openapi.yaml --format=summary
 
 sam-build: ## build every function for Lambda (arm64) as `sam deploy` would
 	scripts/bootstrap.sh

@@ -11,6 +11,9 @@ PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "aws-sam-cli==1.170.0" 
 # checkov pins its own dependencies: a venv of its own keeps them apart.
 CHECKOV_VENV=.local/tools/checkov
 CHECKOV="checkov==3.3.30"
+# The OpenAPI validators make lint runs on openapi.yaml.
+OPENAPI_VENV=.local/tools/openapi
+SPEC_VALIDATOR="openapi-spec-validator==0.7.2"
 STAMP="$VENV/.gatehouse-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-12)"
 
 if [ ! -f "$STAMP" ]; then
@@ -29,12 +32,24 @@ if [ ! -f "$CHECKOV_VENV/.$CHECKOV" ]; then
   touch "$CHECKOV_VENV/.$CHECKOV"
 fi
 
-# jose: the Node JOSE library a relying party would use (tests/jose).
-if [ ! -f "$TOOLS/node_modules/jose/package.json" ]; then
-  echo "bootstrap: installing jose into $TOOLS"
+if [ ! -f "$OPENAPI_VENV/.$SPEC_VALIDATOR" ]; then
+  echo "bootstrap: installing $SPEC_VALIDATOR into $OPENAPI_VENV"
+  python3 -m venv "$OPENAPI_VENV"
+  "$OPENAPI_VENV/bin/pip" install --quiet --upgrade pip
+  "$OPENAPI_VENV/bin/pip" install --quiet "$SPEC_VALIDATOR"
+  touch "$OPENAPI_VENV/.$SPEC_VALIDATOR"
+fi
+
+# Node tools: jose (the JOSE library a relying party would use, tests/jose)
+# and Redocly's OpenAPI linter.
+NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0")
+NODE_STAMP="$TOOLS/.node-$(printf '%s ' "${NODE_TOOLS[@]}" | sha256sum | cut -c1-12)"
+if [ ! -f "$NODE_STAMP" ]; then
+  echo "bootstrap: installing ${NODE_TOOLS[*]} into $TOOLS"
   mkdir -p "$TOOLS"
   [ -f "$TOOLS/package.json" ] || echo '{"private":true}' > "$TOOLS/package.json"
-  (cd "$TOOLS" && npm install --silent --no-audit --no-fund jose@6.2.17)
+  (cd "$TOOLS" && npm install --silent --no-audit --no-fund "${NODE_TOOLS[@]}")
+  touch "$NODE_STAMP"
 fi
 
 if [ ! -f "$TOOLS/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar" ]; then

@@ -290,6 +290,10 @@ pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, Con
             "GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES",
             d.checks_per_ip_10_minutes,
         )?,
+        project_reads_per_ip_10_minutes: optional_number(
+            "GATEHOUSE_LIMIT_PROJECT_READS_PER_IP_10_MINUTES",
+            d.project_reads_per_ip_10_minutes,
+        )?,
         breaker_min_sms: optional_number("GATEHOUSE_LIMIT_BREAKER_MIN_SMS", d.breaker_min_sms)?,
         breaker_min_success_percent: optional_number(
             "GATEHOUSE_LIMIT_BREAKER_MIN_SUCCESS_PERCENT",

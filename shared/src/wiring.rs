@@ -318,3 +318,21 @@ pub fn config_admin(
     };
     Ok((Authenticator::new(directory(aws, &uncached)), admin))
 }
+
+pub type PublicProjectService = crate::service::PublicProjects<
+    SharedDirectory,
+    crate::adapters::dynamodb::DynamoAdmin,
+    DynamoLoginStore,
+>;
+
+/// For `GET /v2/projects/kyc`: public reads, no secret.
+pub fn public_projects(aws: &Aws) -> Result<PublicProjectService, BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    Ok(crate::service::PublicProjects::new(
+        directory(aws, &store_config),
+        crate::adapters::dynamodb::DynamoAdmin::new(aws.dynamodb.clone(), &store_config.table_name),
+        DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
+        system_clock(),
+    )
+    .with_limits(crate::config::abuse_limits_from_env()?))
+}

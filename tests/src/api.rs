@@ -114,6 +114,8 @@ pub struct Api {
     verifier: LoginVerifier<DynamoLoginStore>,
     reader_auth: Authenticator<SharedDirectory>,
     reader: LoginReader<DynamoLoginStore>,
+    /// Verifik's `/v2/{email,phone}-validations` forms.
+    verifik: wiring::RegistrationService,
 }
 
 /// An API Gateway v2 event as JSON. `body` is sent verbatim.
@@ -218,10 +220,13 @@ impl Api {
         }
         let (auth, sender) = wiring::login_sender_from(&aws, messaging).expect("sender config");
         let sender = sender.with_limits(limits.clone());
-        let verifier = wiring::login_verifier_with_clock(&aws, clock)
+        let verifier = wiring::login_verifier_with_clock(&aws, clock.clone())
             .expect("verifier config")
-            .with_limits(limits);
+            .with_limits(limits.clone());
         let (reader_auth, reader) = wiring::login_reader(&aws).expect("reader config");
+        let verifik = wiring::registrations_with_clock(&aws, clock.clone())
+            .expect("registration config")
+            .with_limits(limits);
         Self {
             ip: fresh_ip(),
             calls,
@@ -230,6 +235,7 @@ impl Api {
             verifier,
             reader_auth,
             reader,
+            verifik,
         }
     }
 
@@ -327,7 +333,11 @@ impl Api {
             None,
             Some(&body.to_string()),
         );
-        Reply::from(app_logins::validate(&self.verifier, req).await.unwrap())
+        Reply::from(
+            gatehouse::api::verifik::validate(&self.verifik, req)
+                .await
+                .unwrap(),
+        )
     }
 
     pub async fn resend(&self, login_id: &str, body: Option<Value>) -> Reply {

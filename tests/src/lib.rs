@@ -87,3 +87,13 @@ pub fn wrong_code(code: &str) -> String {
     let n: u32 = code.parse().expect("six digits");
     format!("{:06}", (n + 1) % 1_000_000)
 }
+
+/// No end-user token in a sync answer: none at all, or the enrollee token
+/// an active registration continues with once its sign-up form passed.
+pub fn assert_no_user_token(data: &serde_json::Value) {
+    if let Some(token) = data["token"].as_str() {
+        verify_enrollee_token(token);
+    } else {
+        assert!(data["token"].is_null(), "{data}");
+    }
+}

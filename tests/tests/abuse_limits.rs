@@ -20,6 +20,7 @@ fn limits(change: impl FnOnce(&mut AbuseLimits)) -> AbuseLimits {
         sms_per_prefix_hour: 1_000,
         sms_per_flow_hour: 1_000,
         checks_per_ip_10_minutes: 1_000,
+        project_reads_per_ip_10_minutes: 1_000,
         breaker_min_sms: 1_000,
         breaker_min_success_percent: 0,
     };
@@ -262,4 +263,44 @@ async fn registration_starts_are_limited_too() {
     assert_limited(&start().await, "ip_rate_limited");
     let listed = api.list(&tenant.api_key, "").await;
     assert_eq!(listed.body["total"], 1, "nothing written: {}", listed.raw);
+}
+
+#[tokio::test]
+async fn public_project_reads_per_source_ip() {
+    let tenant = Tenant::create().await;
+    let aws = gatehouse::wiring::Aws::load().await.unwrap();
+    let projects = gatehouse::wiring::public_projects(&aws)
+        .unwrap()
+        .with_limits(limits(|l| l.project_reads_per_ip_10_minutes = 3));
+    let ip = format!("198.18.{}.{}", ulid::Ulid::new().random() % 250, 7);
+    let read = |ip: String| {
+        let projects = &projects;
+        let query = format!("id={}", tenant.project);
+        async move {
+            let req = gatehouse_tests::api::event(
+                &ip,
+                "GET",
+                "/v2/projects/kyc",
+                &query,
+                None,
+                None,
+                None,
+            );
+            let response = gatehouse::api::verifik::kyc(projects, req).await.unwrap();
+            let status = response.status().as_u16();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, retry)
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(read(ip.clone()).await.0, 200);
+    }
+    let (status, retry_after) = read(ip.clone()).await;
+    assert_eq!(status, 429);
+    assert!(retry_after.is_some());
+    // Another source is not affected.
+    assert_eq!(read(format!("{ip}9")).await.0, 200);
 }

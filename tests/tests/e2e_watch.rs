@@ -229,5 +229,5 @@ async fn onboarding_over_real_paths() {
         .await;
     assert_eq!(status, 200, "{raw}");
     assert_eq!(body["data"]["appRegistration"]["status"], "ONGOING");
-    assert!(body["data"]["token"].is_null());
+    gatehouse_tests::assert_no_user_token(&body["data"]);
 }

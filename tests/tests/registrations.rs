@@ -88,7 +88,7 @@ async fn full_onboarding_completes_with_a_user_token() {
     let mid = enrollee.sync(&api, &enrollee.token, None).await;
     assert_eq!(mid.status, 200, "{}", mid.raw);
     assert_eq!(mid.body["data"]["appRegistration"]["status"], "ONGOING");
-    assert!(mid.body["data"]["token"].is_null());
+    gatehouse_tests::assert_no_user_token(&mid.body["data"]);
 
     let info = enrollee.basic_information(&api).await;
     assert_eq!(info.status, 200, "{}", info.raw);
@@ -209,7 +209,7 @@ async fn a_failed_mandatory_step_ends_in_failed_without_a_token() {
         .await;
     assert_eq!(synced.status, 200, "{}", synced.raw);
     assert_eq!(synced.body["data"]["appRegistration"]["status"], "FAILED");
-    assert!(synced.body["data"]["token"].is_null());
+    gatehouse_tests::assert_no_user_token(&synced.body["data"]);
     let stored = api.get(&tenant.api_key, &enrollee.id, "").await;
     let flags = stored.body["data"]["redFlags"].as_array().unwrap().clone();
     assert!(flags.iter().any(|f| f["code"] == "client_status_mismatch"));
@@ -280,7 +280,7 @@ async fn registrations_expire_after_their_lifetime() {
     let synced = enrollee.sync(&later, &tenant.api_key, None).await;
     assert_eq!(synced.status, 200, "{}", synced.raw);
     assert_eq!(synced.body["data"]["appRegistration"]["status"], "EXPIRED");
-    assert!(synced.body["data"]["token"].is_null());
+    gatehouse_tests::assert_no_user_token(&synced.body["data"]);
 
     // Stored: even the present-time API now sees it expired and closed.
     let stored = api.get(&tenant.api_key, &enrollee.id, "").await;
@@ -634,7 +634,7 @@ async fn held_registrations_wait_for_an_operator_decision() {
     let r = &held.body["data"]["appRegistration"];
     assert_eq!(r["status"], "NEEDS_MANUAL_VERIFICATION");
     assert!(r["manualReview"].is_null());
-    assert!(held.body["data"]["token"].is_null(), "{}", held.raw);
+    gatehouse_tests::assert_no_user_token(&held.body["data"]);
 
     // Only the client's backend decides, never the enrollee.
     let by_enrollee = approved.review(&api, &approved.token, "approve").await;
@@ -687,7 +687,7 @@ async fn held_registrations_wait_for_an_operator_decision() {
     assert_eq!(decided.body["data"]["appRegistration"]["status"], "FAILED");
     let synced = rejected.sync(&api, &rejected.token, None).await;
     assert_eq!(synced.body["data"]["appRegistration"]["status"], "FAILED");
-    assert!(synced.body["data"]["token"].is_null(), "{}", synced.raw);
+    gatehouse_tests::assert_no_user_token(&synced.body["data"]);
 
     // A registration still in progress is not reviewable.
     let ongoing = Enrollment::start(&api, &tenant).await;

@@ -1,11 +1,12 @@
-//! `/v2/app-logins` and Verifik's `/v2/{email,phone}-validations/validate`.
+//! `/v2/app-logins`. Verifik's `/v2/{email,phone}-validations` forms are in
+//! `api::verifik`.
 
 use super::request::{
     bearer, body_is_empty, channel_field, json_object, language_field, number_param, origin,
     path_param, reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
 };
 use super::response::{conceal_withheld, data, json, populated_view};
-use crate::domain::{Channel, Email, Login, OneTimeCode, Phone};
+use crate::domain::{Login, OneTimeCode};
 use crate::error::{Error, Result};
 use crate::ports::{Directory, EmailSender, LoginQuery, LoginStore, Populate, SmsSender};
 use crate::service::{
@@ -241,8 +242,7 @@ pub fn parse_list_query(
     Ok(query)
 }
 
-/// `POST /v2/app-logins/{id}/validate`, `POST /v2/email-validations/validate`
-/// and `POST /v2/phone-validations/validate` (public: end users call them).
+/// `POST /v2/app-logins/{id}/validate` (public: end users call it).
 pub async fn validate<S: LoginStore>(verifier: &LoginVerifier<S>, req: Request) -> HandlerResult {
     respond(
         async {
@@ -264,67 +264,12 @@ pub async fn validate<S: LoginStore>(verifier: &LoginVerifier<S>, req: Request) 
 
 fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Result<ValidateLogin> {
     let fields = Fields::new(body);
-    let path = req.raw_http_path();
-    let path = if path.is_empty() {
-        req.uri().path()
-    } else {
-        path
-    };
     let mut missing = Missing::default();
     let otp = missing.require("otp", fields.digits("otp")?);
-    let by_identifier = if path.ends_with("/email-validations/validate") {
-        Some(Channel::Email)
-    } else if path.ends_with("/phone-validations/validate") {
-        Some(Channel::Phone)
-    } else {
-        None
-    };
-    let (login, channel) = match by_identifier {
-        None => {
-            let id = path_param(req, "id").unwrap_or_default();
-            (LoginRef::Id(id), channel_field(&fields)?)
-        }
-        Some(channel) => {
-            let project_flow = missing.require("projectFlow", fields.string("projectFlow")?);
-            let (email, country_code, phone) = match channel {
-                Channel::Email => (
-                    missing.require("email", fields.string("email")?),
-                    None,
-                    None,
-                ),
-                Channel::Phone => (
-                    None,
-                    missing.require("countryCode", fields.string("countryCode")?),
-                    missing.require("phone", fields.digits("phone")?),
-                ),
-            };
-            missing.check()?;
-            let identifier = match channel {
-                Channel::Email => Email::parse(&email.unwrap_or_default())?
-                    .as_str()
-                    .to_string(),
-                Channel::Phone => {
-                    Phone::parse(
-                        &country_code.unwrap_or_default(),
-                        &phone.unwrap_or_default(),
-                    )?
-                    .e164
-                }
-            };
-            (
-                LoginRef::Identifier {
-                    project_flow: project_flow.unwrap_or_default(),
-                    channel,
-                    identifier,
-                },
-                Some(channel),
-            )
-        }
-    };
     missing.check()?;
     Ok(ValidateLogin {
-        login,
-        channel,
+        login: LoginRef::Id(path_param(req, "id").unwrap_or_default()),
+        channel: channel_field(&fields)?,
         otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
     })
 }

@@ -157,6 +157,7 @@ where
                 &body,
                 &[
                     "projectFlow",
+                    "project",
                     "email",
                     "countryCode",
                     "phone",
@@ -164,6 +165,7 @@ where
                     "lastName",
                     "fullName",
                     "language",
+                    "agreements",
                 ],
             )?;
             let request = parse_create(&body)?;
@@ -189,7 +191,28 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
     missing.check()?;
     let language = language_field(&fields)?.unwrap_or_else(|| "en".to_string());
     let (email, phone) = contacts.parse()?;
+    // Verifik's front end sends the terms and privacy consent it showed.
+    let agreements = match body.get("agreements") {
+        None | Some(Value::Null) => None,
+        Some(v @ (Value::Object(_) | Value::Array(_) | Value::Bool(_))) => {
+            if v.to_string().len() > 2048 {
+                return Err(Error::invalid(
+                    "invalid_parameter",
+                    "agreements is over 2 KiB",
+                ));
+            }
+            Some(v.clone())
+        }
+        Some(_) => {
+            return Err(Error::invalid(
+                "invalid_parameter",
+                "agreements must be an object, an array or a boolean",
+            ))
+        }
+    };
     Ok(StartRegistration {
+        project: fields.string("project")?,
+        agreements,
         project_flow: project_flow.unwrap_or_default(),
         email,
         phone,
@@ -405,13 +428,18 @@ where
             let body = optional_body(&req)?;
             reject_unknown_fields(&body, &["step", "status"])?;
             let fields = Fields::new(&body);
-            let step = step_param(&fields, "step")?;
             let status = fields.string("status")?;
-            let claim = match (step, status) {
-                (Some(step), Some(status)) => Some(SyncClaim { step, status }),
-                (None, None) => None,
-                (Some(_), None) => return Err(Error::MissingParameters(vec!["status".into()])),
-                (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
+            let claim = if fields.string("step")?.as_deref() == Some("skipKYC") {
+                Some(SyncClaim::SkipKyc)
+            } else {
+                match (step_param(&fields, "step")?, status) {
+                    (Some(step), Some(status)) => Some(SyncClaim::Step { step, status }),
+                    (None, None) => None,
+                    (Some(_), None) => {
+                        return Err(Error::MissingParameters(vec!["status".into()]))
+                    }
+                    (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
+                }
             };
             let synced = svc
                 .sync(&caller, &id_of(&req), claim, &origin(&req))

@@ -11,5 +11,6 @@ pub mod jwks;
 pub mod request;
 pub mod response;
 pub mod strict_json;
+pub mod verifik;
 
 pub use error::error_response;

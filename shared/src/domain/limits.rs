@@ -79,6 +79,9 @@ pub struct AbuseLimits {
     pub sms_per_flow_hour: u64,
     /// Code checks from one source IP, all clients, per 10 minutes.
     pub checks_per_ip_10_minutes: u64,
+    /// Public project reads (`GET /v2/projects/kyc`) from one source IP,
+    /// per 10 minutes.
+    pub project_reads_per_ip_10_minutes: u64,
     /// The breaker looks at a flow's hour once this many SMS went out...
     pub breaker_min_sms: u64,
     /// ...and opens when fewer than this percentage were verified.
@@ -94,6 +97,7 @@ impl Default for AbuseLimits {
             sms_per_prefix_hour: 20,
             sms_per_flow_hour: 500,
             checks_per_ip_10_minutes: 30,
+            project_reads_per_ip_10_minutes: 120,
             breaker_min_sms: 30,
             breaker_min_success_percent: 20,
         }
@@ -189,6 +193,19 @@ impl AbuseLimits {
             amount: 1,
             limit: self.checks_per_ip_10_minutes,
             code: "ip_check_rate_limited",
+        }
+    }
+
+    /// The charge for one public project read from `ip`.
+    pub fn project_read_charge(&self, now: Timestamp, ip: &str) -> LimitCharge {
+        let (start, end) = window_of(now, 600);
+        LimitCharge {
+            key: format!("KYC#IP#{ip}"),
+            window_start: start,
+            window_end: end,
+            amount: 1,
+            limit: self.project_reads_per_ip_10_minutes,
+            code: "project_read_rate_limited",
         }
     }
 

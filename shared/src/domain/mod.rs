@@ -9,6 +9,7 @@ pub mod limits;
 pub mod login;
 pub mod message;
 pub mod onboarding;
+pub mod public_project;
 pub mod registration;
 pub mod text;
 pub mod time;

@@ -141,6 +141,11 @@ pub struct OnboardingSettings {
     /// How long a registration may take from start to finish.
     pub registration_lifetime_minutes: u32,
     pub manual_verification: ManualVerification,
+    /// Whether an enrollee may stop after the sign-up form (Verifik's
+    /// `skipKYC`): the registration ends `COMPLETED_WITHOUT_KYC`, with a
+    /// token that names only the verified contact.
+    #[serde(rename = "allowSkipKYC")]
+    pub allow_skip_kyc: bool,
 }
 
 impl Default for OnboardingSettings {
@@ -150,6 +155,7 @@ impl Default for OnboardingSettings {
             max_attempts: 3,
             registration_lifetime_minutes: 24 * 60,
             manual_verification: ManualVerification::Never,
+            allow_skip_kyc: false,
         }
     }
 }

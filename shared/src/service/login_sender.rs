@@ -203,6 +203,59 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         ))
     }
 
+    /// Verifik's `POST /v2/{email,phone}-validations` with `type: login`:
+    /// the browser asks with no key, so the flow alone names the tenant (the
+    /// public-flow rules of a registration start). A resend inside the
+    /// cooldown answers like a send and sends nothing, so the answer never
+    /// tells a stranger that someone is signing in right now.
+    pub async fn create_public(
+        &self,
+        request: CreateLogin,
+        project: Option<&str>,
+        origin: &RequestOrigin,
+    ) -> Result<Login> {
+        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
+        if !crate::domain::ids::is_plausible_id(&request.project_flow) {
+            return Err(not_found());
+        }
+        let flow = self
+            .directory
+            .flow(&request.project_flow)
+            .await?
+            .filter(|f| project.is_none_or(|p| p == f.project))
+            .ok_or_else(not_found)?;
+        let client = ClientId(flow.client.clone());
+        let channels = LoginContacts {
+            email: request.email.clone(),
+            phone: request.phone.clone(),
+        };
+        match self.create(&client, request.clone(), origin).await {
+            Ok(sent) => Ok(sent.login),
+            Err(Error::TooManyRequests {
+                code: "resend_too_soon",
+                ..
+            }) => {
+                let identifier = channels
+                    .channels()
+                    .first()
+                    .and_then(|c| channels.identifier(*c).map(|i| (*c, i)));
+                let pending = match identifier {
+                    Some((channel, identifier)) => {
+                        self.store
+                            .find_active(&flow.id, channel, &identifier)
+                            .await?
+                    }
+                    None => None,
+                };
+                match pending {
+                    Some(id) => self.store.get(&id).await?.ok_or_else(not_found),
+                    None => Err(not_found()),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// `POST /v2/app-logins/{id}/resend`: a new code for each pending channel
     /// (or the one asked for). The old code dies; the attempt count stays.
     #[tracing::instrument(skip_all, fields(login_id = %login_id))]

@@ -7,6 +7,7 @@ pub mod config_admin;
 pub mod login_reader;
 pub mod login_sender;
 pub mod login_verifier;
+pub mod public_projects;
 pub mod registrations;
 
 #[cfg(test)]
@@ -18,4 +19,5 @@ pub use config_admin::ConfigAdmin;
 pub use login_reader::LoginReader;
 pub use login_sender::{CreateLogin, LoginSender, SentLogin};
 pub use login_verifier::{LoginRef, LoginVerifier, ValidateLogin, ValidatedLogin};
+pub use public_projects::PublicProjects;
 pub use registrations::{Caller, Registrations};

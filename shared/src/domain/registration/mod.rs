@@ -177,6 +177,14 @@ pub struct Registration {
     /// The operator's decision, for a registration that was held for one.
     #[serde(default)]
     pub manual_review: Option<ManualReview>,
+    /// The enrollee chose to stop after the sign-up form, where the flow
+    /// allows it (`allowSkipKYC`).
+    #[serde(
+        default,
+        rename = "skippedKYC",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub skipped_kyc: bool,
     /// The code session holding this registration's contact codes. Internal.
     pub verification_session: String,
     /// Bumped on every write; the store's optimistic lock. Internal.
@@ -264,6 +272,7 @@ impl Registration {
             updated_at: now,
             completed_at: None,
             manual_review: None,
+            skipped_kyc: false,
             verification_session,
             version: 0,
         };

@@ -236,6 +236,26 @@ impl Registration {
         true
     }
 
+    /// Verifik's `skipKYC`: the enrollee stops after the sign-up form. Only
+    /// where the flow allows it, and only once the contacts are verified;
+    /// `recompute` then ends the registration `COMPLETED_WITHOUT_KYC`.
+    pub fn skip_kyc(&mut self, flow: &ProjectFlow) -> crate::error::Result<()> {
+        if !flow.onboarding_settings.allow_skip_kyc {
+            return Err(crate::error::Error::conflict(
+                "skipKYC_not_allowed",
+                "this projectFlow does not allow skipping KYC",
+            ));
+        }
+        if self.step(StepName::SignUpForm).map(|s| s.status) != Some(StepStatus::Passed) {
+            return Err(crate::error::Error::conflict(
+                "signUpForm_not_passed",
+                "verify the contact codes before skipping KYC",
+            ));
+        }
+        self.skipped_kyc = true;
+        Ok(())
+    }
+
     /// Derives `status`, `currentStep` and `completedAt` from the steps and
     /// the clock. Final statuses never change. Returns whether anything did.
     pub fn recompute(&mut self, flow: &ProjectFlow, now: Timestamp) -> bool {
@@ -257,8 +277,15 @@ impl Registration {
                 .iter()
                 .find(|s| s.status == StepStatus::Pending)
                 .map(|s| s.step);
+            let skipped = self.skipped_kyc
+                && flow.onboarding_settings.allow_skip_kyc
+                && self
+                    .step(StepName::SignUpForm)
+                    .is_some_and(|s| s.status == StepStatus::Passed);
             self.status = if failed {
                 RegistrationStatus::Failed
+            } else if skipped && !all_passed {
+                RegistrationStatus::CompletedWithoutKyc
             } else if all_passed {
                 let manual = match flow.onboarding_settings.manual_verification {
                     ManualVerification::Never => false,

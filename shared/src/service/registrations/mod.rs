@@ -86,6 +86,15 @@ where
         self
     }
 
+    /// The code machinery, for Verifik's public validation forms.
+    pub fn codes(&self) -> &LoginSender<S, D, E, M> {
+        &self.codes
+    }
+
+    pub fn checker(&self) -> &LoginVerifier<S> {
+        &self.checker
+    }
+
     /// An API key or an enrollee token; anything else is `Unauthorized`.
     pub async fn caller(&self, bearer: Option<&str>) -> Result<Caller> {
         let token = bearer.map(str::trim).unwrap_or_default();

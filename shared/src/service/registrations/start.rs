@@ -26,6 +26,10 @@ pub const IP_VELOCITY_THRESHOLD: u64 = 5;
 #[derive(Clone, Debug)]
 pub struct StartRegistration {
     pub project_flow: String,
+    /// When given (Verifik's front end sends it), the flow's project.
+    pub project: Option<String>,
+    /// The consent the front end showed, kept with the registration.
+    pub agreements: Option<serde_json::Value>,
     pub email: Option<Email>,
     pub phone: Option<Phone>,
     pub first_name: Option<String>,
@@ -71,7 +75,9 @@ where
             .flow(&request.project_flow)
             .await?
             .ok_or_else(not_found)?;
-        if client.is_some_and(|c| c.as_str() != flow.client) {
+        if client.is_some_and(|c| c.as_str() != flow.client)
+            || request.project.as_ref().is_some_and(|p| *p != flow.project)
+        {
             return Err(not_found());
         }
         flow.ensure_usable_for_onboarding()?;
@@ -99,6 +105,11 @@ where
         let mut session = Login::start(&flow, name, &contacts, origin, now);
         let mut registration =
             Registration::start(&flow, &enrollee, session.id.clone(), origin, now);
+        if let Some(agreements) = request.agreements {
+            registration
+                .information
+                .insert("agreements".into(), agreements);
+        }
         session.registration = Some(registration.id.clone());
         session.language = registration.language.clone();
         registration.absorb_contacts(&session, now);

@@ -23,12 +23,15 @@ pub struct ContactCheck {
     pub otp: OneTimeCode,
 }
 
-/// What a front end claims in Verifik's `PUT /sync` body: recorded, and
-/// compared with the server's view, but never obeyed.
+/// What a front end's sync says.
 #[derive(Clone, Debug)]
-pub struct SyncClaim {
-    pub step: StepName,
-    pub status: String,
+pub enum SyncClaim {
+    /// Verifik's `{step, status}`: compared with the server's view and
+    /// logged, never obeyed.
+    Step { step: StepName, status: String },
+    /// Verifik's `{step: "skipKYC", status: "COMPLETED_WITHOUT_KYC"}`: stop
+    /// after the sign-up form, where the flow allows it.
+    SkipKyc,
 }
 
 /// An active registration and a fresh, short-lived enrollee token for it.
@@ -42,7 +45,9 @@ pub struct ResumedRegistration {
 #[derive(Clone, Debug)]
 pub struct SyncedRegistration {
     pub registration: Registration,
-    /// The end user's token, once the registration completed.
+    /// The end user's token once the registration completed; before that,
+    /// once the sign-up form passed, a fresh enrollee token to continue
+    /// with (Verifik's front end expects one from its `signUpForm` sync).
     pub token: Option<String>,
 }
 
@@ -316,6 +321,26 @@ where
         Ok(registration)
     }
 
+    /// Verifik's `POST /v2/{email,phone}-validations` with `type:
+    /// onboarding`: makes sure a code for `channel` is on its way. The start
+    /// already sent one; inside the resend cooldown nothing is sent again
+    /// and the registration is answered as it stands.
+    pub async fn ensure_code(
+        &self,
+        caller: &Caller,
+        id: &str,
+        channel: Channel,
+        origin: &RequestOrigin,
+    ) -> Result<Registration> {
+        match self.resend(caller, id, Some(channel), origin).await {
+            Err(Error::TooManyRequests {
+                code: "resend_too_soon",
+                ..
+            }) => self.load(caller, id).await,
+            other => other,
+        }
+    }
+
     /// `PUT /v2/app-registrations/{id}/sync`: the server decides the status
     /// from the step results and the clock; a claim in the body is only
     /// compared and logged. A completed registration gets the user token.
@@ -330,20 +355,23 @@ where
         let current = self.load(caller, id).await?;
         let session = self.session(&current).await?;
         let (registration, _) = self
-            .update_from(caller, id, Some(current), false, |r, _, now| {
+            .update_from(caller, id, Some(current), false, |r, flow, now| {
                 r.absorb_contacts(&session, now);
-                if let Some(claim) = &claim {
-                    let server = r.step(claim.step).map(|s| s.status);
+                if let Some(SyncClaim::SkipKyc) = &claim {
+                    r.recompute(flow, now);
+                    return r.skip_kyc(flow);
+                }
+                if let Some(SyncClaim::Step { step, status }) = &claim {
+                    let server = r.step(*step).map(|s| s.status);
                     let claimed_done = matches!(
-                        claim.status.to_ascii_lowercase().as_str(),
+                        status.to_ascii_lowercase().as_str(),
                         "completed" | "passed" | "done" | "success"
                     );
                     if claimed_done && server != Some(StepStatus::Passed) {
                         r.flag(
                             RedFlagCode::ClientStatusMismatch,
                             format!(
-                                "the front end reported {} as {} before the server saw it pass",
-                                claim.step, claim.status
+                                "the front end reported {step} as {status} before the server saw it pass"
                             ),
                             now,
                         );
@@ -353,7 +381,24 @@ where
                 Ok(())
             })
             .await?;
-        let token = self.user_token(&registration, self.clock.now())?;
+        let now = self.clock.now();
+        let token = match self.user_token(&registration, now)? {
+            Some(user) => Some(user),
+            None if registration.status.is_active()
+                && registration
+                    .step(StepName::SignUpForm)
+                    .is_some_and(|s| s.status == StepStatus::Passed) =>
+            {
+                // Never past the registration's own end.
+                let left = now.seconds_until(registration.expires_at);
+                Some(self.enrollee_token(
+                    &registration,
+                    now,
+                    (left as i64).min(super::ENROLLEE_TOKEN_SECONDS),
+                )?)
+            }
+            None => None,
+        };
         Ok(SyncedRegistration {
             registration,
             token,

@@ -1,0 +1,12 @@
+//! PUT /v2/app-registrations/{id}
+use gatehouse::api::{cors, verifik};
+use gatehouse::{telemetry, wiring};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let registrations = wiring::registrations(&aws, wiring::RegistrationSecrets::NONE)?;
+    cors::serve(|req| verifik::link(&registrations, req)).await
+}

@@ -1,0 +1,581 @@
+//! The calls Verifik's own web front end makes, with no API key (see
+//! ../shared/reference/verifik-compat.md and README "Using Verifik's front
+//! end with Gatehouse"):
+//! - `GET /v2/projects/kyc?id=`: the public face of a project;
+//! - `POST /v2/{email,phone}-validations`: a code for a sign-in
+//!   (`type: login`, public) or for an onboarding (`type: onboarding`, with
+//!   the enrollee token);
+//! - `POST /v2/{email,phone}-validations/validate`: checks it;
+//! - `POST /v2/app-registrations/me` and `PUT /v2/app-registrations/{id}`.
+//!
+//! Errors keep `code`, and carry the same key in `message`, which that
+//! front end looks up as a translation key; the sentence moves to `detail`.
+
+use super::app_logins::login_view;
+use super::app_registrations::{registration_view, Reader};
+use super::request::{
+    bearer, json_object, language_field, origin, path_param, reject_unknown, reject_unknown_fields,
+    respond, Fields, HandlerResult, Missing,
+};
+use super::response::{conceal_withheld, data};
+use crate::domain::public_project::PublicProject;
+use crate::domain::{Channel, Email, FlowType, OneTimeCode, Phone, Registration, Timestamp};
+use crate::error::{Error, Result};
+use crate::ports::{
+    ConfigStore, Directory, EmailSender, LoginStore, Populate, RegistrationStore, SmsSender,
+};
+use crate::service::registrations::{Caller, ContactCheck};
+use crate::service::{CreateLogin, LoginRef, PublicProjects, Registrations, ValidateLogin};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// Verifik's front end translates `message`: the code goes there, the
+/// sentence to `detail`. Success bodies are left as they are (they never
+/// carry `message`, which that front end reads as "second factor needed").
+pub fn with_translation_key(result: HandlerResult) -> HandlerResult {
+    let mut response = result?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let Body::Text(text) = response.body() else {
+        return Ok(response);
+    };
+    let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(text) else {
+        return Ok(response);
+    };
+    if let (Some(code), Some(sentence)) = (body.get("code").cloned(), body.remove("message")) {
+        body.insert("message".into(), code);
+        body.insert("detail".into(), sentence);
+    }
+    *response.body_mut() = Body::Text(Value::Object(body).to_string());
+    Ok(response)
+}
+
+/// `/v2/email-validations...` or `/v2/phone-validations...`.
+fn channel_of_path(req: &Request) -> Channel {
+    let path = req.raw_http_path();
+    let path = if path.is_empty() {
+        req.uri().path()
+    } else {
+        path
+    };
+    if path.contains("/phone-validations") {
+        Channel::Phone
+    } else {
+        Channel::Email
+    }
+}
+
+/// `GET /v2/projects/kyc?id=` (public)
+pub async fn kyc<D, C, S>(projects: &PublicProjects<D, C, S>, req: Request) -> HandlerResult
+where
+    D: Directory,
+    C: ConfigStore,
+    S: LoginStore,
+{
+    with_translation_key(respond(
+        async {
+            let params = req.query_string_parameters();
+            reject_unknown(&params, &["id"])?;
+            let id = params
+                .first("id")
+                .ok_or_else(|| Error::MissingParameters(vec!["id".into()]))?;
+            let project = projects.kyc(id.trim(), &origin(&req)).await?;
+            Ok(data(StatusCode::OK, project))
+        }
+        .await,
+    ))
+}
+
+/// The contact a Verifik form names, checked and normalised.
+fn contact(fields: &Fields, channel: Channel, missing: &mut Missing) -> Result<Option<String>> {
+    Ok(match channel {
+        Channel::Email => missing.require("email", fields.string("email")?),
+        Channel::Phone => {
+            let cc = missing.require("countryCode", fields.string("countryCode")?);
+            let phone = missing.require("phone", fields.digits("phone")?);
+            cc.zip(phone).map(|(cc, phone)| format!("{cc}\u{0}{phone}"))
+        }
+    })
+}
+
+/// The email, or the phone as `(countryCode, digits)`, of a form.
+enum Contact {
+    Email(Email),
+    Phone(Phone),
+}
+
+impl Contact {
+    fn parse(channel: Channel, raw: &str) -> Result<Self> {
+        match channel {
+            Channel::Email => Ok(Contact::Email(Email::parse(raw)?)),
+            Channel::Phone => {
+                let (cc, phone) = raw.split_once('\u{0}').unwrap_or_default();
+                Ok(Contact::Phone(Phone::parse(cc, phone)?))
+            }
+        }
+    }
+
+    fn identifier(&self) -> String {
+        match self {
+            Contact::Email(e) => e.as_str().to_string(),
+            Contact::Phone(p) => p.e164.clone(),
+        }
+    }
+
+    /// Whether the registration was started with this contact.
+    fn belongs_to(&self, registration: &Registration) -> bool {
+        match self {
+            Contact::Email(e) => registration.email.as_deref() == Some(e.as_str()),
+            Contact::Phone(p) => {
+                registration.phone.as_deref() == Some(p.number.as_str())
+                    && registration.country_code.as_deref() == Some(p.country_code.as_str())
+            }
+        }
+    }
+}
+
+/// `login` or `onboarding`; absent: what the flow is for.
+fn purpose(fields: &Fields) -> Result<Option<FlowType>> {
+    match fields.keyword("type")?.as_deref() {
+        None => Ok(None),
+        Some("login") => Ok(Some(FlowType::Login)),
+        Some("onboarding") => Ok(Some(FlowType::Onboarding)),
+        Some(other) => Err(Error::invalid(
+            "invalid_type",
+            format!("type {other:?} must be login or onboarding"),
+        )),
+    }
+}
+
+/// The registration an onboarding form is for: the caller must hold its
+/// enrollee token, and the flow and contact must be that registration's.
+async fn enrollee_registration<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: &Request,
+    flow_id: &str,
+    contact: &Contact,
+) -> Result<(Caller, Registration)>
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    let caller = svc.caller(bearer(req)).await?;
+    let Caller::Enrollee(claims) = &caller else {
+        return Err(Error::Forbidden {
+            code: "enrollee_token_required",
+            message: "an onboarding code needs the enrollee token its registration returned".into(),
+        });
+    };
+    if claims.project_flow != flow_id {
+        return Err(Error::not_found(
+            "projectFlow_not_found",
+            "projectFlow not found",
+        ));
+    }
+    let registration = svc.get(&caller, &claims.sub.clone()).await?;
+    if !contact.belongs_to(&registration) {
+        return Err(Error::conflict(
+            "contact_not_in_registration",
+            "this email or phone is not the one the registration was started with",
+        ));
+    }
+    Ok((caller, registration))
+}
+
+/// A validation as a Verifik form answers it: for an anonymous caller
+/// nothing about the record's history (attempts, IP), and a withheld send
+/// reads as sent.
+fn public_validation(validation: Option<&Value>, extra: Value) -> Value {
+    let mut view = validation.cloned().unwrap_or_else(|| json!({}));
+    if let Some(object) = view.as_object_mut() {
+        for private in ["attempts", "maxAttempts", "ipAddress"] {
+            object.remove(private);
+        }
+        if object
+            .get("deliveryStatus")
+            .is_some_and(|s| s == "withheld")
+        {
+            object.insert("deliveryStatus".into(), json!("sent"));
+        }
+        if let Some(extra) = extra.as_object() {
+            object.extend(extra.clone());
+        }
+    }
+    view
+}
+
+const CREATE_FIELDS: &[&str] = &[
+    "email",
+    "countryCode",
+    "phone",
+    "project",
+    "projectFlow",
+    "type",
+    "validationMethod",
+    "language",
+    "location",
+    "phoneGateway",
+    "emailGateway",
+];
+
+/// `POST /v2/email-validations` and `POST /v2/phone-validations`
+pub async fn create<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    with_translation_key(respond(
+        async {
+            let channel = channel_of_path(&req);
+            let body = json_object(&req)?;
+            reject_unknown_fields(&body, CREATE_FIELDS)?;
+            let fields = Fields::new(&body);
+            let mut missing = Missing::default();
+            let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
+            let raw = contact(&fields, channel, &mut missing)?;
+            missing.check()?;
+            let (flow_id, raw) = (flow_id.unwrap_or_default(), raw.unwrap_or_default());
+            match fields.string("validationMethod")?.as_deref() {
+                None | Some("verificationCode") => {}
+                Some(other) => {
+                    return Err(Error::invalid(
+                        "invalid_parameter",
+                        format!("validationMethod {other:?}: only verificationCode is supported"),
+                    ))
+                }
+            }
+            if channel == Channel::Phone
+                && fields.string("phoneGateway")?.as_deref() == Some("whatsapp")
+            {
+                return Err(Error::invalid(
+                    "channel_not_enabled",
+                    "codes go by SMS; WhatsApp is not supported",
+                ));
+            }
+            let contact = Contact::parse(channel, &raw)?;
+            let language = language_field(&fields)?;
+            let project = fields.string("project")?;
+            let origin = origin(&req);
+            let now = Timestamp::now();
+            let kind = purpose(&fields)?;
+            if kind == Some(FlowType::Onboarding) {
+                let (caller, registration) =
+                    enrollee_registration(svc, &req, &flow_id, &contact).await?;
+                let registration = svc
+                    .ensure_code(&caller, &registration.id, channel, &origin)
+                    .await?;
+                let view = registration_view(
+                    &registration,
+                    &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+                    Reader::Enrollee,
+                );
+                return Ok(data(
+                    StatusCode::OK,
+                    public_validation(
+                        view.get(channel.validation_name()),
+                        json!({"type": "onboarding", "appRegistration": registration.id,
+                               "projectFlow": flow_id, "updatedAt": now}),
+                    ),
+                ));
+            }
+            let (email, phone) = match contact {
+                Contact::Email(e) => (Some(e), None),
+                Contact::Phone(p) => (None, Some(p)),
+            };
+            let login = svc
+                .codes()
+                .create_public(
+                    CreateLogin {
+                        project_flow: flow_id.clone(),
+                        email,
+                        phone,
+                        name: None,
+                        language,
+                    },
+                    project.as_deref(),
+                    &origin,
+                )
+                .await?;
+            let view = login_view(
+                &login,
+                &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+            );
+            Ok(data(
+                StatusCode::OK,
+                public_validation(
+                    view.get(channel.validation_name()),
+                    json!({"type": "login", "project": login.project, "projectFlow": flow_id,
+                           "updatedAt": now}),
+                ),
+            ))
+        }
+        .await,
+    ))
+}
+
+/// `POST /v2/email-validations/validate` and `POST /v2/phone-validations/validate`
+pub async fn validate<R, S, D, E, M>(
+    svc: &Registrations<R, S, D, E, M>,
+    req: Request,
+) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    with_translation_key(respond(
+        async {
+            let channel = channel_of_path(&req);
+            let body = json_object(&req)?;
+            let fields = Fields::new(&body);
+            let mut missing = Missing::default();
+            let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
+            let raw = contact(&fields, channel, &mut missing)?;
+            let otp = missing.require("otp", fields.digits("otp")?);
+            missing.check()?;
+            let (flow_id, raw) = (flow_id.unwrap_or_default(), raw.unwrap_or_default());
+            let otp = OneTimeCode::parse(&otp.unwrap_or_default())?;
+            let contact = Contact::parse(channel, &raw)?;
+            let kind = match purpose(&fields)? {
+                Some(kind) => kind,
+                // Verifik's sign-up sends no type, but the enrollee token of
+                // a registration on this very flow.
+                None => match svc.caller(bearer(&req)).await {
+                    Ok(Caller::Enrollee(claims)) if claims.project_flow == flow_id => {
+                        FlowType::Onboarding
+                    }
+                    _ => FlowType::Login,
+                },
+            };
+            let origin = origin(&req);
+            if kind == FlowType::Onboarding {
+                let (caller, registration) =
+                    enrollee_registration(svc, &req, &flow_id, &contact).await?;
+                let registration = svc
+                    .validate_contact(
+                        &caller,
+                        &registration.id,
+                        ContactCheck { channel, otp },
+                        &origin,
+                    )
+                    .await?;
+                let view = registration_view(
+                    &registration,
+                    &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+                    Reader::Enrollee,
+                );
+                let validation = view.get(channel.validation_name()).cloned();
+                return Ok(data(
+                    StatusCode::OK,
+                    json!({
+                        "_id": validation.as_ref().and_then(|v| v.get("_id")).cloned(),
+                        "status": validation.as_ref().and_then(|v| v.get("status")).cloned(),
+                        "type": "onboarding",
+                        "appRegistration": view,
+                    }),
+                ));
+            }
+            let validated = svc
+                .checker()
+                .validate(
+                    ValidateLogin {
+                        login: LoginRef::Identifier {
+                            project_flow: flow_id,
+                            channel,
+                            identifier: contact.identifier(),
+                        },
+                        channel: Some(channel),
+                        otp,
+                    },
+                    &origin,
+                )
+                .await?;
+            let login = conceal_withheld(login_view(
+                &validated.login,
+                &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+            ));
+            let status = login
+                .get(channel.validation_name())
+                .and_then(|v| v.get("status"))
+                .cloned();
+            Ok(data(
+                StatusCode::OK,
+                json!({
+                    "appLogin": login,
+                    "status": status,
+                    "token": validated.token,
+                    "showFaceLivenessRecommendation": false,
+                }),
+            ))
+        }
+        .await,
+    ))
+}
+
+/// Verifik's `populates` for `POST /v2/app-registrations/me`.
+const ME_POPULATES: &[&str] = &[
+    "project",
+    "projectFlow",
+    "emailValidation",
+    "phoneValidation",
+    "informationValidation",
+];
+
+/// `POST /v2/app-registrations/me` with the enrollee token and an optional
+/// `{populates: [...]}`: the caller's own registration, as the enrollee
+/// reads it, with its project's and flow's public faces when asked.
+pub async fn me<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    with_translation_key(respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let Caller::Enrollee(claims) = &caller else {
+                return Err(Error::Forbidden {
+                    code: "enrollee_token_required",
+                    message: "`me` is the enrollee's own registration: send its enrollee token"
+                        .into(),
+                });
+            };
+            let body = if super::request::body_is_empty(&req) {
+                Map::new()
+            } else {
+                json_object(&req)?
+            };
+            reject_unknown_fields(&body, &["populates"])?;
+            let asked: BTreeSet<String> = match body.get("populates") {
+                None | Some(Value::Null) => BTreeSet::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .filter(|s| ME_POPULATES.contains(s))
+                            .map(str::to_string)
+                            .ok_or_else(|| {
+                                Error::invalid(
+                                    "invalid_populate",
+                                    format!("populates takes some of: {}", ME_POPULATES.join(", ")),
+                                )
+                            })
+                    })
+                    .collect::<Result<_>>()?,
+                Some(_) => {
+                    return Err(Error::invalid(
+                        "invalid_populate",
+                        "populates must be an array",
+                    ))
+                }
+            };
+            let registration = svc.get(&caller, &claims.sub.clone()).await?;
+            let validations: BTreeSet<Populate> = [
+                ("emailValidation", Populate::EmailValidation),
+                ("phoneValidation", Populate::PhoneValidation),
+            ]
+            .into_iter()
+            .filter(|(name, _)| asked.contains(*name))
+            .map(|(_, p)| p)
+            .collect();
+            let mut view = registration_view(&registration, &validations, Reader::Enrollee);
+            if asked.contains("project") || asked.contains("projectFlow") {
+                let directory = svc.codes().directory();
+                let project = directory.project(&registration.project).await?;
+                let flow = directory.flow(&registration.project_flow).await?;
+                if let (Some(project), Some(flow)) = (project, flow) {
+                    let public = PublicProject::of(&project, std::slice::from_ref(&flow));
+                    if asked.contains("projectFlow") {
+                        view["projectFlow"] = public
+                            .project_flows
+                            .first()
+                            .map(|f| json!(f))
+                            .unwrap_or(Value::Null);
+                    }
+                    if asked.contains("project") {
+                        view["project"] = json!(public);
+                    }
+                }
+            }
+            if asked.contains("informationValidation") {
+                view["informationValidation"] = json!(registration.information);
+            }
+            Ok(data(StatusCode::OK, view))
+        }
+        .await,
+    ))
+}
+
+/// `PUT /v2/app-registrations/{id}` with `{emailValidation}` and/or
+/// `{phoneValidation}`: Verifik links a validation made apart to the
+/// registration. Gatehouse makes a registration's validations with it, so
+/// this checks that the ids are that registration's own and answers it.
+pub async fn link<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
+where
+    R: RegistrationStore,
+    S: LoginStore,
+    D: Directory + Clone,
+    E: EmailSender,
+    M: SmsSender,
+{
+    with_translation_key(respond(
+        async {
+            let caller = svc.caller(bearer(&req)).await?;
+            let body = json_object(&req)?;
+            reject_unknown_fields(&body, &["emailValidation", "phoneValidation"])?;
+            let fields = Fields::new(&body);
+            let id = path_param(&req, "id").unwrap_or_default();
+            let registration = svc.get(&caller, &id).await?;
+            for (name, code, held) in [
+                (
+                    "emailValidation",
+                    "email_validation_not_found",
+                    &registration.email_validation,
+                ),
+                (
+                    "phoneValidation",
+                    "phone_validation_not_found",
+                    &registration.phone_validation,
+                ),
+            ] {
+                if let Some(given) = fields.string(name)? {
+                    if held.as_ref().map(|v| v.id.as_str()) != Some(given.trim()) {
+                        return Err(Error::not_found(
+                            code,
+                            "no such validation on this registration",
+                        ));
+                    }
+                }
+            }
+            let reader = match caller {
+                Caller::Client(_) => Reader::Tenant,
+                Caller::Enrollee(_) => Reader::Enrollee,
+            };
+            Ok(data(
+                StatusCode::OK,
+                registration_view(
+                    &registration,
+                    &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+                    reader,
+                ),
+            ))
+        }
+        .await,
+    ))
+}

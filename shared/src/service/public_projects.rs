@@ -1,0 +1,61 @@
+//! `GET /v2/projects/kyc?id=`: what a browser may know about a project
+//! before anyone signs in (`domain::public_project`), rate-limited per
+//! source IP because anyone may ask.
+
+use crate::domain::ids::is_plausible_id;
+use crate::domain::limits::AbuseLimits;
+use crate::domain::login::RequestOrigin;
+use crate::domain::public_project::PublicProject;
+use crate::domain::ClientId;
+use crate::error::{Error, Result};
+use crate::ports::{Clock, ConfigStore, Directory, LoginStore};
+use std::sync::Arc;
+
+pub struct PublicProjects<D, C, S> {
+    directory: D,
+    config: C,
+    /// Holds the limit counters.
+    counters: S,
+    limits: AbuseLimits,
+    clock: Arc<dyn Clock>,
+}
+
+impl<D: Directory, C: ConfigStore, S: LoginStore> PublicProjects<D, C, S> {
+    pub fn new(directory: D, config: C, counters: S, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            directory,
+            config,
+            counters,
+            limits: AbuseLimits::default(),
+            clock,
+        }
+    }
+
+    pub fn with_limits(mut self, limits: AbuseLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    #[tracing::instrument(skip_all, fields(project = %id))]
+    pub async fn kyc(&self, id: &str, origin: &RequestOrigin) -> Result<PublicProject> {
+        if let Some(ip) = origin.ip_address.as_deref() {
+            let now = self.clock.now();
+            let charge = self.limits.project_read_charge(now, ip);
+            if !self.counters.charge(&charge).await? {
+                return Err(charge.refusal(now));
+            }
+        }
+        let not_found = || Error::not_found("project_not_found", "project not found");
+        if !is_plausible_id(id) {
+            return Err(not_found());
+        }
+        let project = self
+            .directory
+            .project(id)
+            .await?
+            .filter(|p| p.archived_at.is_none())
+            .ok_or_else(not_found)?;
+        let flows = self.config.flows(&ClientId(project.client.clone())).await?;
+        Ok(PublicProject::of(&project, &flows))
+    }
+}
