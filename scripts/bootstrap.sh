@@ -40,9 +40,10 @@ if [ ! -f "$OPENAPI_VENV/.$SPEC_VALIDATOR" ]; then
   touch "$OPENAPI_VENV/.$SPEC_VALIDATOR"
 fi
 
-# Node tools: jose (the JOSE library a relying party would use, tests/jose)
-# and Redocly's OpenAPI linter.
-NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0")
+# Node tools: jose (the JOSE library a relying party would use, tests/jose),
+# Redocly's OpenAPI linter, and openapi-typescript with tsc (a client
+# generated from the spec must type-check against real responses).
+NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "typescript@5.9.3")
 NODE_STAMP="$TOOLS/.node-$(printf '%s ' "${NODE_TOOLS[@]}" | sha256sum | cut -c1-12)"
 if [ ! -f "$NODE_STAMP" ]; then
   echo "bootstrap: installing ${NODE_TOOLS[*]} into $TOOLS"

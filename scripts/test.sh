@@ -35,9 +35,14 @@ python3 scripts/wait_http.py "http://127.0.0.1:$API_PORT/" 60 || { cat "$WATCH_L
 export GATEHOUSE_E2E_URL="http://127.0.0.1:$API_PORT"
 export GATEHOUSE_WATCH_LOG="$PWD/$WATCH_LOG"
 
+# Real responses for the generated-client type check below.
+export GATEHOUSE_RESPONSE_SAMPLES="$PWD/.local/test/responses"
+rm -rf "$GATEHOUSE_RESPONSE_SAMPLES"
 cargo test --workspace --locked "$@"
 
-# With no arguments (the whole suite), the contract run follows.
+# With no arguments (the whole suite), the contract run and the type check
+# of a client generated from openapi.yaml follow.
 if [ "$#" -eq 0 ]; then
   scripts/contract.sh
+  scripts/typecheck.sh "$GATEHOUSE_RESPONSE_SAMPLES"
 fi

@@ -97,3 +97,17 @@ pub fn assert_no_user_token(data: &serde_json::Value) {
         assert!(data["token"].is_null(), "{data}");
     }
 }
+
+/// Records a real response for the generated-client type check
+/// (scripts/typecheck.sh), when `GATEHOUSE_RESPONSE_SAMPLES` names a folder.
+/// `path` is the OpenAPI path template, e.g. `/v2/projects/kyc`.
+pub fn record_sample(path: &str, method: &str, status: u16, body: &serde_json::Value) {
+    let Ok(folder) = std::env::var("GATEHOUSE_RESPONSE_SAMPLES") else {
+        return;
+    };
+    std::fs::create_dir_all(&folder).expect("samples folder");
+    let file = format!("{folder}/{}.json", ulid::Ulid::new());
+    let sample =
+        serde_json::json!({"path": path, "method": method, "status": status, "body": body});
+    std::fs::write(file, sample.to_string()).expect("a sample");
+}

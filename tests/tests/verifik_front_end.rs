@@ -6,8 +6,8 @@
 
 use gatehouse::domain::OnboardingSettings;
 use gatehouse_tests::{
-    stack_var, unique_co_mobile, unique_email, verify_enrollee_token, verify_token, ConfigApi,
-    Moto, Tenant,
+    record_sample, stack_var, unique_co_mobile, unique_email, verify_enrollee_token, verify_token,
+    ConfigApi, Moto, Tenant,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -21,6 +21,21 @@ struct FrontEnd {
     client: reqwest::Client,
     /// `localStorage.accessToken`: sent as a bearer token once set.
     access_token: Option<String>,
+}
+
+/// The OpenAPI path of a concrete one: no query, ids as `{id}`.
+fn template_of(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/')
+        .map(|segment| {
+            if segment.len() == 26 && segment.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 struct Answer {
@@ -42,6 +57,8 @@ impl FrontEnd {
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+        let method_name = method.as_str().to_ascii_lowercase();
+        let method_name = method_name.as_str();
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -63,11 +80,9 @@ impl FrontEnd {
             "{path}: the browser may read the answer"
         );
         let raw = response.text().await.unwrap();
-        Answer {
-            status,
-            body: serde_json::from_str(&raw).unwrap_or(Value::Null),
-            raw,
-        }
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        record_sample(&template_of(path), method_name, status, &body);
+        Answer { status, body, raw }
     }
 
     async fn get(&self, path: &str) -> Answer {
@@ -190,6 +205,7 @@ async fn load_project(front: &FrontEnd, tenant: &Tenant, flow_type: &str) -> Val
         );
     }
     assert!(flow["onboardingSettings"]["steps"].is_object());
+    assert!(flow["onboardingSettings"]["allowSkipKYC"].is_boolean());
     flow
 }
 

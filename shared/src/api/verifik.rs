@@ -89,33 +89,23 @@ where
     ))
 }
 
-/// The contact a Verifik form names, checked and normalised.
-fn contact(fields: &Fields, channel: Channel, missing: &mut Missing) -> Result<Option<String>> {
-    Ok(match channel {
-        Channel::Email => missing.require("email", fields.string("email")?),
-        Channel::Phone => {
-            let cc = missing.require("countryCode", fields.string("countryCode")?);
-            let phone = missing.require("phone", fields.digits("phone")?);
-            cc.zip(phone).map(|(cc, phone)| format!("{cc}\u{0}{phone}"))
-        }
-    })
-}
-
-/// The email, or the phone as `(countryCode, digits)`, of a form.
+/// The email, or the phone, a Verifik form names.
 enum Contact {
     Email(Email),
     Phone(Phone),
 }
 
 impl Contact {
-    fn parse(channel: Channel, raw: &str) -> Result<Self> {
-        match channel {
-            Channel::Email => Ok(Contact::Email(Email::parse(raw)?)),
-            Channel::Phone => {
-                let (cc, phone) = raw.split_once('\u{0}').unwrap_or_default();
-                Ok(Contact::Phone(Phone::parse(cc, phone)?))
-            }
-        }
+    /// Reads the form's contact for `channel`, noting what is missing;
+    /// parse it once `missing` is checked.
+    fn read(fields: &Fields, channel: Channel, missing: &mut Missing) -> Result<RawContact> {
+        Ok(match channel {
+            Channel::Email => RawContact::Email(missing.require("email", fields.string("email")?)),
+            Channel::Phone => RawContact::Phone(
+                missing.require("countryCode", fields.string("countryCode")?),
+                missing.require("phone", fields.digits("phone")?),
+            ),
+        })
     }
 
     fn identifier(&self) -> String {
@@ -137,7 +127,25 @@ impl Contact {
     }
 }
 
-/// `login` or `onboarding`; absent: what the flow is for.
+/// A form's contact fields as given.
+enum RawContact {
+    Email(Option<String>),
+    Phone(Option<String>, Option<String>),
+}
+
+impl RawContact {
+    fn parse(self) -> Result<Contact> {
+        Ok(match self {
+            RawContact::Email(email) => Contact::Email(Email::parse(&email.unwrap_or_default())?),
+            RawContact::Phone(cc, phone) => Contact::Phone(Phone::parse(
+                &cc.unwrap_or_default(),
+                &phone.unwrap_or_default(),
+            )?),
+        })
+    }
+}
+
+/// `login` or `onboarding`; absent: a sign-in, unless an enrollee token says otherwise.
 fn purpose(fields: &Fields) -> Result<Option<FlowType>> {
     match fields.keyword("type")?.as_deref() {
         None => Ok(None),
@@ -244,9 +252,9 @@ where
             let fields = Fields::new(&body);
             let mut missing = Missing::default();
             let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
-            let raw = contact(&fields, channel, &mut missing)?;
+            let raw = Contact::read(&fields, channel, &mut missing)?;
             missing.check()?;
-            let (flow_id, raw) = (flow_id.unwrap_or_default(), raw.unwrap_or_default());
+            let flow_id = flow_id.unwrap_or_default();
             match fields.string("validationMethod")?.as_deref() {
                 None | Some("verificationCode") => {}
                 Some(other) => {
@@ -264,7 +272,7 @@ where
                     "codes go by SMS; WhatsApp is not supported",
                 ));
             }
-            let contact = Contact::parse(channel, &raw)?;
+            let contact = raw.parse()?;
             let language = language_field(&fields)?;
             let project = fields.string("project")?;
             let origin = origin(&req);
@@ -344,12 +352,12 @@ where
             let fields = Fields::new(&body);
             let mut missing = Missing::default();
             let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
-            let raw = contact(&fields, channel, &mut missing)?;
+            let raw = Contact::read(&fields, channel, &mut missing)?;
             let otp = missing.require("otp", fields.digits("otp")?);
             missing.check()?;
-            let (flow_id, raw) = (flow_id.unwrap_or_default(), raw.unwrap_or_default());
+            let flow_id = flow_id.unwrap_or_default();
             let otp = OneTimeCode::parse(&otp.unwrap_or_default())?;
-            let contact = Contact::parse(channel, &raw)?;
+            let contact = raw.parse()?;
             let kind = match purpose(&fields)? {
                 Some(kind) => kind,
                 // Verifik's sign-up sends no type, but the enrollee token of

@@ -65,6 +65,7 @@ pub struct PublicLoginSettings {
 pub struct PublicOnboardingSettings {
     pub steps: OnboardingSteps,
     pub sign_up_form: SignUpForm,
+    #[serde(rename = "allowSkipKYC")]
     pub allow_skip_kyc: bool,
 }
 
