@@ -134,7 +134,15 @@ impl<S: LoginStore> LoginVerifier<S> {
         let (login_id, channel) = match self.resolve(&request).await {
             Ok(found) => found,
             Err(err @ Error::NotFound { .. }) if by_identifier => {
-                // As long as comparing with a stored hash takes.
+                // Take as long as a wrong code on a pending login: the same
+                // two conditional writes (on an id no login has, so they
+                // change nothing) and one bcrypt.
+                let channel = request.channel.unwrap_or(Channel::Email);
+                for _ in 0..2 {
+                    self.store
+                        .count_attempt(NO_LOGIN, channel, registration, now)
+                        .await?;
+                }
                 self.hasher.hash(&OneTimeCode::generate()).await?;
                 return Err(err);
             }
@@ -381,6 +389,10 @@ impl<S: LoginStore> LoginVerifier<S> {
         self.tokens.sign(&claims)
     }
 }
+
+/// A plausible id no login ever has (ids are ULIDs, which never start
+/// with `0000`): the target of the no-login path's equalising writes.
+const NO_LOGIN: &str = "00000000000000000000000000";
 
 /// What a public identifier form answers for every failure that would
 /// otherwise tell whether a login is pending: no `attemptsRemaining`.
