@@ -39,7 +39,7 @@ pub enum Reader {
 }
 
 impl Reader {
-    fn of(caller: &Caller) -> Self {
+    pub fn of(caller: &Caller) -> Self {
         match caller {
             Caller::Client(_) => Reader::Tenant,
             Caller::Enrollee(_) => Reader::Enrollee,

@@ -196,20 +196,14 @@ where
     Ok((caller, registration))
 }
 
-/// A validation as a Verifik form answers it: for an anonymous caller
-/// nothing about the record's history (attempts, IP), and a withheld send
-/// reads as sent.
+/// A validation as a Verifik form answers it, from a view whose withheld
+/// sends are already concealed: nothing about the record's history
+/// (attempts, IP) for an anonymous caller.
 fn public_validation(validation: Option<&Value>, extra: Value) -> Value {
     let mut view = validation.cloned().unwrap_or_else(|| json!({}));
     if let Some(object) = view.as_object_mut() {
         for private in ["attempts", "maxAttempts", "ipAddress"] {
             object.remove(private);
-        }
-        if object
-            .get("deliveryStatus")
-            .is_some_and(|s| s == "withheld")
-        {
-            object.insert("deliveryStatus".into(), json!("sent"));
         }
         if let Some(extra) = extra.as_object() {
             object.extend(extra.clone());
@@ -316,10 +310,10 @@ where
                     &origin,
                 )
                 .await?;
-            let view = login_view(
+            let view = conceal_withheld(login_view(
                 &login,
                 &[Populate::EmailValidation, Populate::PhoneValidation].into(),
-            );
+            ));
             Ok(data(
                 StatusCode::OK,
                 public_validation(
@@ -571,10 +565,7 @@ where
                     }
                 }
             }
-            let reader = match caller {
-                Caller::Client(_) => Reader::Tenant,
-                Caller::Enrollee(_) => Reader::Enrollee,
-            };
+            let reader = Reader::of(&caller);
             Ok(data(
                 StatusCode::OK,
                 registration_view(

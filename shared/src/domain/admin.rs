@@ -66,6 +66,12 @@ impl KeyScope {
         }
     }
 
+    /// A stored key's scope; a key stored before scopes existed has none
+    /// and is `admin` (it was a tenant's first key).
+    pub fn stored(value: Option<&str>) -> Option<Self> {
+        value.map_or(Some(KeyScope::Admin), Self::parse)
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "runtime" => Some(KeyScope::Runtime),

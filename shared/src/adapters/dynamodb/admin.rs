@@ -224,7 +224,7 @@ fn api_key_info(item: &Item) -> Option<ApiKeyInfo> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     Some(ApiKeyInfo {
         prefix: text("prefix")?,
-        scope: text("scope").map_or(Some(KeyScope::Admin), |s| KeyScope::parse(&s))?,
+        scope: KeyScope::stored(text("scope").as_deref())?,
         status: text("status")?,
         created_at: Timestamp::parse(&text("createdAt")?)?,
         revoked_at: text("revokedAt").and_then(|t| Timestamp::parse(&t)),

@@ -50,11 +50,11 @@ impl Directory for DynamoDirectory {
             .and_then(|v| v.as_s().ok())
             .is_some_and(|s| s == "active");
         let client = item.get("client").and_then(|v| v.as_s().ok()).cloned();
-        // Keys stored before scopes existed were the tenants' first keys.
-        let scope = item
-            .get("scope")
-            .and_then(|v| v.as_s().ok())
-            .map_or(Some(KeyScope::Admin), |s| KeyScope::parse(s));
+        let scope = KeyScope::stored(
+            item.get("scope")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+        );
         Ok(client
             .zip(scope)
             .filter(|_| active)
