@@ -5,8 +5,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use gatehouse::adapters::dynamodb::DynamoAdmin;
-use gatehouse::domain::admin::KeyScope;
+use gatehouse::adapters::dynamodb::DynamoConfigStore;
+use gatehouse::domain::tenant_config::KeyScope;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
 use gatehouse::domain::{
@@ -101,7 +101,7 @@ enum Command {
 }
 
 struct Admin {
-    db: DynamoAdmin,
+    db: DynamoConfigStore,
 }
 
 impl Admin {
@@ -231,7 +231,7 @@ async fn main() -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let admin = Admin {
-        db: DynamoAdmin::new(aws.dynamodb, &cli.table),
+        db: DynamoConfigStore::new(aws.dynamodb, &cli.table),
     };
     let output = match cli.command {
         Command::InitTable => {

@@ -4,7 +4,7 @@
 //! benches that must hash use cost 4 (its floor) so the rest stays visible.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use gatehouse::adapters::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
+use gatehouse::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
 use gatehouse::api::app_logins;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::limits::AbuseLimits;

@@ -1,12 +1,12 @@
 //! GET /v2/project-flows
 use gatehouse::api::cors;
-use gatehouse::{api::config, telemetry, wiring};
+use gatehouse::{api::tenant_config, telemetry, wiring};
 use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
-    let (auth, admin) = wiring::config_admin(&aws)?;
-    cors::serve(|req| config::list_flows(&auth, &admin, req)).await
+    let (auth, admin) = wiring::tenant_config(&aws)?;
+    cors::serve(|req| tenant_config::list_flows(&auth, &admin, req)).await
 }

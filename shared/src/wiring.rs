@@ -6,7 +6,7 @@
 use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore};
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
-use crate::config::{
+use crate::settings::{
     CodeConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig, TokenConfig,
 };
 use crate::domain::token::TokenIssuer;
@@ -41,9 +41,9 @@ pub struct Aws {
 
 impl Aws {
     /// The default credential and region chain, with the retry and timeout
-    /// policy of `crate::config::AwsPolicy` (README "Faults and retries").
+    /// policy of `crate::settings::AwsPolicy` (README "Faults and retries").
     pub async fn load() -> Result<Self, BoxError> {
-        let policy = crate::config::AwsPolicy::from_env()?;
+        let policy = crate::settings::AwsPolicy::from_env()?;
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .retry_config(
                 aws_config::retry::RetryConfig::standard()
@@ -127,7 +127,7 @@ fn build_sender(
         clock,
         store_config.retention,
     )
-    .with_limits(crate::config::abuse_limits_from_env()?))
+    .with_limits(crate::settings::abuse_limits_from_env()?))
 }
 
 /// Hashes and checks codes: reads the pepper.
@@ -163,7 +163,7 @@ fn build_verifier(
         clock,
         store_config.retention,
     )
-    .with_limits(crate::config::abuse_limits_from_env()?))
+    .with_limits(crate::settings::abuse_limits_from_env()?))
 }
 
 /// Signs and checks tokens: reads the private key.
@@ -296,18 +296,18 @@ fn build_registrations(
 }
 
 /// For `/v2/projects`, `/v2/project-flows` and `/v2/api-keys`.
-pub fn config_admin(
+pub fn tenant_config(
     aws: &Aws,
 ) -> Result<
     (
         Authenticator<SharedDirectory>,
-        crate::service::ConfigAdmin<crate::adapters::dynamodb::DynamoAdmin>,
+        crate::service::TenantConfig<crate::adapters::dynamodb::DynamoConfigStore>,
     ),
     BoxError,
 > {
     let store_config = StoreConfig::from_env()?;
-    let admin = crate::service::ConfigAdmin::new(
-        crate::adapters::dynamodb::DynamoAdmin::new(aws.dynamodb.clone(), &store_config.table_name),
+    let admin = crate::service::TenantConfig::new(
+        crate::adapters::dynamodb::DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
     );
     // No cache: an admin key is checked against the table on every call, so
@@ -321,7 +321,7 @@ pub fn config_admin(
 
 pub type PublicProjectService = crate::service::PublicProjects<
     SharedDirectory,
-    crate::adapters::dynamodb::DynamoAdmin,
+    crate::adapters::dynamodb::DynamoConfigStore,
     DynamoLoginStore,
 >;
 
@@ -330,9 +330,9 @@ pub fn public_projects(aws: &Aws) -> Result<PublicProjectService, BoxError> {
     let store_config = StoreConfig::from_env()?;
     Ok(crate::service::PublicProjects::new(
         directory(aws, &store_config),
-        crate::adapters::dynamodb::DynamoAdmin::new(aws.dynamodb.clone(), &store_config.table_name),
+        crate::adapters::dynamodb::DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
     )
-    .with_limits(crate::config::abuse_limits_from_env()?))
+    .with_limits(crate::settings::abuse_limits_from_env()?))
 }

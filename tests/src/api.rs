@@ -214,7 +214,7 @@ impl Api {
         crate::logs::capture();
         let calls = CallCounter::default();
         let aws = aws_through(dynamodb_endpoint.as_deref(), &calls).await;
-        let mut messaging = gatehouse::config::MessagingConfig::from_env().expect("messaging");
+        let mut messaging = gatehouse::settings::MessagingConfig::from_env().expect("messaging");
         if let Some(from) = email_from {
             messaging.email_from = from;
         }
@@ -546,14 +546,14 @@ impl RegistrationApi {
 pub struct ConfigApi {
     pub ip: String,
     auth: gatehouse::service::Authenticator<wiring::SharedDirectory>,
-    admin: gatehouse::service::ConfigAdmin<gatehouse::adapters::dynamodb::DynamoAdmin>,
+    admin: gatehouse::service::TenantConfig<gatehouse::adapters::dynamodb::DynamoConfigStore>,
 }
 
 impl ConfigApi {
     pub async fn new() -> Self {
         crate::logs::capture();
         let aws = wiring::Aws::load().await.expect("AWS config");
-        let (auth, admin) = wiring::config_admin(&aws).expect("config admin");
+        let (auth, admin) = wiring::tenant_config(&aws).expect("config admin");
         Self {
             ip: fresh_ip(),
             auth,
@@ -571,7 +571,7 @@ impl ConfigApi {
         query: &str,
         body: Option<Value>,
     ) -> Reply {
-        use gatehouse::api::config as h;
+        use gatehouse::api::tenant_config as h;
         let path = match id {
             Some(id) => format!("/v2/{resource}/{id}"),
             None => format!("/v2/{resource}"),

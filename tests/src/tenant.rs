@@ -1,8 +1,8 @@
 //! A tenant of its own per test: client, API key, project and login flow,
 //! written with the same admin adapter the CLI uses.
 
-use gatehouse::adapters::dynamodb::DynamoAdmin;
-use gatehouse::domain::admin::KeyScope;
+use gatehouse::adapters::dynamodb::DynamoConfigStore;
+use gatehouse::domain::tenant_config::KeyScope;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
 use gatehouse::domain::{
@@ -82,7 +82,7 @@ impl TenantBuilder {
 
     pub async fn create(self) -> Tenant {
         let table = crate::stack_var("GATEHOUSE_TABLE");
-        let admin = DynamoAdmin::new(Aws::load().await.expect("AWS config").dynamodb, table);
+        let admin = DynamoConfigStore::new(Aws::load().await.expect("AWS config").dynamodb, table);
         let client = new_id();
         admin
             .put_client(&client, "Test client")

@@ -2,7 +2,7 @@
 //! throttled (through a fault proxy in front of DynamoDB Local), and SES
 //! refusing a send (moto rejects an unverified sender).
 
-use gatehouse::config::AwsPolicy;
+use gatehouse::settings::AwsPolicy;
 use gatehouse::domain::OnboardingSettings;
 use gatehouse_tests::api::Options;
 use gatehouse_tests::faults::{FaultProxy, Mode};

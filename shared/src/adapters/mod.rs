@@ -2,8 +2,6 @@
 //! each adapter turns them into `crate::error::Error`.
 
 pub mod dynamodb;
-#[cfg(any(test, feature = "memory"))]
-pub mod memory;
 pub mod secrets;
 pub mod ses;
 pub mod sns;

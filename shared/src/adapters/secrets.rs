@@ -1,7 +1,7 @@
 //! AWS Secrets Manager: the secrets a function was given, fetched once per
 //! container at init. Locally the same calls reach moto's Secrets Manager.
 
-use crate::config::{SecretName, Secrets};
+use crate::settings::{SecretName, Secrets};
 use crate::error::BoxError;
 use aws_sdk_secretsmanager::Client;
 

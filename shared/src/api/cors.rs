@@ -11,7 +11,7 @@
 
 use super::error::error_response;
 use super::request::HandlerResult;
-use crate::config::CorsConfig;
+use crate::settings::CorsConfig;
 use crate::error::Error;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{service_fn, Body, Request, Response};

@@ -4,7 +4,7 @@
 
 pub mod app_logins;
 pub mod app_registrations;
-pub mod config;
+pub mod tenant_config;
 pub mod cors;
 pub mod error;
 pub mod jwks;

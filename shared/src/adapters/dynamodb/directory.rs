@@ -2,7 +2,7 @@
 
 use super::error::storage_error;
 use super::{from_item, keys, s, Item};
-use crate::domain::admin::{KeyGrant, KeyScope};
+use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::Result;
 use crate::ports::Directory;

@@ -2,10 +2,9 @@
 //! on the condition that it stays within the limit, `ttl` a minute after
 //! the window ends. They join the transaction of the write they guard.
 
-use super::logins::build_err;
 use super::{n, s, Item};
 use crate::domain::limits::LimitCharge;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use aws_sdk_dynamodb::types::Update;
 use std::collections::HashMap;
 
@@ -34,7 +33,7 @@ pub(crate) fn charge_update(table: &str, charge: &LimitCharge) -> Result<Option<
         .expression_attribute_values(":ttl", n(charge.window_end.unix() + 60))
         .build()
         .map(Some)
-        .map_err(build_err)
+        .map_err(Error::internal)
 }
 
 /// Adds one verified code to an SMS tally (no condition: it only grows).
@@ -46,5 +45,5 @@ pub(crate) fn tally_validated(table: &str, key: &str, window: &str) -> Result<Up
         .expression_attribute_names("#validated", "validated")
         .expression_attribute_values(":one", n(1))
         .build()
-        .map_err(build_err)
+        .map_err(Error::internal)
 }

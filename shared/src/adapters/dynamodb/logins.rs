@@ -9,6 +9,7 @@
 
 use super::error::storage_error;
 use super::limits::{charge_update, limit_key, tally_validated};
+use super::transact::{is_condition_failure, refused_charge, transact};
 use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{StepType, ValidationStatus};
@@ -20,10 +21,9 @@ use crate::ports::{
     SuccessOutcome,
 };
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, ReturnValue,
+    AttributeValue, Delete, Put, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
@@ -84,53 +84,6 @@ fn used(mut names: HashMap<String, String>, expressions: &[&str]) -> HashMap<Str
 
 fn value<T: serde::Serialize>(v: &T) -> Result<AttributeValue> {
     serde_dynamo::to_attribute_value(v).map_err(Error::internal)
-}
-
-pub(super) fn build_err(e: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::internal(e)
-}
-
-pub(super) fn is_condition_failure(reason: &CancellationReason) -> bool {
-    reason.code() == Some("ConditionalCheckFailed")
-}
-
-/// The cancellation reasons of a cancelled transaction, or the error itself.
-pub(super) fn cancellation(
-    err: SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> Result<Vec<CancellationReason>> {
-    match err {
-        SdkError::ServiceError(ctx)
-            if matches!(
-                ctx.err(),
-                TransactWriteItemsError::TransactionCanceledException(_)
-            ) =>
-        {
-            match ctx.into_err() {
-                TransactWriteItemsError::TransactionCanceledException(ex) => {
-                    Ok(ex.cancellation_reasons.unwrap_or_default())
-                }
-                other => Err(Error::internal(other)),
-            }
-        }
-        other => Err(storage_error(other)),
-    }
-}
-
-/// The first charge whose condition refused the transaction, if any.
-pub(super) fn refused_charge(
-    reasons: &[CancellationReason],
-    first_charge: usize,
-    charges: &[LimitCharge],
-) -> Option<LimitCharge> {
-    charges
-        .iter()
-        .enumerate()
-        .find(|(i, _)| {
-            reasons
-                .get(first_charge + i)
-                .is_some_and(is_condition_failure)
-        })
-        .map(|(_, c)| c.clone())
 }
 
 fn hash_of(item: &Item, channel: Channel) -> Option<CodeHash> {
@@ -214,7 +167,7 @@ impl DynamoLoginStore {
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -233,23 +186,7 @@ impl DynamoLoginStore {
             .condition_expression(POINTER_OWNED)
             .expression_attribute_values(":self", s(login_id))
             .build()
-            .map_err(build_err)
-    }
-
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<std::result::Result<(), Vec<CancellationReason>>> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Ok(())),
-            Err(err) => cancellation(err).map(Err),
-        }
+            .map_err(Error::internal)
     }
 
     /// Releases the pointers of a finished login; a pointer already taken
@@ -293,7 +230,7 @@ impl LoginStore for DynamoLoginStore {
             .set_item(Some(session_item(login, codes, ttl)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         let mut items = vec![TransactWriteItem::builder().put(login_put).build()];
         for code in codes {
             let expires_at = login
@@ -316,7 +253,7 @@ impl LoginStore for DynamoLoginStore {
                 None => return Ok(CreateOutcome::Limited(charge.clone())),
             }
         }
-        match self.transact(items).await? {
+        match transact(&self.client, items).await? {
             Ok(()) => Ok(CreateOutcome::Created),
             Err(reasons) => {
                 if let Some(charge) = refused_charge(&reasons, first_charge, charges) {
@@ -564,7 +501,7 @@ impl LoginStore for DynamoLoginStore {
             .condition_expression(condition)
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         let pointer = self.pointer_delete(
             &login.project_flow,
             success.channel,
@@ -584,7 +521,7 @@ impl LoginStore for DynamoLoginStore {
         if login.registration.is_none() {
             items.push(TransactWriteItem::builder().delete(pointer).build());
         }
-        match self.transact(items).await? {
+        match transact(&self.client, items).await? {
             Ok(()) => Ok(SuccessOutcome::Recorded),
             Err(reasons) if reasons.first().is_some_and(is_condition_failure) => {
                 Ok(SuccessOutcome::Raced)
@@ -594,7 +531,7 @@ impl LoginStore for DynamoLoginStore {
                 // the success without touching it.
                 let mut items = vec![TransactWriteItem::builder().update(update).build()];
                 items.extend(tally);
-                match self.transact(items).await? {
+                match transact(&self.client, items).await? {
                     Ok(()) => Ok(SuccessOutcome::Recorded),
                     Err(_) => Ok(SuccessOutcome::Raced),
                 }
@@ -680,7 +617,7 @@ impl LoginStore for DynamoLoginStore {
             .expression_attribute_values(":ttl", n(replacement.ttl.unix()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         let pointer = self.pointer_put(
             login,
             channel,
@@ -702,7 +639,7 @@ impl LoginStore for DynamoLoginStore {
                 None => return Ok(ReplaceOutcome::Limited(charge.clone())),
             }
         }
-        let reasons = match self.transact(items).await? {
+        let reasons = match transact(&self.client, items).await? {
             Ok(()) => return Ok(ReplaceOutcome::Replaced),
             Err(reasons) => reasons,
         };

@@ -1,14 +1,15 @@
 //! DynamoDB: one table, keys described in docs/data-model.md.
 
-mod admin;
 mod call_counter;
+mod config_store;
 mod directory;
 mod error;
 mod limits;
 mod logins;
 mod registrations;
+mod transact;
 
-pub use admin::DynamoAdmin;
+pub use config_store::DynamoConfigStore;
 pub use call_counter::CallCounter;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;

@@ -12,7 +12,8 @@
 
 use super::error::storage_error;
 use super::limits::charge_update;
-use super::logins::{build_err, cancellation, is_condition_failure, session_item};
+use super::logins::session_item;
+use super::transact::{is_condition_failure, refused_charge, transact};
 use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
 use crate::domain::limits::LimitCharge;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
@@ -107,7 +108,7 @@ impl DynamoRegistrationStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":ttl", n(ttl))
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
@@ -139,24 +140,8 @@ impl DynamoRegistrationStore {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         Ok(Some(TransactWriteItem::builder().update(update).build()))
-    }
-
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<Vec<bool>>> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(None),
-            Err(err) => {
-                let reasons = cancellation(err)?;
-                Ok(Some(reasons.iter().map(is_condition_failure).collect()))
-            }
-        }
     }
 
     /// Every item of `keys`, in `keys`' order, with one BatchGetItem per
@@ -169,7 +154,7 @@ impl DynamoRegistrationStore {
                     .set_keys(Some(chunk.to_vec()))
                     .consistent_read(true)
                     .build()
-                    .map_err(build_err)?,
+                    .map_err(Error::internal)?,
             );
             while let Some(request) = pending.take() {
                 let out = self
@@ -212,7 +197,7 @@ impl RegistrationStore for DynamoRegistrationStore {
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
-                .map_err(build_err)?;
+                .map_err(Error::internal)?;
             Ok(TransactWriteItem::builder().put(put).build())
         };
         let mut items = vec![
@@ -239,20 +224,15 @@ impl RegistrationStore for DynamoRegistrationStore {
                 None => return Ok(Some(charge.clone())),
             }
         }
-        match self.transact(items).await? {
-            None => Ok(None),
-            Some(refused) if refused.iter().skip(first_charge).any(|r| *r) => {
-                let i = refused
-                    .iter()
-                    .skip(first_charge)
-                    .position(|r| *r)
-                    .unwrap_or(0);
-                Ok(session.charges.get(i).cloned())
-            }
-            // Fresh ULIDs never collide; a refusal here is a fault.
-            Some(reasons) => Err(Error::internal(format!(
-                "registration create cancelled: {reasons:?}"
-            ))),
+        match transact(&self.client, items).await? {
+            Ok(()) => Ok(None),
+            Err(reasons) => match refused_charge(&reasons, first_charge, session.charges) {
+                Some(charge) => Ok(Some(charge)),
+                // Fresh ULIDs never collide; a refusal here is a fault.
+                None => Err(Error::internal(format!(
+                    "registration create cancelled: {reasons:?}"
+                ))),
+            },
         }
     }
 
@@ -283,13 +263,15 @@ impl RegistrationStore for DynamoRegistrationStore {
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":previous", n(registration.version.saturating_sub(1)))
             .build()
-            .map_err(build_err)?;
+            .map_err(Error::internal)?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         items.extend(self.analytics_update(registration, analytics, registration.updated_at)?);
-        match self.transact(items).await? {
-            None => Ok(SaveOutcome::Saved),
-            Some(reasons) if reasons.first() == Some(&true) => Ok(SaveOutcome::Stale),
-            Some(reasons) => Err(Error::internal(format!(
+        match transact(&self.client, items).await? {
+            Ok(()) => Ok(SaveOutcome::Saved),
+            Err(reasons) if reasons.first().is_some_and(is_condition_failure) => {
+                Ok(SaveOutcome::Stale)
+            }
+            Err(reasons) => Err(Error::internal(format!(
                 "registration save cancelled: {reasons:?}"
             ))),
         }

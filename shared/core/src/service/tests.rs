@@ -1,7 +1,7 @@
 //! Fast service tests over the in-memory ports. Storage conditions are
 //! tested for real against DynamoDB Local in tests/.
 
-use crate::adapters::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
+use crate::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
 use crate::domain::flow::Branding;
 use crate::domain::login::RequestOrigin;
 use crate::domain::token::TokenIssuer;

@@ -3,7 +3,7 @@
 
 pub mod auth;
 pub mod cached_directory;
-pub mod config_admin;
+pub mod tenant_config;
 pub mod login_reader;
 pub mod login_sender;
 pub mod login_verifier;
@@ -15,7 +15,7 @@ pub(crate) mod tests;
 
 pub use auth::{api_key_digest, Authenticator};
 pub use cached_directory::CachedDirectory;
-pub use config_admin::ConfigAdmin;
+pub use tenant_config::TenantConfig;
 pub use login_reader::LoginReader;
 pub use login_sender::{CreateLogin, LoginSender, SentLogin};
 pub use login_verifier::{LoginRef, LoginVerifier, ValidateLogin, ValidatedLogin};

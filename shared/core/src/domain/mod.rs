@@ -1,6 +1,6 @@
 //! Domain models. Nothing here knows about HTTP, Lambda or the AWS SDK.
 
-pub mod admin;
+pub mod tenant_config;
 pub mod code;
 pub mod contact;
 pub mod flow;

@@ -3,7 +3,7 @@
 
 use super::error::storage_error;
 use super::{from_item, keys, query_all, s, to_item, Item, LIST_INDEX};
-use crate::domain::admin::{ApiKeyInfo, KeyScope};
+use crate::domain::tenant_config::{ApiKeyInfo, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
 use crate::ports::{ConfigStore, Expect};
@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 
 #[derive(Clone)]
-pub struct DynamoAdmin {
+pub struct DynamoConfigStore {
     client: Client,
     table: String,
 }
@@ -37,7 +37,7 @@ fn attribute(name: &str) -> AttributeDefinition {
         .expect("name and type are set")
 }
 
-impl DynamoAdmin {
+impl DynamoConfigStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -231,7 +231,7 @@ fn api_key_info(item: &Item) -> Option<ApiKeyInfo> {
     })
 }
 
-impl ConfigStore for DynamoAdmin {
+impl ConfigStore for DynamoConfigStore {
     #[tracing::instrument(skip_all, fields(project = %project.id))]
     async fn save_project(&self, project: &Project, expect: Expect) -> Result<bool> {
         let key = (keys::project(&project.id), keys::PROJECT_SK);

@@ -7,11 +7,11 @@ use super::request::{
     HandlerResult,
 };
 use super::response::{data, json};
-use crate::domain::admin::{FlowFields, NewApiKey, ProjectFields};
+use crate::domain::tenant_config::{FlowFields, NewApiKey, ProjectFields};
 use crate::error::{Error, Result};
 use crate::ports::{ConfigStore, Directory};
-use crate::service::config_admin::Page;
-use crate::service::{Authenticator, ConfigAdmin};
+use crate::service::tenant_config::Page;
+use crate::service::{Authenticator, TenantConfig};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
@@ -76,7 +76,7 @@ fn id(req: &Request) -> String {
 /// `POST /v2/projects`
 pub async fn create_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -92,7 +92,7 @@ pub async fn create_project<D: Directory, C: ConfigStore>(
 /// `GET /v2/projects`
 pub async fn list_projects<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -109,7 +109,7 @@ pub async fn list_projects<D: Directory, C: ConfigStore>(
 /// `GET /v2/projects/{id}`
 pub async fn get_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -128,7 +128,7 @@ pub async fn get_project<D: Directory, C: ConfigStore>(
 /// `PUT /v2/projects/{id}`: changes the fields given.
 pub async fn update_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -147,7 +147,7 @@ pub async fn update_project<D: Directory, C: ConfigStore>(
 /// `DELETE /v2/projects/{id}`: archives it and its flows.
 pub async fn delete_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -165,7 +165,7 @@ pub async fn delete_project<D: Directory, C: ConfigStore>(
 /// `POST /v2/project-flows`
 pub async fn create_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -181,7 +181,7 @@ pub async fn create_flow<D: Directory, C: ConfigStore>(
 /// `GET /v2/project-flows` (`where_project` narrows to one project)
 pub async fn list_flows<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -201,7 +201,7 @@ pub async fn list_flows<D: Directory, C: ConfigStore>(
 /// `GET /v2/project-flows/{id}`
 pub async fn get_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -217,7 +217,7 @@ pub async fn get_flow<D: Directory, C: ConfigStore>(
 /// `PUT /v2/project-flows/{id}`: changes the fields given.
 pub async fn update_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -236,7 +236,7 @@ pub async fn update_flow<D: Directory, C: ConfigStore>(
 /// `DELETE /v2/project-flows/{id}`: archives it.
 pub async fn delete_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -254,7 +254,7 @@ pub async fn delete_flow<D: Directory, C: ConfigStore>(
 /// `POST /v2/api-keys`: the key is in this answer only.
 pub async fn create_api_key<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -277,7 +277,7 @@ pub async fn create_api_key<D: Directory, C: ConfigStore>(
 /// `GET /v2/api-keys`: prefixes only.
 pub async fn list_api_keys<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(
@@ -297,7 +297,7 @@ pub async fn list_api_keys<D: Directory, C: ConfigStore>(
 /// `DELETE /v2/api-keys/{id}` where `id` is the key's 12-character prefix.
 pub async fn revoke_api_key<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
-    admin: &ConfigAdmin<C>,
+    admin: &TenantConfig<C>,
     req: Request,
 ) -> HandlerResult {
     respond(

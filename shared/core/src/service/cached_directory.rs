@@ -2,7 +2,7 @@
 //! a warm request does not read them again. The lifetime bounds how long a
 //! revoked key or a paused flow keeps working: see docs/data-model.md.
 
-use crate::domain::admin::KeyGrant;
+use crate::domain::tenant_config::KeyGrant;
 use crate::domain::{Project, ProjectFlow};
 use crate::error::Result;
 use crate::ports::Directory;

@@ -560,7 +560,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                 tracing::error!(login_id, error = %mark_error, "could not record the failed delivery");
             }
             return Err(Error::Delivery {
-                channel,
+                channel: channel.as_str(),
                 login_id: login_id.to_string(),
                 source: Box::new(error),
             });

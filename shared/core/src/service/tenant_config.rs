@@ -3,7 +3,7 @@
 //! tenant; another tenant's record answers like a missing one.
 
 use super::auth::generate_api_key;
-use crate::domain::admin::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
+use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::ids::is_plausible_id;
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
@@ -41,12 +41,12 @@ fn concurrent() -> Error {
     )
 }
 
-pub struct ConfigAdmin<C> {
+pub struct TenantConfig<C> {
     store: C,
     clock: Arc<dyn Clock>,
 }
 
-impl<C: ConfigStore> ConfigAdmin<C> {
+impl<C: ConfigStore> TenantConfig<C> {
     pub fn new(store: C, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }

@@ -2,7 +2,7 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
-use crate::domain::admin::{ApiKeyInfo, KeyGrant, KeyScope};
+use crate::domain::tenant_config::{ApiKeyInfo, KeyGrant, KeyScope};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AccessEvent, Login};
 use crate::domain::message::{EmailMessage, SmsMessage};

@@ -2,7 +2,7 @@
 //! A fast hash is right here (unlike codes): the key has 256 bits of
 //! entropy, so the digest cannot be brute-forced.
 
-use crate::domain::admin::{KeyGrant, KeyScope};
+use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::ClientId;
 use crate::error::{Error, Result};
 use crate::ports::Directory;

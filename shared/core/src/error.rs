@@ -1,8 +1,6 @@
 //! The one error type every service returns. `api::error` maps it to HTTP in
 //! one place; adapters translate SDK errors into it, so no SDK type leaks out.
 
-use crate::domain::Channel;
-
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -39,7 +37,9 @@ pub enum Error {
     },
     #[error("the code could not be delivered by {channel}")]
     Delivery {
-        channel: Channel,
+        /// `email` or `phone` (the error type sits below the domain, so it
+        /// names the channel rather than holding `domain::Channel`).
+        channel: &'static str,
         login_id: String,
         #[source]
         source: BoxError,

@@ -2,7 +2,7 @@
 //! DynamoDB adapter. They drive the fast service tests and the benchmarks;
 //! storage behaviour itself is tested against DynamoDB Local.
 
-use crate::domain::admin::{KeyGrant, KeyScope};
+use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{DeliveryStatus, StepStatus, StepType, ValidationStatus};
 use crate::domain::message::{EmailMessage, SmsMessage};
