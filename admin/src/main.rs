@@ -6,9 +6,9 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use gatehouse::adapters::dynamodb::DynamoConfigStore;
-use gatehouse::domain::tenant_config::KeyScope;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
+use gatehouse::domain::tenant_config::KeyScope;
 use gatehouse::domain::{
     FlowStatus, FlowType, LoginSettings, OnboardingSettings, Project, ProjectFlow, Timestamp,
 };

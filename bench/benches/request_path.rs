@@ -4,7 +4,6 @@
 //! benches that must hash use cost 4 (its floor) so the rest stays visible.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use gatehouse::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
 use gatehouse::api::app_logins;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::limits::AbuseLimits;
@@ -13,6 +12,7 @@ use gatehouse::domain::{
     ClientId, CodeHasher, FlowStatus, FlowType, LoginSettings, OneTimeCode, Project, ProjectFlow,
     Timestamp,
 };
+use gatehouse::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
 use gatehouse::ports::{Clock, SystemClock};
 use gatehouse::service::auth::api_key_digest;
 use gatehouse::service::{Authenticator, LoginReader, LoginSender, LoginVerifier};

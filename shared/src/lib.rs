@@ -17,6 +17,6 @@ pub mod settings;
 pub mod telemetry;
 pub mod wiring;
 
-pub use gatehouse_core::{domain, error, ports, service};
 #[cfg(feature = "memory")]
 pub use gatehouse_core::memory;
+pub use gatehouse_core::{domain, error, ports, service};

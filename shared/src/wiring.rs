@@ -6,15 +6,15 @@
 use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore};
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
-use crate::settings::{
-    CodeConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig, TokenConfig,
-};
 use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
 use crate::ports::{Clock, SystemClock};
 use crate::service::{
     Authenticator, CachedDirectory, LoginReader, LoginSender, LoginVerifier, Registrations,
+};
+use crate::settings::{
+    CodeConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig, TokenConfig,
 };
 use std::sync::Arc;
 
@@ -307,7 +307,10 @@ pub fn tenant_config(
 > {
     let store_config = StoreConfig::from_env()?;
     let admin = crate::service::TenantConfig::new(
-        crate::adapters::dynamodb::DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
+        crate::adapters::dynamodb::DynamoConfigStore::new(
+            aws.dynamodb.clone(),
+            &store_config.table_name,
+        ),
         system_clock(),
     );
     // No cache: an admin key is checked against the table on every call, so
@@ -330,7 +333,10 @@ pub fn public_projects(aws: &Aws) -> Result<PublicProjectService, BoxError> {
     let store_config = StoreConfig::from_env()?;
     Ok(crate::service::PublicProjects::new(
         directory(aws, &store_config),
-        crate::adapters::dynamodb::DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
+        crate::adapters::dynamodb::DynamoConfigStore::new(
+            aws.dynamodb.clone(),
+            &store_config.table_name,
+        ),
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
     )

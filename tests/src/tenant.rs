@@ -2,9 +2,9 @@
 //! written with the same admin adapter the CLI uses.
 
 use gatehouse::adapters::dynamodb::DynamoConfigStore;
-use gatehouse::domain::tenant_config::KeyScope;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
+use gatehouse::domain::tenant_config::KeyScope;
 use gatehouse::domain::{
     FlowStatus, FlowType, LoginSettings, OnboardingSettings, Project, ProjectFlow, Timestamp,
 };

@@ -2,8 +2,8 @@
 //! throttled (through a fault proxy in front of DynamoDB Local), and SES
 //! refusing a send (moto rejects an unverified sender).
 
-use gatehouse::settings::AwsPolicy;
 use gatehouse::domain::OnboardingSettings;
+use gatehouse::settings::AwsPolicy;
 use gatehouse_tests::api::Options;
 use gatehouse_tests::faults::{FaultProxy, Mode};
 use gatehouse_tests::{

@@ -2,18 +2,18 @@
 //! DynamoDB adapter. They drive the fast service tests and the benchmarks;
 //! storage behaviour itself is tested against DynamoDB Local.
 
-use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::limits::LimitCharge;
-use crate::domain::login::{DeliveryStatus, StepStatus, StepType, ValidationStatus};
-use crate::domain::message::{EmailMessage, SmsMessage};
-use crate::domain::{
-    Channel, ClientId, CodeHash, Login, LoginStatus, Project, ProjectFlow, Timestamp,
+use crate::domain::login::DeliveryStatus;
+use crate::domain::login::{
+    AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, ReplaceRefused,
 };
+use crate::domain::message::{EmailMessage, SmsMessage};
+use crate::domain::tenant_config::{KeyGrant, KeyScope};
+use crate::domain::{Channel, ClientId, CodeHash, Login, Project, ProjectFlow, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AttemptOutcome, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement,
-    CreateOutcome, Directory, EmailSender, LoginPage, LoginQuery, LoginStore, NewCode, Populate,
-    ReplaceOutcome, SmsSender, SuccessOutcome,
+    AttemptOutcome, CreateOutcome, Directory, EmailSender, LoginPage, LoginQuery, LoginStore,
+    NewCode, Populate, ReplaceOutcome, SmsSender, SuccessOutcome,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -180,22 +180,9 @@ impl LoginStore for MemoryLoginStore {
             if login.registration.as_deref() != registration {
                 return AttemptOutcome::Rejected(AttemptRejected::NotFound);
             }
-            let status = login.status;
-            let Some(v) = login.validation_mut(channel) else {
-                return AttemptOutcome::Rejected(AttemptRejected::ChannelNotRequested);
-            };
-            if v.status == ValidationStatus::Validated {
-                return AttemptOutcome::Rejected(AttemptRejected::AlreadyValidated);
+            if let Err(rejected) = login.count_attempt(channel, now) {
+                return AttemptOutcome::Rejected(rejected);
             }
-            if status != LoginStatus::Pending
-                || v.status != ValidationStatus::Pending
-                || v.attempts >= v.max_attempts
-            {
-                return AttemptOutcome::Rejected(AttemptRejected::Exhausted);
-            }
-            v.attempts += 1;
-            v.updated_at = now;
-            login.updated_at = now;
             match hashes.get(&channel) {
                 Some(hash) => AttemptOutcome::Counted {
                     login: Box::new(login.clone()),
@@ -215,41 +202,12 @@ impl LoginStore for MemoryLoginStore {
             let Some((stored, hashes)) = s.logins.get_mut(&login.id) else {
                 return SuccessOutcome::Raced;
             };
-            let pending = |l: &Login, c: Channel| {
-                l.validation(c)
-                    .is_some_and(|v| v.status == ValidationStatus::Pending)
-            };
-            let validated = |l: &Login, c: Channel| {
-                l.validation(c)
-                    .is_some_and(|v| v.status == ValidationStatus::Validated)
-            };
-            let others_ok = success.other_channels.iter().all(|c| {
-                if success.completes_login {
-                    validated(stored, *c)
-                } else {
-                    !validated(stored, *c)
-                }
-            });
-            if stored.status != LoginStatus::Pending
-                || !pending(stored, success.channel)
-                || !others_ok
-            {
+            if !stored.admits(success) {
                 return SuccessOutcome::Raced;
             }
-            if let Some(v) = stored.validation_mut(success.channel) {
-                v.status = ValidationStatus::Validated;
-                v.updated_at = success.now;
-            }
-            if let Some(i) = stored.step_index(StepType::for_channel(success.channel)) {
-                stored.steps[i].status = StepStatus::Completed;
-                stored.steps[i].timestamp = success.now;
-            }
-            stored.access_control_log.push(success.event.clone());
-            stored.updated_at = success.now;
+            stored.apply_success(success);
             hashes.remove(&success.channel);
             if success.completes_login {
-                stored.status = LoginStatus::Validated;
-                stored.completed_at = Some(success.now);
                 hashes.clear();
             }
             let key = (
@@ -270,19 +228,8 @@ impl LoginStore for MemoryLoginStore {
     async fn record_failure(&self, login: &Login, failure: &ChannelFailure) -> Result<()> {
         self.with(|s| {
             if let Some((stored, hashes)) = s.logins.get_mut(&login.id) {
-                stored
-                    .access_control_log
-                    .extend(failure.events.iter().cloned());
-                stored.updated_at = failure.now;
+                stored.apply_failure(failure);
                 if failure.locks_login {
-                    stored.status = LoginStatus::Failed;
-                    if let Some(v) = stored.validation_mut(failure.channel) {
-                        v.status = ValidationStatus::Failed;
-                    }
-                    if let Some(i) = stored.step_index(StepType::for_channel(failure.channel)) {
-                        stored.steps[i].status = StepStatus::Failed;
-                        stored.steps[i].timestamp = failure.now;
-                    }
                     hashes.clear();
                     for (channel, identifier) in &failure.identifiers {
                         let key = (login.project_flow.clone(), *channel, identifier.clone());
@@ -308,20 +255,12 @@ impl LoginStore for MemoryLoginStore {
             let Some((stored, _)) = s.logins.get_mut(&login.id) else {
                 return ReplaceOutcome::NotPending;
             };
-            let status = stored.status;
-            let Some(v) = stored.validation_mut(r.channel) else {
-                return ReplaceOutcome::NotPending;
-            };
-            if status != LoginStatus::Pending
-                || v.status != ValidationStatus::Pending
-                || v.attempts >= v.max_attempts
-            {
-                return ReplaceOutcome::NotPending;
-            }
-            if v.sent_at > r.cooldown_edge && v.delivery_status != DeliveryStatus::Failed {
-                return ReplaceOutcome::TooSoon {
-                    last_sent_at: v.sent_at,
-                };
+            match stored.admits_replacement(r) {
+                Ok(()) => {}
+                Err(ReplaceRefused::NotPending) => return ReplaceOutcome::NotPending,
+                Err(ReplaceRefused::TooSoon { last_sent_at }) => {
+                    return ReplaceOutcome::TooSoon { last_sent_at }
+                }
             }
             if let Some(refused) = charge_all(&mut s.counters, &r.charges) {
                 return ReplaceOutcome::Limited(refused);
@@ -329,15 +268,7 @@ impl LoginStore for MemoryLoginStore {
             let Some((stored, hashes)) = s.logins.get_mut(&login.id) else {
                 return ReplaceOutcome::NotPending;
             };
-            let Some(v) = stored.validation_mut(r.channel) else {
-                return ReplaceOutcome::NotPending;
-            };
-            v.expires_at = r.expires_at;
-            v.sent_at = r.now;
-            v.delivery_status = r.delivery;
-            v.updated_at = r.now;
-            stored.access_control_log.push(r.event.clone());
-            stored.updated_at = r.now;
+            stored.apply_replacement(r);
             hashes.insert(r.channel, r.hash.clone());
             s.pointers.insert(key, (login.id.clone(), r.expires_at));
             ReplaceOutcome::Replaced

@@ -2,11 +2,13 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
-use crate::domain::tenant_config::{ApiKeyInfo, KeyGrant, KeyScope};
 use crate::domain::limits::LimitCharge;
-use crate::domain::login::{AccessEvent, Login};
+use crate::domain::login::{
+    AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, Login,
+};
 use crate::domain::message::{EmailMessage, SmsMessage};
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration, RegistrationStatus};
+use crate::domain::tenant_config::{ApiKeyInfo, KeyGrant, KeyScope};
 use crate::domain::{Channel, ClientId, CodeHash, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
 use std::collections::BTreeSet;
@@ -64,17 +66,6 @@ pub enum CreateOutcome {
     Limited(LimitCharge),
 }
 
-/// Why an attempt was not counted.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AttemptRejected {
-    NotFound,
-    /// The channel is not part of this login.
-    ChannelNotRequested,
-    AlreadyValidated,
-    /// The login failed, or this channel used up its attempts.
-    Exhausted,
-}
-
 #[derive(Clone, Debug)]
 pub enum AttemptOutcome {
     /// The attempt was counted; `login` is the state after counting.
@@ -85,58 +76,11 @@ pub enum AttemptOutcome {
     Rejected(AttemptRejected),
 }
 
-/// A correct code: what to write.
-#[derive(Clone, Debug)]
-pub struct ChannelSuccess {
-    pub channel: Channel,
-    pub now: Timestamp,
-    /// True when no other channel is left, so the login becomes validated.
-    pub completes_login: bool,
-    /// The other channels: validated (if completing) or still pending.
-    pub other_channels: Vec<Channel>,
-    pub event: AccessEvent,
-    pub ttl: Timestamp,
-    pub identifier: String,
-    /// The SMS tally (key, window) to add a verified phone code to.
-    pub sms_tally: Option<(String, String)>,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub enum SuccessOutcome {
     Recorded,
     /// Another channel changed under us, or the code was used concurrently.
     Raced,
-}
-
-/// A wrong or expired code: what to write.
-#[derive(Clone, Debug)]
-pub struct ChannelFailure {
-    pub channel: Channel,
-    pub now: Timestamp,
-    pub events: Vec<AccessEvent>,
-    /// The attempts are used up: the login fails and its identifiers free up.
-    pub locks_login: bool,
-    /// (channel, identifier) of every channel, to release on lock.
-    pub identifiers: Vec<(Channel, String)>,
-    pub ttl: Timestamp,
-}
-
-/// A fresh code for a pending channel.
-#[derive(Clone, Debug)]
-pub struct CodeReplacement {
-    pub channel: Channel,
-    pub identifier: String,
-    pub hash: CodeHash,
-    pub now: Timestamp,
-    pub expires_at: Timestamp,
-    /// The previous send must be at or before this instant.
-    pub cooldown_edge: Timestamp,
-    pub ttl: Timestamp,
-    pub event: AccessEvent,
-    /// Counters this send charges, in the same transaction.
-    pub charges: Vec<LimitCharge>,
-    /// `Sent`, or `Withheld` when the security lists refuse the identifier.
-    pub delivery: crate::domain::login::DeliveryStatus,
 }
 
 #[derive(Clone, Debug, PartialEq)]

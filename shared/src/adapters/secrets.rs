@@ -1,8 +1,8 @@
 //! AWS Secrets Manager: the secrets a function was given, fetched once per
 //! container at init. Locally the same calls reach moto's Secrets Manager.
 
-use crate::settings::{SecretName, Secrets};
 use crate::error::BoxError;
+use crate::settings::{SecretName, Secrets};
 use aws_sdk_secretsmanager::Client;
 
 /// Every secret whose `<name>_SECRET` variable is set, fetched at once. A

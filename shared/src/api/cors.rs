@@ -11,8 +11,8 @@
 
 use super::error::error_response;
 use super::request::HandlerResult;
-use crate::settings::CorsConfig;
 use crate::error::Error;
+use crate::settings::CorsConfig;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{service_fn, Body, Request, Response};
 use std::future::Future;

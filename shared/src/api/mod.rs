@@ -4,13 +4,13 @@
 
 pub mod app_logins;
 pub mod app_registrations;
-pub mod tenant_config;
 pub mod cors;
 pub mod error;
 pub mod jwks;
 pub mod request;
 pub mod response;
 pub mod strict_json;
+pub mod tenant_config;
 pub mod verifik;
 
 pub use error::error_response;

@@ -1,6 +1,5 @@
 //! Domain models. Nothing here knows about HTTP, Lambda or the AWS SDK.
 
-pub mod tenant_config;
 pub mod code;
 pub mod contact;
 pub mod flow;
@@ -11,6 +10,7 @@ pub mod message;
 pub mod onboarding;
 pub mod public_project;
 pub mod registration;
+pub mod tenant_config;
 pub mod text;
 pub mod time;
 pub mod token;

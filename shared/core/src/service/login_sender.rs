@@ -2,6 +2,7 @@
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
 use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits, LimitCharge, Send};
+use crate::domain::login::CodeReplacement;
 use crate::domain::login::{
     AccessEventKind, DeliveryStatus, LoginContacts, RequestOrigin, ValidationStatus,
 };
@@ -11,8 +12,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::ports::{
-    Clock, CodeReplacement, CreateOutcome, Directory, EmailSender, LoginStore, NewCode,
-    ReplaceOutcome, SmsSender,
+    Clock, CreateOutcome, Directory, EmailSender, LoginStore, NewCode, ReplaceOutcome, SmsSender,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -381,14 +381,11 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
                     ));
                 }
             }
-            if let Some(v) = login.validation_mut(channel) {
-                v.expires_at = expires_at;
-                v.sent_at = now;
-                v.updated_at = now;
-                v.delivery_status = DeliveryStatus::Sent;
-            }
-            login.access_control_log.push(replacement.event.clone());
-            login.updated_at = now;
+            // The answer shows every send as sent: a withheld one must not show.
+            login.apply_replacement(&CodeReplacement {
+                delivery: DeliveryStatus::Sent,
+                ..replacement
+            });
             self.deliver(project, flow, &login, channel, &identifier, &code, origin)
                 .await?;
             resent += 1;

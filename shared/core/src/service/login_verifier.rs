@@ -1,17 +1,13 @@
 //! Checking a code: count the attempt first, then compare, then record.
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
-use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits};
-use crate::domain::login::{
-    AccessEventKind, RequestOrigin, StepStatus, StepType, ValidationStatus,
-};
+use crate::domain::limits::AbuseLimits;
+use crate::domain::login::AttemptRejected;
+use crate::domain::login::{AccessEventKind, RequestOrigin, ValidationStatus};
 use crate::domain::token::{LoginClaims, TokenIssuer};
 use crate::domain::{ids::new_id, Channel, Login, LoginStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{
-    AttemptOutcome, AttemptRejected, ChannelFailure, ChannelSuccess, Clock, LoginStore,
-    SuccessOutcome,
-};
+use crate::ports::{AttemptOutcome, Clock, LoginStore, SuccessOutcome};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -275,19 +271,7 @@ impl<S: LoginStore> LoginVerifier<S> {
             events.push(origin.event(AccessEventKind::LockedOut, Some(channel), now));
             tracing::warn!(login_id = %login.id, %channel, "attempts exhausted: login locked");
         }
-        let identifiers = login
-            .channels()
-            .into_iter()
-            .filter_map(|c| login.identifier(c).map(|i| (c, i)))
-            .collect();
-        let failure = ChannelFailure {
-            channel,
-            now,
-            events,
-            locks_login: locks,
-            identifiers,
-            ttl: now.plus_seconds(self.retention.as_secs() as i64),
-        };
+        let failure = login.failure(channel, events, locks, now, self.retention_end(now));
         self.store.record_failure(login, &failure).await
     }
 
@@ -299,45 +283,14 @@ impl<S: LoginStore> LoginVerifier<S> {
         now: Timestamp,
     ) -> Result<Login> {
         let event = origin.event(AccessEventKind::ChannelValidated, Some(channel), now);
-        let identifier = login.identifier(channel).unwrap_or_default();
-        // A verified SMS code counts for the flow's send-to-success ratio,
-        // in the window it was sent in.
-        let sms_tally = (channel == Channel::Phone)
-            .then(|| login.validation(channel))
-            .flatten()
-            .map(|v| {
-                (
-                    sms_tally_key(&login.project_flow),
-                    window_of(v.sent_at, 3_600).0.to_string(),
-                )
-            });
         // Two codes of one login may be checked at the same time; the store
         // refuses a write based on a stale view, and we look again.
         for _ in 0..3 {
-            let others = login.other_pending(channel);
-            let completes_login = others.is_empty();
-            let other_channels = if completes_login {
-                login
-                    .channels()
-                    .into_iter()
-                    .filter(|c| *c != channel)
-                    .collect()
-            } else {
-                others
-            };
-            let success = ChannelSuccess {
-                channel,
-                now,
-                completes_login,
-                other_channels,
-                event: event.clone(),
-                ttl: now.plus_seconds(self.retention.as_secs() as i64),
-                identifier: identifier.clone(),
-                sms_tally: sms_tally.clone(),
-            };
+            let success = login.success(channel, event.clone(), now, self.retention_end(now));
             match self.store.record_success(&login, &success).await? {
                 SuccessOutcome::Recorded => {
-                    apply_success(&mut login, &success);
+                    login.apply_success(&success);
+                    let completes_login = success.completes_login;
                     tracing::info!(login_id = %login.id, %channel, completes_login, "code verified");
                     return Ok(login);
                 }
@@ -365,6 +318,10 @@ impl<S: LoginStore> LoginVerifier<S> {
         Err(Error::Unavailable(
             "the login kept changing while being validated".into(),
         ))
+    }
+
+    fn retention_end(&self, now: Timestamp) -> Timestamp {
+        now.plus_seconds(self.retention.as_secs() as i64)
     }
 
     fn issue_token(&self, login: &Login, now: Timestamp) -> Result<String> {
@@ -442,24 +399,5 @@ fn rejection(why: AttemptRejected, channel: Channel) -> Error {
             message: "too many wrong codes: this login is locked; start a new one".into(),
             retry_after: None,
         },
-    }
-}
-
-/// Mirrors in memory what `record_success` wrote.
-fn apply_success(login: &mut Login, success: &ChannelSuccess) {
-    let now = success.now;
-    if let Some(v) = login.validation_mut(success.channel) {
-        v.status = ValidationStatus::Validated;
-        v.updated_at = now;
-    }
-    if let Some(i) = login.step_index(StepType::for_channel(success.channel)) {
-        login.steps[i].status = StepStatus::Completed;
-        login.steps[i].timestamp = now;
-    }
-    login.access_control_log.push(success.event.clone());
-    login.updated_at = now;
-    if success.completes_login {
-        login.status = LoginStatus::Validated;
-        login.completed_at = Some(now);
     }
 }

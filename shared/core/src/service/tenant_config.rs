@@ -3,8 +3,8 @@
 //! tenant; another tenant's record answers like a missing one.
 
 use super::auth::generate_api_key;
-use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::ids::is_plausible_id;
+use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
 use crate::ports::{Clock, ConfigStore, Expect};

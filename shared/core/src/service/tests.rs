@@ -1,7 +1,6 @@
 //! Fast service tests over the in-memory ports. Storage conditions are
 //! tested for real against DynamoDB Local in tests/.
 
-use crate::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
 use crate::domain::flow::Branding;
 use crate::domain::login::RequestOrigin;
 use crate::domain::token::TokenIssuer;
@@ -10,6 +9,7 @@ use crate::domain::{
     ProjectFlow, Timestamp,
 };
 use crate::error::Error;
+use crate::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
 use crate::ports::SystemClock;
 use crate::service::{CreateLogin, LoginRef, LoginSender, LoginVerifier, ValidateLogin};
 use std::sync::Arc;

@@ -12,19 +12,19 @@ use super::limits::{charge_update, limit_key, tally_validated};
 use super::transact::{is_condition_failure, refused_charge, transact};
 use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
 use crate::domain::limits::LimitCharge;
+use crate::domain::login::{AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement};
 use crate::domain::login::{StepType, ValidationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AttemptOutcome, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement,
-    CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Populate, ReplaceOutcome,
-    SuccessOutcome,
+    AttemptOutcome, CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Populate,
+    ReplaceOutcome, SuccessOutcome,
 };
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -429,15 +429,15 @@ impl LoginStore for DynamoLoginStore {
         let Some(old) = old else {
             return Ok(AttemptOutcome::Rejected(AttemptRejected::NotFound));
         };
-        let login: Login = from_item(old)?;
+        let mut login: Login = from_item(old)?;
         if login.registration.as_deref() != registration {
             return Ok(AttemptOutcome::Rejected(AttemptRejected::NotFound));
         }
-        let why = match login.validation(channel) {
-            None => AttemptRejected::ChannelNotRequested,
-            Some(v) if v.status == ValidationStatus::Validated => AttemptRejected::AlreadyValidated,
-            Some(_) => AttemptRejected::Exhausted,
-        };
+        // The domain's guard, run on the item the condition refused, says why.
+        let why = login
+            .count_attempt(channel, now)
+            .err()
+            .unwrap_or(AttemptRejected::Exhausted);
         Ok(AttemptOutcome::Rejected(why))
     }
 

@@ -9,8 +9,8 @@ mod logins;
 mod registrations;
 mod transact;
 
-pub use config_store::DynamoConfigStore;
 pub use call_counter::CallCounter;
+pub use config_store::DynamoConfigStore;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;
 pub use registrations::DynamoRegistrationStore;

@@ -68,4 +68,3 @@ pub(crate) fn refused_charge(
         })
         .map(|(_, c)| c.clone())
 }
-

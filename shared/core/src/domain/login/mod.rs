@@ -10,6 +10,11 @@ use super::ids::new_id;
 use super::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
+mod transitions;
+pub use transitions::{
+    AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, ReplaceRefused,
+};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoginStatus {
