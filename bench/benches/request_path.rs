@@ -12,10 +12,10 @@ use gatehouse::domain::{
     ClientId, CodeHasher, FlowStatus, FlowType, LoginSettings, OneTimeCode, Project, ProjectFlow,
     Timestamp,
 };
-use gatehouse::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
+use gatehouse::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox, MemoryPorts};
 use gatehouse::ports::{Clock, SystemClock};
 use gatehouse::service::auth::api_key_digest;
-use gatehouse::service::{Authenticator, LoginReader, LoginSender, LoginVerifier};
+use gatehouse::service::{Authenticator, CodeChecker, CodeSender, LoginReader};
 use lambda_http::Request;
 use serde_json::json;
 use std::sync::Arc;
@@ -108,8 +108,8 @@ fn event(
 
 struct Bench {
     auth: Authenticator<MemoryDirectory>,
-    sender: LoginSender<MemoryLoginStore, MemoryDirectory, Arc<MemoryOutbox>, Arc<MemoryOutbox>>,
-    verifier: LoginVerifier<MemoryLoginStore>,
+    sender: CodeSender<MemoryPorts>,
+    verifier: CodeChecker<MemoryLoginStore>,
     reader: LoginReader<MemoryLoginStore>,
     outbox: Arc<MemoryOutbox>,
 }
@@ -139,9 +139,9 @@ fn bench_setup(cost: u32) -> Bench {
     };
     Bench {
         auth: Authenticator::new(directory()),
-        sender: LoginSender::new(
+        sender: CodeSender::new(
             store.clone(),
-            directory(),
+            Arc::new(directory()),
             outbox.clone(),
             outbox.clone(),
             hasher.clone(),
@@ -149,7 +149,7 @@ fn bench_setup(cost: u32) -> Bench {
             retention,
         )
         .with_limits(unlimited.clone()),
-        verifier: LoginVerifier::new(store.clone(), hasher, tokens, clock, retention)
+        verifier: CodeChecker::new(store.clone(), hasher, tokens, clock, retention)
             .with_limits(unlimited),
         reader: LoginReader::new(store),
         outbox,

@@ -3,15 +3,18 @@
 //! `AWS_ENDPOINT_URL_*`, which is how local runs reach DynamoDB Local and
 //! moto with the same code.
 
-use crate::adapters::dynamodb::{DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore};
+use crate::adapters::dynamodb::{
+    DynamoConfigStore, DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore,
+};
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
 use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
-use crate::ports::{Clock, SystemClock};
+use crate::ports::{Clock, CodePorts, Ports, SystemClock};
 use crate::service::{
-    Authenticator, CachedDirectory, LoginReader, LoginSender, LoginVerifier, Registrations,
+    Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, LoginReader,
+    PublicProjects, Registrations,
 };
 use crate::settings::{
     CodeConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig, TokenConfig,
@@ -19,14 +22,24 @@ use crate::settings::{
 use std::sync::Arc;
 
 pub type SharedDirectory = Arc<CachedDirectory<DynamoDirectory>>;
-pub type Sender = LoginSender<DynamoLoginStore, SharedDirectory, SesEmailSender, SnsSmsSender>;
-pub type RegistrationService = Registrations<
-    DynamoRegistrationStore,
-    DynamoLoginStore,
-    SharedDirectory,
-    SesEmailSender,
-    SnsSmsSender,
->;
+/// The AWS adapters, as the one bundle the services are generic over.
+pub struct AwsPorts;
+
+impl CodePorts for AwsPorts {
+    type Sessions = DynamoLoginStore;
+    type Directory = SharedDirectory;
+    type Email = SesEmailSender;
+    type Sms = SnsSmsSender;
+}
+
+impl Ports for AwsPorts {
+    type Registrations = DynamoRegistrationStore;
+    type Config = DynamoConfigStore;
+}
+
+pub type Sender = CodeSender<AwsPorts>;
+pub type RegistrationService = Registrations<AwsPorts>;
+pub type PublicProjectService = PublicProjects<AwsPorts>;
 pub type AwsConfig = aws_config::SdkConfig;
 pub type DynamoClient = aws_sdk_dynamodb::Client;
 
@@ -112,7 +125,7 @@ fn build_sender(
     messaging: MessagingConfig,
     hasher: CodeHasher,
 ) -> Result<Sender, BoxError> {
-    Ok(LoginSender::new(
+    Ok(CodeSender::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         directory,
         SesEmailSender::new(
@@ -137,7 +150,7 @@ fn peppered_hasher(aws: &Aws) -> Result<CodeHasher, BoxError> {
 }
 
 /// For the validate endpoints.
-pub fn login_verifier(aws: &Aws) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
+pub fn login_verifier(aws: &Aws) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
     login_verifier_with_clock(aws, system_clock())
 }
 
@@ -145,7 +158,7 @@ pub fn login_verifier(aws: &Aws) -> Result<LoginVerifier<DynamoLoginStore>, BoxE
 pub fn login_verifier_with_clock(
     aws: &Aws,
     clock: Arc<dyn Clock>,
-) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
+) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
     build_verifier(aws, clock, peppered_hasher(aws)?, signing_tokens(aws)?)
 }
 
@@ -154,9 +167,9 @@ fn build_verifier(
     clock: Arc<dyn Clock>,
     hasher: CodeHasher,
     tokens: TokenIssuer,
-) -> Result<LoginVerifier<DynamoLoginStore>, BoxError> {
+) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
     let store_config = StoreConfig::from_env()?;
-    Ok(LoginVerifier::new(
+    Ok(CodeChecker::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         hasher,
         tokens,
@@ -288,8 +301,10 @@ fn build_registrations(
             &store_config.table_name,
             store_config.retention.as_secs() as i64,
         ),
-        codes,
-        checker,
+        CodeSessions {
+            send: codes,
+            check: checker,
+        },
         tokens,
         clock,
     ))
@@ -301,16 +316,13 @@ pub fn tenant_config(
 ) -> Result<
     (
         Authenticator<SharedDirectory>,
-        crate::service::TenantConfig<crate::adapters::dynamodb::DynamoConfigStore>,
+        crate::service::TenantConfig<DynamoConfigStore>,
     ),
     BoxError,
 > {
     let store_config = StoreConfig::from_env()?;
     let admin = crate::service::TenantConfig::new(
-        crate::adapters::dynamodb::DynamoConfigStore::new(
-            aws.dynamodb.clone(),
-            &store_config.table_name,
-        ),
+        DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
     );
     // No cache: an admin key is checked against the table on every call, so
@@ -322,21 +334,12 @@ pub fn tenant_config(
     Ok((Authenticator::new(directory(aws, &uncached)), admin))
 }
 
-pub type PublicProjectService = crate::service::PublicProjects<
-    SharedDirectory,
-    crate::adapters::dynamodb::DynamoConfigStore,
-    DynamoLoginStore,
->;
-
 /// For `GET /v2/projects/kyc`: public reads, no secret.
 pub fn public_projects(aws: &Aws) -> Result<PublicProjectService, BoxError> {
     let store_config = StoreConfig::from_env()?;
-    Ok(crate::service::PublicProjects::new(
+    Ok(PublicProjects::new(
         directory(aws, &store_config),
-        crate::adapters::dynamodb::DynamoConfigStore::new(
-            aws.dynamodb.clone(),
-            &store_config.table_name,
-        ),
+        DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
     )

@@ -6,7 +6,7 @@ use gatehouse::api::app_logins;
 use gatehouse::domain::limits::AbuseLimits;
 use gatehouse::domain::Timestamp;
 use gatehouse::ports::Clock;
-use gatehouse::service::{Authenticator, LoginReader, LoginVerifier};
+use gatehouse::service::{Authenticator, CodeChecker, LoginReader};
 use gatehouse::wiring::{self, Sender, SharedDirectory};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -111,7 +111,7 @@ pub struct Api {
     calls: CallCounter,
     auth: Authenticator<SharedDirectory>,
     sender: Sender,
-    verifier: LoginVerifier<DynamoLoginStore>,
+    verifier: CodeChecker<DynamoLoginStore>,
     reader_auth: Authenticator<SharedDirectory>,
     reader: LoginReader<DynamoLoginStore>,
     /// Verifik's `/v2/{email,phone}-validations` forms.

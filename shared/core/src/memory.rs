@@ -394,3 +394,13 @@ impl SmsSender for std::sync::Arc<MemoryOutbox> {
         Ok(())
     }
 }
+
+/// The in-memory code-session adapters, as one bundle.
+pub struct MemoryPorts;
+
+impl crate::ports::CodePorts for MemoryPorts {
+    type Sessions = MemoryLoginStore;
+    type Directory = std::sync::Arc<MemoryDirectory>;
+    type Email = std::sync::Arc<MemoryOutbox>;
+    type Sms = std::sync::Arc<MemoryOutbox>;
+}

@@ -39,6 +39,24 @@ pub trait Directory: Send + Sync + 'static {
     fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send;
 }
 
+/// The adapters the code-session service runs on, as one bundle: a
+/// service is generic over one `P: CodePorts`, and these bounds are written
+/// here once. An implementation is a type-level list (`wiring::AwsPorts`,
+/// `memory::MemoryPorts`).
+pub trait CodePorts: Send + Sync + 'static {
+    type Sessions: LoginStore;
+    type Directory: Directory + Clone;
+    type Email: EmailSender;
+    type Sms: SmsSender;
+}
+
+/// Everything else a service may need: registrations and the tenant's
+/// configuration, beside the code-session adapters.
+pub trait Ports: CodePorts {
+    type Registrations: RegistrationStore;
+    type Config: ConfigStore;
+}
+
 pub trait EmailSender: Send + Sync + 'static {
     fn send_email(&self, message: &EmailMessage) -> impl Future<Output = Result<()>> + Send;
 }

@@ -8,9 +8,9 @@ use super::request::{
 use super::response::{conceal_withheld, data, json, populated_view};
 use crate::domain::{Login, OneTimeCode};
 use crate::error::{Error, Result};
-use crate::ports::{Directory, EmailSender, LoginQuery, LoginStore, Populate, SmsSender};
+use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Populate};
 use crate::service::{
-    Authenticator, CreateLogin, LoginReader, LoginRef, LoginSender, LoginVerifier, ValidateLogin,
+    Authenticator, CodeChecker, CodeSender, CreateLogin, LoginReader, LoginRef, ValidateLogin,
 };
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
@@ -52,18 +52,11 @@ fn validations_only() -> BTreeSet<Populate> {
 }
 
 /// `POST /v2/app-logins` (API key)
-pub async fn create<A, S, D, E, M>(
+pub async fn create<A: Directory, P: CodePorts>(
     auth: &Authenticator<A>,
-    sender: &LoginSender<S, D, E, M>,
+    sender: &CodeSender<P>,
     req: Request,
-) -> HandlerResult
-where
-    A: Directory,
-    S: LoginStore,
-    D: Directory,
-    E: EmailSender,
-    M: SmsSender,
-{
+) -> HandlerResult {
     respond(
         async {
             let client = auth.client(bearer(&req)).await?;
@@ -243,7 +236,7 @@ pub fn parse_list_query(
 }
 
 /// `POST /v2/app-logins/{id}/validate` (public: end users call it).
-pub async fn validate<S: LoginStore>(verifier: &LoginVerifier<S>, req: Request) -> HandlerResult {
+pub async fn validate<S: LoginStore>(verifier: &CodeChecker<S>, req: Request) -> HandlerResult {
     respond(
         async {
             let body = json_object(&req)?;
@@ -275,13 +268,7 @@ fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Resul
 }
 
 /// `POST /v2/app-logins/{id}/resend` (public)
-pub async fn resend<S, D, E, M>(sender: &LoginSender<S, D, E, M>, req: Request) -> HandlerResult
-where
-    S: LoginStore,
-    D: Directory,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn resend<P: CodePorts>(sender: &CodeSender<P>, req: Request) -> HandlerResult {
     respond(
         async {
             // An empty body is fine here: it means every pending channel.

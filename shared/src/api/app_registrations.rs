@@ -18,9 +18,7 @@ use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{
-    Directory, EmailSender, LoginStore, Populate, RegistrationQuery, RegistrationStore, SmsSender,
-};
+use crate::ports::{Populate, Ports, RegistrationQuery};
 use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
 use crate::service::Registrations;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -130,17 +128,7 @@ fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
 }
 
 /// `POST /v2/app-registrations`
-pub async fn create<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let client = match bearer(&req) {
@@ -224,14 +212,7 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
 }
 
 /// `GET /v2/app-registrations/{id}`
-pub async fn get<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn get<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -263,14 +244,7 @@ const LIST_PARAMS: &[&str] = &[
 ];
 
 /// `GET /v2/app-registrations` (API key)
-pub async fn list<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn list<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let client = svc.client(bearer(&req)).await?;
@@ -414,14 +388,7 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
 }
 
 /// `PUT /v2/app-registrations/{id}/sync`
-pub async fn sync<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -457,17 +424,7 @@ where
 }
 
 /// `POST /v2/app-registrations/{id}/validate` with `{type, otp}`
-pub async fn validate<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -495,17 +452,7 @@ where
 }
 
 /// `POST /v2/app-registrations/{id}/resend` with an optional `{type}`
-pub async fn resend<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn resend<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -529,17 +476,7 @@ where
 
 /// `POST /v2/app-registrations/{id}/resume` (API key): a fresh 30-minute
 /// enrollee token for an active registration, for a resume link.
-pub async fn resume<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn resume<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -559,17 +496,7 @@ where
 }
 
 /// `PUT /v2/app-registrations/{id}/information` with `{step, data}`
-pub async fn information<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -605,17 +532,7 @@ where
 }
 
 /// `POST /v2/app-registrations/{id}/verification-results` (API key)
-pub async fn results<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -669,17 +586,7 @@ where
 
 /// `POST /v2/app-registrations/{id}/review` (API key): approve or reject a
 /// registration held in NEEDS_MANUAL_VERIFICATION.
-pub async fn review<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -720,17 +627,7 @@ where
 }
 
 /// `GET /v2/app-registrations/analytics?projectFlow=&from=&to=` (API key)
-pub async fn analytics<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn analytics<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     respond(
         async {
             let client = svc.client(bearer(&req)).await?;

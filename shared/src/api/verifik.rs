@@ -21,9 +21,7 @@ use super::response::{conceal_withheld, data};
 use crate::domain::public_project::PublicProject;
 use crate::domain::{Channel, Email, FlowType, OneTimeCode, Phone, Registration, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{
-    ConfigStore, Directory, EmailSender, LoginStore, Populate, RegistrationStore, SmsSender,
-};
+use crate::ports::{Directory, Populate, Ports};
 use crate::service::registrations::{Caller, ContactCheck};
 use crate::service::{CreateLogin, LoginRef, PublicProjects, Registrations, ValidateLogin};
 use lambda_http::http::StatusCode;
@@ -69,12 +67,7 @@ fn channel_of_path(req: &Request) -> Channel {
 }
 
 /// `GET /v2/projects/kyc?id=` (public)
-pub async fn kyc<D, C, S>(projects: &PublicProjects<D, C, S>, req: Request) -> HandlerResult
-where
-    D: Directory,
-    C: ConfigStore,
-    S: LoginStore,
-{
+pub async fn kyc<P: Ports>(projects: &PublicProjects<P>, req: Request) -> HandlerResult {
     with_translation_key(respond(
         async {
             let params = req.query_string_parameters();
@@ -160,19 +153,12 @@ fn purpose(fields: &Fields) -> Result<Option<FlowType>> {
 
 /// The registration an onboarding form is for: the caller must hold its
 /// enrollee token, and the flow and contact must be that registration's.
-async fn enrollee_registration<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
+async fn enrollee_registration<P: Ports>(
+    svc: &Registrations<P>,
     req: &Request,
     flow_id: &str,
     contact: &Contact,
-) -> Result<(Caller, Registration)>
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+) -> Result<(Caller, Registration)> {
     let caller = svc.caller(bearer(req)).await?;
     let Caller::Enrollee(claims) = &caller else {
         return Err(Error::Forbidden {
@@ -227,17 +213,7 @@ const CREATE_FIELDS: &[&str] = &[
 ];
 
 /// `POST /v2/email-validations` and `POST /v2/phone-validations`
-pub async fn create<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     with_translation_key(respond(
         async {
             let channel = channel_of_path(&req);
@@ -298,6 +274,7 @@ where
             };
             let login = svc
                 .codes()
+                .send
                 .create_public(
                     CreateLogin {
                         project_flow: flow_id.clone(),
@@ -328,17 +305,7 @@ where
 }
 
 /// `POST /v2/email-validations/validate` and `POST /v2/phone-validations/validate`
-pub async fn validate<R, S, D, E, M>(
-    svc: &Registrations<R, S, D, E, M>,
-    req: Request,
-) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     with_translation_key(respond(
         async {
             let channel = channel_of_path(&req);
@@ -392,7 +359,8 @@ where
                 ));
             }
             let validated = svc
-                .checker()
+                .codes()
+                .check
                 .validate(
                     ValidateLogin {
                         login: LoginRef::Identifier {
@@ -440,14 +408,7 @@ const ME_POPULATES: &[&str] = &[
 /// `POST /v2/app-registrations/me` with the enrollee token and an optional
 /// `{populates: [...]}`: the caller's own registration, as the enrollee
 /// reads it, with its project's and flow's public faces when asked.
-pub async fn me<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     with_translation_key(respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;
@@ -498,7 +459,7 @@ where
             .collect();
             let mut view = registration_view(&registration, &validations, Reader::Enrollee);
             if asked.contains("project") || asked.contains("projectFlow") {
-                let directory = svc.codes().directory();
+                let directory = svc.codes().send.directory();
                 let project = directory.project(&registration.project).await?;
                 let flow = directory.flow(&registration.project_flow).await?;
                 if let (Some(project), Some(flow)) = (project, flow) {
@@ -528,14 +489,7 @@ where
 /// `{phoneValidation}`: Verifik links a validation made apart to the
 /// registration. Gatehouse makes a registration's validations with it, so
 /// this checks that the ids are that registration's own and answers it.
-pub async fn link<R, S, D, E, M>(svc: &Registrations<R, S, D, E, M>, req: Request) -> HandlerResult
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+pub async fn link<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
     with_translation_key(respond(
         async {
             let caller = svc.caller(bearer(&req)).await?;

@@ -45,14 +45,24 @@ pub struct Project {
 }
 
 impl Project {
-    /// Whether a request from `origin` (its `Origin` header; none from a
-    /// server) may act for this project.
-    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
-        match origin {
+    /// A request from `origin` (its `Origin` header; none from a server)
+    /// may act for this project only if the project lists no
+    /// `allowedOrigins` or lists this one: a browser may send codes for a
+    /// project only from one of its origins.
+    pub fn check_origin(&self, origin: Option<&str>) -> Result<()> {
+        let allowed = match origin {
             None => true,
             Some(origin) => {
                 self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == origin)
             }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Error::Forbidden {
+                code: "origin_not_allowed",
+                message: "this project does not accept requests from this web origin".into(),
+            })
         }
     }
 }

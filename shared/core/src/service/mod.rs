@@ -3,9 +3,8 @@
 
 pub mod auth;
 pub mod cached_directory;
+pub mod code_sessions;
 pub mod login_reader;
-pub mod login_sender;
-pub mod login_verifier;
 pub mod public_projects;
 pub mod registrations;
 pub mod tenant_config;
@@ -15,9 +14,11 @@ pub(crate) mod tests;
 
 pub use auth::{api_key_digest, Authenticator};
 pub use cached_directory::CachedDirectory;
+pub use code_sessions::{
+    CodeChecker, CodeSender, CodeSessions, CreateLogin, LoginRef, SentLogin, ValidateLogin,
+    ValidatedLogin,
+};
 pub use login_reader::LoginReader;
-pub use login_sender::{CreateLogin, LoginSender, SentLogin};
-pub use login_verifier::{LoginRef, LoginVerifier, ValidateLogin, ValidatedLogin};
 pub use public_projects::PublicProjects;
 pub use registrations::{Caller, Registrations};
 pub use tenant_config::TenantConfig;

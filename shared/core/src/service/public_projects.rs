@@ -8,20 +8,25 @@ use crate::domain::login::RequestOrigin;
 use crate::domain::public_project::PublicProject;
 use crate::domain::ClientId;
 use crate::error::{Error, Result};
-use crate::ports::{Clock, ConfigStore, Directory, LoginStore};
+use crate::ports::{Clock, ConfigStore, Directory, LoginStore, Ports};
 use std::sync::Arc;
 
-pub struct PublicProjects<D, C, S> {
-    directory: D,
-    config: C,
+pub struct PublicProjects<P: Ports> {
+    directory: P::Directory,
+    config: P::Config,
     /// Holds the limit counters.
-    counters: S,
+    counters: P::Sessions,
     limits: AbuseLimits,
     clock: Arc<dyn Clock>,
 }
 
-impl<D: Directory, C: ConfigStore, S: LoginStore> PublicProjects<D, C, S> {
-    pub fn new(directory: D, config: C, counters: S, clock: Arc<dyn Clock>) -> Self {
+impl<P: Ports> PublicProjects<P> {
+    pub fn new(
+        directory: P::Directory,
+        config: P::Config,
+        counters: P::Sessions,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             directory,
             config,

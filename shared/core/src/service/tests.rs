@@ -9,9 +9,9 @@ use crate::domain::{
     ProjectFlow, Timestamp,
 };
 use crate::error::Error;
-use crate::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox};
+use crate::memory::{MemoryDirectory, MemoryLoginStore, MemoryOutbox, MemoryPorts};
 use crate::ports::SystemClock;
-use crate::service::{CreateLogin, LoginRef, LoginSender, LoginVerifier, ValidateLogin};
+use crate::service::{CodeChecker, CodeSender, CreateLogin, LoginRef, ValidateLogin};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,9 +26,8 @@ fn test_key_pem() -> String {
 }
 
 pub struct Fixture {
-    pub sender:
-        LoginSender<MemoryLoginStore, MemoryDirectory, Arc<MemoryOutbox>, Arc<MemoryOutbox>>,
-    pub verifier: LoginVerifier<MemoryLoginStore>,
+    pub sender: CodeSender<MemoryPorts>,
+    pub verifier: CodeChecker<MemoryLoginStore>,
     pub outbox: Arc<MemoryOutbox>,
     pub client: ClientId,
     pub flow: String,
@@ -79,9 +78,9 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
     let hasher = CodeHasher::new("test-pepper-test-pepper-test-pepper", 4);
     let clock = Arc::new(SystemClock);
     let retention = Duration::from_secs(86_400);
-    let sender = LoginSender::new(
+    let sender = CodeSender::new(
         store.clone(),
-        directory,
+        Arc::new(directory),
         outbox.clone(),
         outbox.clone(),
         hasher.clone(),
@@ -95,7 +94,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
         Duration::from_secs(60),
     )
     .expect("test key");
-    let verifier = LoginVerifier::new(store, hasher, tokens, clock, retention);
+    let verifier = CodeChecker::new(store, hasher, tokens, clock, retention);
     Fixture {
         sender,
         verifier,

@@ -5,9 +5,10 @@
 //! attribute that only the storage adapter reads.
 
 use super::contact::{Channel, Email, Phone};
-use super::flow::ProjectFlow;
+use super::flow::{Project, ProjectFlow};
 use super::ids::new_id;
 use super::time::Timestamp;
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 mod transitions;
@@ -211,6 +212,43 @@ pub struct LoginContacts {
 }
 
 impl LoginContacts {
+    /// The contact rule: at least one channel; every channel asked for is
+    /// enabled on the flow (both, when it requires 2FA); SMS goes only to
+    /// an allowed country.
+    pub fn check_for(&self, flow: &ProjectFlow, project: &Project) -> Result<()> {
+        let settings = &flow.login_settings;
+        let channels = self.channels();
+        if channels.is_empty() {
+            return Err(Error::MissingParameters(vec![
+                "email or countryCode+phone".into()
+            ]));
+        }
+        for channel in &channels {
+            if !settings.allows(*channel) {
+                return Err(Error::invalid(
+                    "channel_not_enabled",
+                    format!("this projectFlow does not send codes by {channel}"),
+                ));
+            }
+        }
+        if settings.requires_2fa {
+            let mut missing = Vec::new();
+            if self.email.is_none() {
+                missing.push("email".to_string());
+            }
+            if self.phone.is_none() {
+                missing.push("countryCode+phone".to_string());
+            }
+            if !missing.is_empty() {
+                return Err(Error::MissingParameters(missing));
+            }
+        }
+        if let Some(phone) = &self.phone {
+            flow.ensure_country_allowed(project, phone)?;
+        }
+        Ok(())
+    }
+
     pub fn channels(&self) -> Vec<Channel> {
         let mut channels = Vec::with_capacity(2);
         if self.email.is_some() {

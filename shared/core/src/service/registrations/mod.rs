@@ -1,8 +1,8 @@
 //! App Registrations: starting an onboarding, moving it forward with code
 //! checks, submitted data and verifier results, and deciding its status.
 //!
-//! Contact codes go through the App Login machinery (`LoginSender` and
-//! `LoginVerifier`) on a code session that belongs to the registration, so
+//! Contact codes go through the code-session service (`CodeSessions`) on a
+//! code session that belongs to the registration, so
 //! every code rule is the same code. Every other change is a read, a pure
 //! domain update, and a versioned save that also moves the analytics
 //! counters.
@@ -16,16 +16,13 @@ pub use start::{StartRegistration, StartedRegistration};
 pub use steps::{ContactCheck, ResumedRegistration, SyncClaim, SyncedRegistration};
 
 use super::auth::{Authenticator, API_KEY_PREFIX};
-use super::LoginSender;
-use super::LoginVerifier;
+use super::CodeSessions;
 use crate::domain::ids::{is_plausible_id, new_id};
 use crate::domain::registration::analytics_delta;
 use crate::domain::token::{EnrolleeClaims, LoginClaims, TokenIssuer, ENROLLEE_AUDIENCE};
 use crate::domain::{ClientId, ProjectFlow, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{
-    Clock, Directory, EmailSender, LoginStore, RegistrationStore, SaveOutcome, SmsSender,
-};
+use crate::ports::{Clock, Directory, Ports, RegistrationStore, SaveOutcome};
 use std::sync::Arc;
 
 /// The enrollee token's lifetime, as Verifik's.
@@ -44,35 +41,25 @@ pub enum Caller {
     Enrollee(EnrolleeClaims),
 }
 
-pub struct Registrations<R, S, D, E, M> {
-    store: R,
-    codes: LoginSender<S, D, E, M>,
-    checker: LoginVerifier<S>,
-    auth: Authenticator<D>,
+pub struct Registrations<P: Ports> {
+    store: P::Registrations,
+    codes: CodeSessions<P>,
+    auth: Authenticator<P::Directory>,
     tokens: TokenIssuer,
     clock: Arc<dyn Clock>,
 }
 
-impl<R, S, D, E, M> Registrations<R, S, D, E, M>
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+impl<P: Ports> Registrations<P> {
     pub fn new(
-        store: R,
-        codes: LoginSender<S, D, E, M>,
-        checker: LoginVerifier<S>,
+        store: P::Registrations,
+        codes: CodeSessions<P>,
         tokens: TokenIssuer,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let auth = Authenticator::new(codes.directory().clone());
+        let auth = Authenticator::new(codes.send.directory().clone());
         Self {
             store,
             codes,
-            checker,
             auth,
             tokens,
             clock,
@@ -81,18 +68,13 @@ where
 
     /// Replaces the default abuse limits of the code machinery.
     pub fn with_limits(mut self, limits: crate::domain::limits::AbuseLimits) -> Self {
-        self.codes = self.codes.with_limits(limits.clone());
-        self.checker = self.checker.with_limits(limits);
+        self.codes = self.codes.with_limits(limits);
         self
     }
 
-    /// The code machinery, for Verifik's public validation forms.
-    pub fn codes(&self) -> &LoginSender<S, D, E, M> {
+    /// The code sessions, for Verifik's public validation forms.
+    pub fn codes(&self) -> &CodeSessions<P> {
         &self.codes
-    }
-
-    pub fn checker(&self) -> &LoginVerifier<S> {
-        &self.checker
     }
 
     /// An API key or an enrollee token; anything else is `Unauthorized`.
@@ -148,6 +130,7 @@ where
     async fn flow_of(&self, registration: &Registration) -> Result<ProjectFlow> {
         match self
             .codes
+            .send
             .directory()
             .flow(&registration.project_flow)
             .await?

@@ -4,22 +4,12 @@ use super::{Caller, Registrations};
 use crate::domain::registration::AnalyticsReport;
 use crate::domain::{ClientId, FlowType, Registration};
 use crate::error::{Error, Result};
-use crate::ports::{
-    Directory, EmailSender, LoginStore, RegistrationPage, RegistrationQuery, RegistrationStore,
-    SmsSender,
-};
+use crate::ports::{Directory, Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
 
 /// The longest range one analytics call may cover.
 pub const MAX_ANALYTICS_DAYS: i64 = 366;
 
-impl<R, S, D, E, M> Registrations<R, S, D, E, M>
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+impl<P: Ports> Registrations<P> {
     #[tracing::instrument(skip_all, fields(registration_id = %id))]
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<Registration> {
         self.load(caller, id).await
@@ -48,7 +38,7 @@ where
         if !crate::domain::ids::is_plausible_id(flow_id) {
             return Err(not_found());
         }
-        let flow = match self.codes.directory().flow(flow_id).await? {
+        let flow = match self.codes.send.directory().flow(flow_id).await? {
             Some(flow) if flow.client == client.as_str() => flow,
             _ => return Err(not_found()),
         };

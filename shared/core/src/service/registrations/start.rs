@@ -12,10 +12,8 @@ use crate::domain::registration::{analytics_delta, Enrollee, RedFlagCode};
 use crate::domain::{ClientId, Email, Login, Phone, Registration};
 use crate::error::{Error, Result};
 use crate::ports::{
-    Directory, EmailSender, LoginStore, NewCode, NewSession, RegistrationStore, ReuseKeys,
-    SmsSender,
+    Directory, LoginStore, NewCode, NewSession, Ports, RegistrationStore, ReuseKeys,
 };
-use crate::service::login_sender::{check_contacts, check_origin};
 
 /// This many earlier registrations of one identifier in 30 days raise
 /// `identifier_reused`.
@@ -47,14 +45,7 @@ pub struct StartedRegistration {
     pub sent: bool,
 }
 
-impl<R, S, D, E, M> Registrations<R, S, D, E, M>
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+impl<P: Ports> Registrations<P> {
     /// Starts an onboarding. Enrollees' browsers call it with the flow id
     /// alone; a client's backend may add its API key, which must then be
     /// the flow's own tenant.
@@ -71,6 +62,7 @@ where
         }
         let flow = self
             .codes
+            .send
             .directory()
             .flow(&request.project_flow)
             .await?
@@ -81,13 +73,13 @@ where
             return Err(not_found());
         }
         flow.ensure_usable_for_onboarding()?;
-        let project = self.codes.project_of(&flow).await?;
+        let project = self.codes.send.project_of(&flow).await?;
         let contacts = LoginContacts {
             email: request.email.clone(),
             phone: request.phone.clone(),
         };
-        check_contacts(&flow, &project, &contacts)?;
-        check_origin(&project, origin)?;
+        contacts.check_for(&flow, &project)?;
+        project.check_origin(origin.web_origin.as_deref())?;
 
         let now = self.clock.now();
         let enrollee = Enrollee {
@@ -152,14 +144,15 @@ where
 
         let charges = self
             .codes
+            .send
             .charges_for(&flow, &contacts, origin, now)
             .await?;
-        let prepared = self.codes.prepare_codes(&contacts).await?;
+        let prepared = self.codes.send.prepare_codes(&contacts).await?;
         let new_codes: Vec<NewCode> = prepared.iter().map(|p| p.stored.clone()).collect();
         // The session lives as long as its registration can be read.
         let ttl = registration
             .expires_at
-            .plus_seconds(self.codes.retention().as_secs() as i64);
+            .plus_seconds(self.codes.send.retention().as_secs() as i64);
         // Stored copies say which codes the security lists withheld; the
         // caller's answer is rendered from the unmarked ones.
         let stored_session = session.with_withheld(&flow.security);
@@ -187,6 +180,7 @@ where
 
         let sent = match self
             .codes
+            .send
             .deliver_all(&project, &flow, &session, &prepared, origin)
             .await
         {
@@ -194,7 +188,7 @@ where
             Err(Error::Delivery { .. }) => {
                 // The session says which channel failed; show it, and let
                 // the enrollee ask for a resend.
-                if let Some(session) = self.codes.store().get(&session.id).await? {
+                if let Some(session) = self.codes.send.store().get(&session.id).await? {
                     registration.absorb_contacts(&session, now);
                 }
                 false

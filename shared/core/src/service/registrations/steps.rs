@@ -9,7 +9,7 @@ use crate::domain::registration::{
 };
 use crate::domain::{Channel, Login, OneTimeCode, Registration};
 use crate::error::{Error, Result};
-use crate::ports::{Directory, EmailSender, LoginStore, RegistrationStore, SmsSender};
+use crate::ports::{LoginStore, Ports};
 use crate::service::{LoginRef, ValidateLogin};
 use serde_json::{Map, Value};
 
@@ -51,16 +51,10 @@ pub struct SyncedRegistration {
     pub token: Option<String>,
 }
 
-impl<R, S, D, E, M> Registrations<R, S, D, E, M>
-where
-    R: RegistrationStore,
-    S: LoginStore,
-    D: Directory + Clone,
-    E: EmailSender,
-    M: SmsSender,
-{
+impl<P: Ports> Registrations<P> {
     async fn session(&self, registration: &Registration) -> Result<Login> {
         self.codes
+            .send
             .store()
             .get(&registration.verification_session)
             .await?
@@ -89,7 +83,8 @@ where
         }
         let channel = check.channel;
         let checked = self
-            .checker
+            .codes
+            .check
             .check(
                 ValidateLogin {
                     login: LoginRef::Id(registration.verification_session.clone()),
@@ -139,6 +134,7 @@ where
         let (registration, _) = self.update(caller, id, true, |_, _, _| Ok(())).await?;
         let resent = self
             .codes
+            .send
             .resend(
                 &registration.verification_session,
                 Some(&registration.id),

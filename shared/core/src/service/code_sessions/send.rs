@@ -1,4 +1,5 @@
-//! Starting a login and re-sending its codes.
+//! Sending codes: starting a session (a sign-in, or a registration's
+//! contact check) and re-sending its codes, under the abuse limits.
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
 use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits, LimitCharge, Send};
@@ -12,7 +13,8 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::ports::{
-    Clock, CreateOutcome, Directory, EmailSender, LoginStore, NewCode, ReplaceOutcome, SmsSender,
+    Clock, CodePorts, CreateOutcome, Directory, EmailSender, LoginStore, NewCode, ReplaceOutcome,
+    SmsSender,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,11 +38,11 @@ pub struct SentLogin {
     pub existing: bool,
 }
 
-pub struct LoginSender<S, D, E, M> {
-    store: S,
-    directory: D,
-    email: E,
-    sms: M,
+pub struct CodeSender<P: CodePorts> {
+    store: P::Sessions,
+    directory: P::Directory,
+    email: P::Email,
+    sms: P::Sms,
     hasher: CodeHasher,
     clock: Arc<dyn Clock>,
     retention: Duration,
@@ -83,12 +85,12 @@ impl SendLatency {
     }
 }
 
-impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D, E, M> {
+impl<P: CodePorts> CodeSender<P> {
     pub fn new(
-        store: S,
-        directory: D,
-        email: E,
-        sms: M,
+        store: P::Sessions,
+        directory: P::Directory,
+        email: P::Email,
+        sms: P::Sms,
         hasher: CodeHasher,
         clock: Arc<dyn Clock>,
         retention: Duration,
@@ -112,11 +114,11 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
         self
     }
 
-    pub fn directory(&self) -> &D {
+    pub fn directory(&self) -> &P::Directory {
         &self.directory
     }
 
-    pub(crate) fn store(&self) -> &S {
+    pub(crate) fn store(&self) -> &P::Sessions {
         &self.store
     }
 
@@ -138,8 +140,8 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             phone: request.phone,
         };
         let project = self.project_of(&flow).await?;
-        check_contacts(&flow, &project, &contacts)?;
-        check_origin(&project, origin)?;
+        contacts.check_for(&flow, &project)?;
+        project.check_origin(origin.web_origin.as_deref())?;
         let now = self.clock.now();
         let name = request
             .name
@@ -281,7 +283,7 @@ impl<S: LoginStore, D: Directory, E: EmailSender, M: SmsSender> LoginSender<S, D
             .await?
             .ok_or_else(|| Error::not_found("projectFlow_not_found", "projectFlow not found"))?;
         let project = self.project_of(&flow).await?;
-        check_origin(&project, origin)?;
+        project.check_origin(origin.web_origin.as_deref())?;
         let channels = match channel {
             Some(c) => vec![c],
             None => login.channels(),
@@ -614,59 +616,6 @@ fn validation_number(login: &Login) -> &str {
 pub(crate) struct PreparedCode {
     pub code: OneTimeCode,
     pub stored: NewCode,
-}
-
-/// The channels asked for must be enabled on the flow (both, when it
-/// requires 2FA), and SMS must go to an allowed country.
-/// A browser may send codes for a project only from one of its
-/// `allowedOrigins` (when it lists any).
-pub(crate) fn check_origin(project: &Project, origin: &RequestOrigin) -> Result<()> {
-    if project.allows_origin(origin.web_origin.as_deref()) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden {
-            code: "origin_not_allowed",
-            message: "this project does not accept requests from this web origin".into(),
-        })
-    }
-}
-
-pub(crate) fn check_contacts(
-    flow: &ProjectFlow,
-    project: &Project,
-    contacts: &LoginContacts,
-) -> Result<()> {
-    let settings = &flow.login_settings;
-    let channels = contacts.channels();
-    if channels.is_empty() {
-        return Err(Error::MissingParameters(vec![
-            "email or countryCode+phone".into()
-        ]));
-    }
-    for channel in &channels {
-        if !settings.allows(*channel) {
-            return Err(Error::invalid(
-                "channel_not_enabled",
-                format!("this projectFlow does not send codes by {channel}"),
-            ));
-        }
-    }
-    if settings.requires_2fa {
-        let mut missing = Vec::new();
-        if contacts.email.is_none() {
-            missing.push("email".to_string());
-        }
-        if contacts.phone.is_none() {
-            missing.push("countryCode+phone".to_string());
-        }
-        if !missing.is_empty() {
-            return Err(Error::MissingParameters(missing));
-        }
-    }
-    if let Some(phone) = &contacts.phone {
-        flow.ensure_country_allowed(project, phone)?;
-    }
-    Ok(())
 }
 
 fn too_soon(now: Timestamp, last_sent_at: Timestamp, cooldown_seconds: i64) -> Error {

@@ -39,7 +39,7 @@ pub struct ValidatedLogin {
     pub token: Option<String>,
 }
 
-pub struct LoginVerifier<S> {
+pub struct CodeChecker<S> {
     store: S,
     hasher: CodeHasher,
     tokens: TokenIssuer,
@@ -48,7 +48,7 @@ pub struct LoginVerifier<S> {
     limits: AbuseLimits,
 }
 
-impl<S: LoginStore> LoginVerifier<S> {
+impl<S: LoginStore> CodeChecker<S> {
     pub fn new(
         store: S,
         hasher: CodeHasher,
