@@ -13,7 +13,7 @@ use crate::domain::{Channel, ClientId, CodeHash, Login, Project, ProjectFlow, Ti
 use crate::error::{Error, Result};
 use crate::ports::{
     AttemptOutcome, CreateOutcome, Directory, EmailSender, LoginPage, LoginQuery, LoginStore,
-    NewCode, Populate, ReplaceOutcome, SmsSender, SuccessOutcome,
+    NewCode, Page, Populate, ReplaceOutcome, SmsSender, SuccessOutcome,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -319,16 +319,7 @@ impl LoginStore for MemoryLoginStore {
             if query.newest_first {
                 matching.reverse();
             }
-            let total = matching.len() as u64;
-            let skip = (query.page.saturating_sub(1) as usize) * query.limit as usize;
-            LoginPage {
-                items: matching
-                    .into_iter()
-                    .skip(skip)
-                    .take(query.limit as usize)
-                    .collect(),
-                total,
-            }
+            Page::cut(matching, query.page, query.limit)
         }))
     }
 }

@@ -143,11 +143,35 @@ impl Default for LoginQuery {
     }
 }
 
+/// One page of a list, and how many records match in all.
 #[derive(Clone, Debug)]
-pub struct LoginPage {
-    pub items: Vec<Login>,
+pub struct Page<T> {
+    pub items: Vec<T>,
     pub total: u64,
 }
+
+impl<T> Page<T> {
+    /// Page `page` (counting from 1) of `limit` records, cut from all the
+    /// matches in list order: the one cut every store and service uses.
+    pub fn cut(all: Vec<T>, page: u32, limit: u32) -> Self {
+        let total = all.len() as u64;
+        let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
+        Self {
+            items: all.into_iter().skip(skip).take(limit as usize).collect(),
+            total,
+        }
+    }
+
+    /// The same page, each record converted.
+    pub fn try_map<U>(self, convert: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
+        Ok(Page {
+            items: self.items.into_iter().map(convert).collect::<Result<_>>()?,
+            total: self.total,
+        })
+    }
+}
+
+pub type LoginPage = Page<Login>;
 
 pub trait LoginStore: Send + Sync + 'static {
     /// Writes the login, its code hashes and one pointer per identifier in a
@@ -309,11 +333,7 @@ impl Default for RegistrationQuery {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct RegistrationPage {
-    pub items: Vec<Registration>,
-    pub total: u64,
-}
+pub type RegistrationPage = Page<Registration>;
 
 pub trait RegistrationStore: Send + Sync + 'static {
     /// Writes the registration, its code session, the reuse counters, the

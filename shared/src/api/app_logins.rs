@@ -1,14 +1,15 @@
 //! `/v2/app-logins`. Verifik's `/v2/{email,phone}-validations` forms are in
 //! `api::verifik`.
 
+use super::listing::{self, envelope, path_id, Paging};
 use super::request::{
-    bearer, body_is_empty, channel_field, json_object, language_field, number_param, origin,
-    path_param, reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
+    bearer, body_is_empty, channel_field, json_object, language_field, origin, path_param,
+    reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
 };
-use super::response::{conceal_withheld, data, json, populated_view};
+use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::{Login, OneTimeCode};
 use crate::error::{Error, Result};
-use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Populate};
+use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Page, Populate};
 use crate::service::{
     Authenticator, CodeChecker, CodeSender, CreateLogin, LoginReader, LoginRef, ValidateLogin,
 };
@@ -109,10 +110,9 @@ pub async fn get<A: Directory, S: LoginStore>(
         async {
             let client = auth.client(bearer(&req)).await?;
             let params = req.query_string_parameters();
-            let populates = populates_of(&params)?;
+            let populates = listing::populates(&params, LOGIN_POPULATES)?;
             reject_unknown(&params, &["populates[]"])?;
-            let id = path_param(&req, "id").unwrap_or_default();
-            let login = reader.get(&client, &id).await?;
+            let login = reader.get(&client, &path_id(&req)).await?;
             Ok(data(StatusCode::OK, login_view(&login, &populates)))
         }
         .await,
@@ -130,21 +130,20 @@ pub async fn list<A: Directory, S: LoginStore>(
             let client = auth.client(bearer(&req)).await?;
             let query = parse_list_query(&req.query_string_parameters())?;
             let page = reader.list(&client, &query).await?;
-            let items: Vec<Value> = page
-                .items
-                .iter()
-                .map(|l| login_view(l, &query.populates))
-                .collect();
-            let pages = page.total.div_ceil(u64::from(query.limit));
-            Ok(json(
-                StatusCode::OK,
-                &json!({
-                    "data": items,
-                    "total": page.total,
-                    "limit": query.limit,
-                    "page": query.page,
-                    "pages": pages,
-                }),
+            let views = Page {
+                items: page
+                    .items
+                    .iter()
+                    .map(|l| login_view(l, &query.populates))
+                    .collect::<Vec<Value>>(),
+                total: page.total,
+            };
+            Ok(envelope(
+                views,
+                Paging {
+                    page: query.page,
+                    limit: query.limit,
+                },
             ))
         }
         .await,
@@ -162,47 +161,25 @@ const LIST_PARAMS: &[&str] = &[
     "like_name",
 ];
 
-fn populates_of(
-    params: &lambda_http::aws_lambda_events::query_map::QueryMap,
-) -> Result<BTreeSet<Populate>> {
-    let mut populates = BTreeSet::new();
-    let values = params.all("populates[]").unwrap_or_default().into_iter();
-    for value in values.flat_map(|v| v.split(',')) {
-        populates.insert(match value.trim() {
-            "emailValidation" => Populate::EmailValidation,
-            "phoneValidation" => Populate::PhoneValidation,
-            "biometricValidation" => Populate::BiometricValidation,
-            "accessControlLog" => Populate::AccessControlLog,
-            other => {
-                return Err(Error::invalid(
-                    "invalid_populate",
-                    format!("populates[] does not know {other:?}; use emailValidation, phoneValidation, biometricValidation or accessControlLog"),
-                ))
-            }
-        });
-    }
-    Ok(populates)
-}
+/// What `populates[]` may name on a login.
+const LOGIN_POPULATES: &[Populate] = &[
+    Populate::EmailValidation,
+    Populate::PhoneValidation,
+    Populate::BiometricValidation,
+    Populate::AccessControlLog,
+];
 
 pub fn parse_list_query(
     params: &lambda_http::aws_lambda_events::query_map::QueryMap,
 ) -> Result<LoginQuery> {
     reject_unknown(params, LIST_PARAMS)?;
+    let paging = listing::paging(params)?;
     let mut query = LoginQuery {
-        page: number_param(params, "page", 1, 1..=100_000)?,
-        limit: number_param(params, "limit", 10, 1..=100)?,
-        populates: populates_of(params)?,
+        page: paging.page,
+        limit: paging.limit,
+        newest_first: listing::newest_first(params)?,
+        populates: listing::populates(params, LOGIN_POPULATES)?,
         ..LoginQuery::default()
-    };
-    query.newest_first = match params.first("sort").map(str::trim) {
-        None | Some("-createdAt") => true,
-        Some("createdAt") => false,
-        Some(other) => {
-            return Err(Error::invalid(
-                "invalid_sort",
-                format!("sort {other:?} is not supported; use -createdAt or createdAt"),
-            ))
-        }
     };
     for (name, populate) in [
         ("where-exists_emailValidation", Populate::EmailValidation),

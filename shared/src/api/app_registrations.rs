@@ -8,17 +8,17 @@
 //! - verification-results, review, resume, list, analytics: the client's
 //!   API key only.
 
+use super::listing::{self, envelope, path_id, Paging};
 use super::request::{
-    bearer, body_is_empty, channel_field, json_object, language_field, number_param, origin,
-    path_param, reject_unknown, reject_unknown_fields, respond, ContactFields, Fields,
-    HandlerResult, Missing,
+    bearer, body_is_empty, channel_field, json_object, language_field, origin, reject_unknown,
+    reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
 };
-use super::response::{conceal_withheld, data, json, populated_view};
+use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{Populate, Ports, RegistrationQuery};
+use crate::ports::{Page, Populate, Ports, RegistrationQuery};
 use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
 use crate::service::Registrations;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -90,10 +90,6 @@ fn everything() -> BTreeSet<Populate> {
 
 fn validations() -> BTreeSet<Populate> {
     [Populate::EmailValidation, Populate::PhoneValidation].into()
-}
-
-fn id_of(req: &Request) -> String {
-    path_param(req, "id").unwrap_or_default()
 }
 
 /// A body that may be empty (`{}` is assumed).
@@ -218,8 +214,8 @@ pub async fn get<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResul
             let caller = svc.caller(bearer(&req)).await?;
             let params = req.query_string_parameters();
             reject_unknown(&params, &["populates[]"])?;
-            let populates = populates_of(&params)?;
-            let registration = svc.get(&caller, &id_of(&req)).await?;
+            let populates = listing::populates(&params, REGISTRATION_POPULATES)?;
+            let registration = svc.get(&caller, &path_id(&req)).await?;
             Ok(data(
                 StatusCode::OK,
                 registration_view(&registration, &populates, Reader::of(&caller)),
@@ -250,44 +246,32 @@ pub async fn list<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResu
             let client = svc.client(bearer(&req)).await?;
             let query = parse_list_query(&req.query_string_parameters())?;
             let page = svc.list(&client, &query).await?;
-            let items: Vec<Value> = page
-                .items
-                .iter()
-                .map(|r| registration_view(r, &query.populates, Reader::Tenant))
-                .collect();
-            Ok(json(
-                StatusCode::OK,
-                &json!({
-                    "data": items,
-                    "total": page.total,
-                    "limit": query.limit,
-                    "page": query.page,
-                    "pages": page.total.div_ceil(u64::from(query.limit)),
-                }),
+            let views = Page {
+                items: page
+                    .items
+                    .iter()
+                    .map(|r| registration_view(r, &query.populates, Reader::Tenant))
+                    .collect::<Vec<Value>>(),
+                total: page.total,
+            };
+            Ok(envelope(
+                views,
+                Paging {
+                    page: query.page,
+                    limit: query.limit,
+                },
             ))
         }
         .await,
     )
 }
 
-fn populates_of(params: &QueryMap) -> Result<BTreeSet<Populate>> {
-    let mut populates = BTreeSet::new();
-    let values = params.all("populates[]").unwrap_or_default().into_iter();
-    for value in values.flat_map(|v| v.split(',')) {
-        populates.insert(match value.trim() {
-            "emailValidation" => Populate::EmailValidation,
-            "phoneValidation" => Populate::PhoneValidation,
-            "accessControlLog" => Populate::AccessControlLog,
-            other => {
-                return Err(Error::invalid(
-                    "invalid_populate",
-                    format!("populates[] does not know {other:?}; use emailValidation, phoneValidation or accessControlLog"),
-                ))
-            }
-        });
-    }
-    Ok(populates)
-}
+/// What `populates[]` may name on a registration.
+const REGISTRATION_POPULATES: &[Populate] = &[
+    Populate::EmailValidation,
+    Populate::PhoneValidation,
+    Populate::AccessControlLog,
+];
 
 /// A day (`2026-11-25`, the whole day) or an instant (RFC 3339).
 fn instant(params: &QueryMap, name: &str, end_of_day: bool) -> Result<Option<Timestamp>> {
@@ -321,21 +305,13 @@ fn day_start(day: &str) -> Option<Timestamp> {
 
 pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
     reject_unknown(params, LIST_PARAMS)?;
+    let paging = listing::paging(params)?;
     let mut query = RegistrationQuery {
-        page: number_param(params, "page", 1, 1..=100_000)?,
-        limit: number_param(params, "limit", 10, 1..=100)?,
-        populates: populates_of(params)?,
+        page: paging.page,
+        limit: paging.limit,
+        newest_first: listing::newest_first(params)?,
+        populates: listing::populates(params, REGISTRATION_POPULATES)?,
         ..RegistrationQuery::default()
-    };
-    query.newest_first = match params.first("sort").map(str::trim) {
-        None | Some("-createdAt") => true,
-        Some("createdAt") => false,
-        Some(other) => {
-            return Err(Error::invalid(
-                "invalid_sort",
-                format!("sort {other:?} is not supported; use -createdAt or createdAt"),
-            ))
-        }
     };
     let statuses = params
         .all("where_status")
@@ -409,7 +385,7 @@ pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResu
                 }
             };
             let synced = svc
-                .sync(&caller, &id_of(&req), claim, &origin(&req))
+                .sync(&caller, &path_id(&req), claim, &origin(&req))
                 .await?;
             Ok(data(
                 StatusCode::OK,
@@ -440,7 +416,7 @@ pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Handler
                 otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
             };
             let registration = svc
-                .validate_contact(&caller, &id_of(&req), check, &origin(&req))
+                .validate_contact(&caller, &path_id(&req), check, &origin(&req))
                 .await?;
             Ok(data(
                 StatusCode::OK,
@@ -460,7 +436,7 @@ pub async fn resend<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerRe
             reject_unknown_fields(&body, &["type"])?;
             let channel = channel_field(&Fields::new(&body))?;
             let registration = svc
-                .resend(&caller, &id_of(&req), channel, &origin(&req))
+                .resend(&caller, &path_id(&req), channel, &origin(&req))
                 .await?;
             Ok(data(
                 StatusCode::OK,
@@ -481,7 +457,7 @@ pub async fn resume<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerRe
         async {
             let caller = svc.caller(bearer(&req)).await?;
             reject_unknown_fields(&optional_body(&req)?, &[])?;
-            let resumed = svc.resume(&caller, &id_of(&req), &origin(&req)).await?;
+            let resumed = svc.resume(&caller, &path_id(&req), &origin(&req)).await?;
             Ok(data(
                 StatusCode::OK,
                 json!({
@@ -516,7 +492,7 @@ pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> Hand
             let registration = svc
                 .submit_information(
                     &caller,
-                    &id_of(&req),
+                    &path_id(&req),
                     step.unwrap_or(StepName::Form),
                     submitted,
                     &origin(&req),
@@ -573,7 +549,7 @@ pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerR
                 document_name: name_field(&fields, "documentName")?,
             };
             let registration = svc
-                .report_result(&caller, &id_of(&req), result, &origin(&req))
+                .report_result(&caller, &path_id(&req), result, &origin(&req))
                 .await?;
             Ok(data(
                 StatusCode::OK,
@@ -610,7 +586,7 @@ pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerRe
             let registration = svc
                 .review(
                     &caller,
-                    &id_of(&req),
+                    &path_id(&req),
                     decision,
                     reviewer.unwrap_or_default(),
                     fields.clipped("reason", 200)?,

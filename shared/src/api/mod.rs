@@ -7,6 +7,7 @@ pub mod app_registrations;
 pub mod cors;
 pub mod error;
 pub mod jwks;
+pub mod listing;
 pub mod request;
 pub mod response;
 pub mod strict_json;

@@ -2,21 +2,17 @@
 //! `/v2/project-flows` and `/v2/api-keys`. These functions check the key
 //! against the table on every call (no cache): a revoked key stops at once.
 
-use super::request::{
-    bearer, body_is_empty, json_object, number_param, path_param, reject_unknown, respond,
-    HandlerResult,
-};
+use super::listing::{self, envelope, path_id, Paging};
+use super::request::{bearer, body_is_empty, json_object, reject_unknown, respond, HandlerResult};
 use super::response::{data, json};
 use crate::domain::tenant_config::{FlowFields, NewApiKey, ProjectFields};
 use crate::error::{Error, Result};
 use crate::ports::{ConfigStore, Directory};
-use crate::service::tenant_config::Page;
 use crate::service::{Authenticator, TenantConfig};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The body as `T`; serde names the unknown or mistyped field. A `null`
@@ -42,35 +38,11 @@ fn body<T: DeserializeOwned>(req: &Request) -> Result<T> {
         .map_err(|e| Error::invalid("invalid_field", e.to_string()))
 }
 
-fn paging(params: &QueryMap, extra: &[&str]) -> Result<(u32, u32)> {
+fn paging(params: &QueryMap, extra: &[&str]) -> Result<Paging> {
     let mut known = vec!["page", "limit"];
     known.extend_from_slice(extra);
     reject_unknown(params, &known)?;
-    Ok((
-        number_param(params, "page", 1, 1..=100_000)?,
-        number_param(params, "limit", 10, 1..=100)?,
-    ))
-}
-
-fn list_response<T: Serialize>(
-    page: Page<T>,
-    page_no: u32,
-    limit: u32,
-) -> lambda_http::Response<lambda_http::Body> {
-    json(
-        StatusCode::OK,
-        &json!({
-            "data": page.items,
-            "total": page.total,
-            "limit": limit,
-            "page": page_no,
-            "pages": page.total.div_ceil(u64::from(limit)),
-        }),
-    )
-}
-
-fn id(req: &Request) -> String {
-    path_param(req, "id").unwrap_or_default()
+    listing::paging(params)
 }
 
 /// `POST /v2/projects`
@@ -98,9 +70,11 @@ pub async fn list_projects<D: Directory, C: ConfigStore>(
     respond(
         async {
             let client = auth.admin(bearer(&req)).await?;
-            let (page_no, limit) = paging(&req.query_string_parameters(), &[])?;
-            let page = admin.list_projects(&client, page_no, limit).await?;
-            Ok(list_response(page, page_no, limit))
+            let paging = paging(&req.query_string_parameters(), &[])?;
+            let page = admin
+                .list_projects(&client, paging.page, paging.limit)
+                .await?;
+            Ok(envelope(page, paging))
         }
         .await,
     )
@@ -118,7 +92,7 @@ pub async fn get_project<D: Directory, C: ConfigStore>(
             reject_unknown(&req.query_string_parameters(), &[])?;
             Ok(data(
                 StatusCode::OK,
-                admin.project(&client, &id(&req)).await?,
+                admin.project(&client, &path_id(&req)).await?,
             ))
         }
         .await,
@@ -137,7 +111,9 @@ pub async fn update_project<D: Directory, C: ConfigStore>(
             let fields: ProjectFields = body(&req)?;
             Ok(data(
                 StatusCode::OK,
-                admin.update_project(&client, &id(&req), fields).await?,
+                admin
+                    .update_project(&client, &path_id(&req), fields)
+                    .await?,
             ))
         }
         .await,
@@ -155,7 +131,7 @@ pub async fn delete_project<D: Directory, C: ConfigStore>(
             let client = auth.admin(bearer(&req)).await?;
             Ok(data(
                 StatusCode::OK,
-                admin.archive_project(&client, &id(&req)).await?,
+                admin.archive_project(&client, &path_id(&req)).await?,
             ))
         }
         .await,
@@ -188,11 +164,16 @@ pub async fn list_flows<D: Directory, C: ConfigStore>(
         async {
             let client = auth.admin(bearer(&req)).await?;
             let params = req.query_string_parameters();
-            let (page_no, limit) = paging(&params, &["where_project"])?;
+            let paging = paging(&params, &["where_project"])?;
             let page = admin
-                .list_flows(&client, params.first("where_project"), page_no, limit)
+                .list_flows(
+                    &client,
+                    params.first("where_project"),
+                    paging.page,
+                    paging.limit,
+                )
                 .await?;
-            Ok(list_response(page, page_no, limit))
+            Ok(envelope(page, paging))
         }
         .await,
     )
@@ -208,7 +189,10 @@ pub async fn get_flow<D: Directory, C: ConfigStore>(
         async {
             let client = auth.admin(bearer(&req)).await?;
             reject_unknown(&req.query_string_parameters(), &[])?;
-            Ok(data(StatusCode::OK, admin.flow(&client, &id(&req)).await?))
+            Ok(data(
+                StatusCode::OK,
+                admin.flow(&client, &path_id(&req)).await?,
+            ))
         }
         .await,
     )
@@ -226,7 +210,7 @@ pub async fn update_flow<D: Directory, C: ConfigStore>(
             let fields: FlowFields = body(&req)?;
             Ok(data(
                 StatusCode::OK,
-                admin.update_flow(&client, &id(&req), fields).await?,
+                admin.update_flow(&client, &path_id(&req), fields).await?,
             ))
         }
         .await,
@@ -244,7 +228,7 @@ pub async fn delete_flow<D: Directory, C: ConfigStore>(
             let client = auth.admin(bearer(&req)).await?;
             Ok(data(
                 StatusCode::OK,
-                admin.archive_flow(&client, &id(&req)).await?,
+                admin.archive_flow(&client, &path_id(&req)).await?,
             ))
         }
         .await,
@@ -305,7 +289,7 @@ pub async fn revoke_api_key<D: Directory, C: ConfigStore>(
             let client = auth.admin(bearer(&req)).await?;
             Ok(data(
                 StatusCode::OK,
-                admin.revoke_api_key(&client, &id(&req)).await?,
+                admin.revoke_api_key(&client, &path_id(&req)).await?,
             ))
         }
         .await,

@@ -7,24 +7,8 @@ use crate::domain::ids::is_plausible_id;
 use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
-use crate::ports::{Clock, ConfigStore, Expect};
+use crate::ports::{Clock, ConfigStore, Expect, Page};
 use std::sync::Arc;
-
-/// A page of records, cut from the tenant's newest-first list.
-#[derive(Clone, Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
-
-fn page<T>(all: Vec<T>, page: u32, limit: u32) -> Page<T> {
-    let total = all.len() as u64;
-    let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
-    Page {
-        items: all.into_iter().skip(skip).take(limit as usize).collect(),
-        total,
-    }
-}
 
 fn project_not_found() -> Error {
     Error::not_found("project_not_found", "project not found")
@@ -96,7 +80,7 @@ impl<C: ConfigStore> TenantConfig<C> {
             .into_iter()
             .filter(|p| p.archived_at.is_none())
             .collect();
-        Ok(page(live, page_no, limit))
+        Ok(Page::cut(live, page_no, limit))
     }
 
     #[tracing::instrument(skip_all, fields(client = %client, project = %id))]
@@ -168,7 +152,7 @@ impl<C: ConfigStore> TenantConfig<C> {
             .filter(|f| f.archived_at.is_none())
             .filter(|f| project.is_none_or(|p| f.project == p))
             .collect();
-        Ok(page(live, page_no, limit))
+        Ok(Page::cut(live, page_no, limit))
     }
 
     #[tracing::instrument(skip_all, fields(client = %client, flow = %id))]

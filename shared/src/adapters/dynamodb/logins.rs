@@ -17,7 +17,7 @@ use crate::domain::login::{StepType, ValidationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AttemptOutcome, CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Populate,
+    AttemptOutcome, CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Page, Populate,
     ReplaceOutcome, SuccessOutcome,
 };
 use aws_sdk_dynamodb::error::SdkError;
@@ -732,14 +732,6 @@ impl LoginStore for DynamoLoginStore {
                 .scan_index_forward(!query.newest_first),
         )
         .await?;
-        let total = items.len() as u64;
-        let skip = (query.page.saturating_sub(1) as usize).saturating_mul(query.limit as usize);
-        let page = items
-            .into_iter()
-            .skip(skip)
-            .take(query.limit as usize)
-            .map(from_item)
-            .collect::<Result<Vec<Login>>>()?;
-        Ok(LoginPage { items: page, total })
+        Page::cut(items, query.page, query.limit).try_map(from_item)
     }
 }

@@ -20,8 +20,8 @@ use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    NewSession, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys, ReuseSignals,
-    SaveOutcome,
+    NewSession, Page, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys,
+    ReuseSignals, SaveOutcome,
 };
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
@@ -369,23 +369,17 @@ impl RegistrationStore for DynamoRegistrationStore {
                 .scan_index_forward(!query.newest_first),
         )
         .await?;
-        let total = keys.len() as u64;
-        let skip = (query.page.saturating_sub(1) as usize).saturating_mul(query.limit as usize);
-        let page: Vec<Item> = keys
-            .into_iter()
-            .skip(skip)
-            .take(query.limit as usize)
-            .collect();
-        let items = if page.is_empty() {
+        let page = Page::cut(keys, query.page, query.limit);
+        let items = if page.items.is_empty() {
             Vec::new()
         } else {
-            self.batch_get(page)
-                .await?
-                .into_iter()
-                .map(from_item)
-                .collect::<Result<Vec<Registration>>>()?
+            self.batch_get(page.items).await?
         };
-        Ok(RegistrationPage { items, total })
+        Page {
+            items,
+            total: page.total,
+        }
+        .try_map(from_item)
     }
 
     #[tracing::instrument(skip(self))]

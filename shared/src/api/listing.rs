@@ -1,0 +1,138 @@
+//! The list and path conventions every endpoint shares: `page`, `limit`,
+//! `sort`, `populates[]`, the list envelope, and the id in the path.
+
+use super::request::{number_param, path_param};
+use super::response::json;
+use crate::error::{Error, Result};
+use crate::ports::{Page, Populate};
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// `page` (from 1) and `limit` (1 to 100), as every list takes them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Paging {
+    pub page: u32,
+    pub limit: u32,
+}
+
+pub fn paging(params: &QueryMap) -> Result<Paging> {
+    Ok(Paging {
+        page: number_param(params, "page", 1, 1..=100_000)?,
+        limit: number_param(params, "limit", 10, 1..=100)?,
+    })
+}
+
+/// `sort`: `-createdAt` (the default) or `createdAt`. True when newest first.
+pub fn newest_first(params: &QueryMap) -> Result<bool> {
+    match params.first("sort").map(str::trim) {
+        None | Some("-createdAt") => Ok(true),
+        Some("createdAt") => Ok(false),
+        Some(other) => Err(Error::invalid(
+            "invalid_sort",
+            format!("sort {other:?} is not supported; use -createdAt or createdAt"),
+        )),
+    }
+}
+
+/// Verifik's name of a populate.
+pub fn populate_name(populate: Populate) -> &'static str {
+    match populate {
+        Populate::AccessControlLog => "accessControlLog",
+        Populate::EmailValidation => "emailValidation",
+        Populate::PhoneValidation => "phoneValidation",
+        Populate::BiometricValidation => "biometricValidation",
+    }
+}
+
+/// `populates[]`, repeated or comma-separated, each one of `allowed`.
+pub fn populates(params: &QueryMap, allowed: &[Populate]) -> Result<BTreeSet<Populate>> {
+    let mut populates = BTreeSet::new();
+    let values = params.all("populates[]").unwrap_or_default().into_iter();
+    for value in values.flat_map(|v| v.split(',')) {
+        let value = value.trim();
+        match allowed.iter().find(|p| populate_name(**p) == value) {
+            Some(populate) => populates.insert(*populate),
+            None => {
+                return Err(Error::invalid(
+                    "invalid_populate",
+                    format!(
+                        "populates[] does not know {value:?}; use {}",
+                        one_of(allowed)
+                    ),
+                ))
+            }
+        };
+    }
+    Ok(populates)
+}
+
+/// `a, b or c`
+fn one_of(allowed: &[Populate]) -> String {
+    let names: Vec<&str> = allowed.iter().map(|p| populate_name(*p)).collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The list envelope: `{data, total, limit, page, pages}`.
+pub fn envelope<T: Serialize>(page: Page<T>, paging: Paging) -> Response<Body> {
+    json(
+        StatusCode::OK,
+        &json!({
+            "data": page.items,
+            "total": page.total,
+            "limit": paging.limit,
+            "page": paging.page,
+            "pages": page.total.div_ceil(u64::from(paging.limit)),
+        }),
+    )
+}
+
+/// The `{id}` of the path (empty when missing: it then matches nothing).
+pub fn path_id(req: &Request) -> String {
+    path_param(req, "id").unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> QueryMap {
+        let mut map = std::collections::HashMap::<String, Vec<String>>::new();
+        for (k, v) in pairs {
+            map.entry(k.to_string()).or_default().push(v.to_string());
+        }
+        QueryMap::from(map)
+    }
+
+    #[test]
+    fn populates_take_repeats_and_commas_and_name_what_is_allowed() {
+        let allowed = [Populate::EmailValidation, Populate::PhoneValidation];
+        let got = populates(
+            &params(&[("populates[]", "emailValidation,phoneValidation")]),
+            &allowed,
+        )
+        .unwrap();
+        assert_eq!(got, allowed.into());
+        let err = populates(&params(&[("populates[]", "accessControlLog")]), &allowed)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("use emailValidation or phoneValidation"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sort_defaults_to_newest_first_and_refuses_others() {
+        assert!(newest_first(&params(&[])).unwrap());
+        assert!(!newest_first(&params(&[("sort", "createdAt")])).unwrap());
+        assert!(newest_first(&params(&[("sort", "name")])).is_err());
+    }
+}
