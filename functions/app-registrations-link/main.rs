@@ -8,5 +8,5 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let registrations = wiring::registrations(&aws, wiring::RegistrationSecrets::NONE)?;
-    cors::serve(|req| verifik::link(&registrations, req)).await
+    cors::serve_verifik(|req| verifik::link(&registrations, req)).await
 }

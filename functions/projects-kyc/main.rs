@@ -8,5 +8,5 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let projects = wiring::public_projects(&aws)?;
-    cors::serve(|req| verifik::kyc(&projects, req)).await
+    cors::serve_verifik(|req| verifik::kyc(&projects, req)).await
 }

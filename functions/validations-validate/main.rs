@@ -8,5 +8,5 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let registrations = wiring::registrations(&aws, wiring::RegistrationSecrets::ALL)?;
-    cors::serve(|req| verifik::validate(&registrations, req)).await
+    cors::serve_verifik(|req| verifik::validate(&registrations, req)).await
 }

@@ -96,11 +96,10 @@ fn system_clock() -> Arc<dyn Clock> {
 
 /// For `POST /v2/app-logins` and the resend endpoint.
 pub fn login_sender(aws: &Aws) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
-    login_sender_from(aws, MessagingConfig::from_env()?)
+    login_sender_with(aws, MessagingConfig::from_env()?)
 }
 
-/// As `login_sender`, sending from `messaging`.
-pub fn login_sender_from(
+fn login_sender_with(
     aws: &Aws,
     messaging: MessagingConfig,
 ) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
@@ -151,15 +150,12 @@ fn peppered_hasher(aws: &Aws) -> Result<CodeHasher, BoxError> {
 
 /// For the validate endpoints.
 pub fn login_verifier(aws: &Aws) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
-    login_verifier_with_clock(aws, system_clock())
-}
-
-/// As `login_verifier`, reading time from `clock`.
-pub fn login_verifier_with_clock(
-    aws: &Aws,
-    clock: Arc<dyn Clock>,
-) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
-    build_verifier(aws, clock, peppered_hasher(aws)?, signing_tokens(aws)?)
+    build_verifier(
+        aws,
+        system_clock(),
+        peppered_hasher(aws)?,
+        signing_tokens(aws)?,
+    )
 }
 
 fn build_verifier(
@@ -261,14 +257,6 @@ pub fn registrations(
     build_registrations(aws, system_clock(), secrets)
 }
 
-/// With every secret, reading time from `clock` (the test harness).
-pub fn registrations_with_clock(
-    aws: &Aws,
-    clock: Arc<dyn Clock>,
-) -> Result<RegistrationService, BoxError> {
-    build_registrations(aws, clock, RegistrationSecrets::ALL)
-}
-
 fn build_registrations(
     aws: &Aws,
     clock: Arc<dyn Clock>,
@@ -344,4 +332,36 @@ pub fn public_projects(aws: &Aws) -> Result<PublicProjectService, BoxError> {
         system_clock(),
     )
     .with_limits(crate::settings::abuse_limits_from_env()?))
+}
+
+/// The integration harness's variants: a clock it controls, and its own
+/// sender addresses. Built only with the `harness` feature (the tests
+/// crate's), never into a function.
+#[cfg(feature = "harness")]
+pub mod harness {
+    use super::*;
+
+    /// As `login_sender`, sending from `messaging`.
+    pub fn login_sender_from(
+        aws: &Aws,
+        messaging: MessagingConfig,
+    ) -> Result<(Authenticator<SharedDirectory>, Sender), BoxError> {
+        login_sender_with(aws, messaging)
+    }
+
+    /// As `login_verifier`, reading time from `clock`.
+    pub fn login_verifier_with_clock(
+        aws: &Aws,
+        clock: Arc<dyn Clock>,
+    ) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
+        build_verifier(aws, clock, peppered_hasher(aws)?, signing_tokens(aws)?)
+    }
+
+    /// With every secret, reading time from `clock`.
+    pub fn registrations_with_clock(
+        aws: &Aws,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RegistrationService, BoxError> {
+        build_registrations(aws, clock, RegistrationSecrets::ALL)
+    }
 }

@@ -218,13 +218,14 @@ impl Api {
         if let Some(from) = email_from {
             messaging.email_from = from;
         }
-        let (auth, sender) = wiring::login_sender_from(&aws, messaging).expect("sender config");
+        let (auth, sender) =
+            wiring::harness::login_sender_from(&aws, messaging).expect("sender config");
         let sender = sender.with_limits(limits.clone());
-        let verifier = wiring::login_verifier_with_clock(&aws, clock.clone())
+        let verifier = wiring::harness::login_verifier_with_clock(&aws, clock.clone())
             .expect("verifier config")
             .with_limits(limits.clone());
         let (reader_auth, reader) = wiring::login_reader(&aws).expect("reader config");
-        let verifik = wiring::registrations_with_clock(&aws, clock.clone())
+        let verifik = wiring::harness::registrations_with_clock(&aws, clock.clone())
             .expect("registration config")
             .with_limits(limits);
         Self {
@@ -460,7 +461,7 @@ impl RegistrationApi {
         Self {
             ip: fresh_ip(),
             calls,
-            service: wiring::registrations_with_clock(&aws, clock)
+            service: wiring::harness::registrations_with_clock(&aws, clock)
                 .expect("registration config")
                 .with_limits(limits),
         }

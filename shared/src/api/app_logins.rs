@@ -3,10 +3,11 @@
 
 use super::listing::{self, envelope, path_id, Paging};
 use super::request::{
-    bearer, body_is_empty, channel_field, json_object, language_field, origin, path_param,
-    reject_unknown, respond, ContactFields, Fields, HandlerResult, Missing,
+    bearer, channel_field, json_object, language_field, optional_json_object, origin, path_param,
+    reject_unknown, Answer, ContactFields, Fields, Missing,
 };
 use super::response::{conceal_withheld, data, populated_view};
+use crate::domain::ids::Record;
 use crate::domain::{Login, OneTimeCode};
 use crate::error::{Error, Result};
 use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Page, Populate};
@@ -57,29 +58,24 @@ pub async fn create<A: Directory, P: CodePorts>(
     auth: &Authenticator<A>,
     sender: &CodeSender<P>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.client(bearer(&req)).await?;
-            let body = json_object(&req)?;
-            let request = parse_create(&body)?;
-            let sent = sender.create(&client, request, &origin(&req)).await?;
-            let status = if sent.existing {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            Ok(data(
-                status,
-                json!({
-                    "appLogin": login_view(&sent.login, &everything()),
-                    "existing": sent.existing,
-                    "sent": true,
-                }),
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.client(bearer(&req)).await?;
+    let body = json_object(&req)?;
+    let request = parse_create(&body)?;
+    let sent = sender.create(&client, request, &origin(&req)).await?;
+    let status = if sent.existing {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(data(
+        status,
+        json!({
+            "appLogin": login_view(&sent.login, &everything()),
+            "existing": sent.existing,
+            "sent": true,
+        }),
+    ))
 }
 
 fn parse_create(body: &serde_json::Map<String, Value>) -> Result<CreateLogin> {
@@ -105,18 +101,13 @@ pub async fn get<A: Directory, S: LoginStore>(
     auth: &Authenticator<A>,
     reader: &LoginReader<S>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.client(bearer(&req)).await?;
-            let params = req.query_string_parameters();
-            let populates = listing::populates(&params, LOGIN_POPULATES)?;
-            reject_unknown(&params, &["populates[]"])?;
-            let login = reader.get(&client, &path_id(&req)).await?;
-            Ok(data(StatusCode::OK, login_view(&login, &populates)))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.client(bearer(&req)).await?;
+    let params = req.query_string_parameters();
+    let populates = listing::populates(&params, LOGIN_POPULATES)?;
+    reject_unknown(&params, &["populates[]"])?;
+    let login = reader.get(&client, &path_id(&req)).await?;
+    Ok(data(StatusCode::OK, login_view(&login, &populates)))
 }
 
 /// `GET /v2/app-logins` (API key), with seed 001's query language.
@@ -124,30 +115,25 @@ pub async fn list<A: Directory, S: LoginStore>(
     auth: &Authenticator<A>,
     reader: &LoginReader<S>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.client(bearer(&req)).await?;
-            let query = parse_list_query(&req.query_string_parameters())?;
-            let page = reader.list(&client, &query).await?;
-            let views = Page {
-                items: page
-                    .items
-                    .iter()
-                    .map(|l| login_view(l, &query.populates))
-                    .collect::<Vec<Value>>(),
-                total: page.total,
-            };
-            Ok(envelope(
-                views,
-                Paging {
-                    page: query.page,
-                    limit: query.limit,
-                },
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.client(bearer(&req)).await?;
+    let query = parse_list_query(&req.query_string_parameters())?;
+    let page = reader.list(&client, &query).await?;
+    let views = Page {
+        items: page
+            .items
+            .iter()
+            .map(|l| login_view(l, &query.populates))
+            .collect::<Vec<Value>>(),
+        total: page.total,
+    };
+    Ok(envelope(
+        views,
+        Paging {
+            page: query.page,
+            limit: query.limit,
+        },
+    ))
 }
 
 const LIST_PARAMS: &[&str] = &[
@@ -213,23 +199,18 @@ pub fn parse_list_query(
 }
 
 /// `POST /v2/app-logins/{id}/validate` (public: end users call it).
-pub async fn validate<S: LoginStore>(verifier: &CodeChecker<S>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let body = json_object(&req)?;
-            let request = parse_validate(&req, &body)?;
-            let validated = verifier.validate(request, &origin(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({
-                    "appLogin": conceal_withheld(login_view(&validated.login, &validations_only())),
-                    "token": validated.token,
-                    "showFaceLivenessRecommendation": false,
-                }),
-            ))
-        }
-        .await,
-    )
+pub async fn validate<S: LoginStore>(verifier: &CodeChecker<S>, req: Request) -> Answer {
+    let body = json_object(&req)?;
+    let request = parse_validate(&req, &body)?;
+    let validated = verifier.validate(request, &origin(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({
+            "appLogin": conceal_withheld(login_view(&validated.login, &validations_only())),
+            "token": validated.token,
+            "showFaceLivenessRecommendation": false,
+        }),
+    ))
 }
 
 fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Result<ValidateLogin> {
@@ -245,28 +226,16 @@ fn parse_validate(req: &Request, body: &serde_json::Map<String, Value>) -> Resul
 }
 
 /// `POST /v2/app-logins/{id}/resend` (public)
-pub async fn resend<P: CodePorts>(sender: &CodeSender<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            // An empty body is fine here: it means every pending channel.
-            let channel = match json_object(&req) {
-                Ok(body) => channel_field(&Fields::new(&body))?,
-                Err(Error::InvalidInput {
-                    code: "invalid_body",
-                    ..
-                }) if body_is_empty(&req) => None,
-                Err(e) => return Err(e),
-            };
-            let id = path_param(&req, "id").unwrap_or_default();
-            if !crate::domain::ids::is_plausible_id(&id) {
-                return Err(Error::not_found("AppLogin_not_found", "Record not found."));
-            }
-            let login = sender.resend(&id, None, channel, &origin(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({ "appLogin": login_view(&login, &validations_only()), "sent": true }),
-            ))
-        }
-        .await,
-    )
+pub async fn resend<P: CodePorts>(sender: &CodeSender<P>, req: Request) -> Answer {
+    // An empty body is fine here: it means every pending channel.
+    let channel = channel_field(&Fields::new(&optional_json_object(&req)?))?;
+    let id = path_param(&req, "id").unwrap_or_default();
+    if !crate::domain::ids::is_plausible_id(&id) {
+        return Err(Record::Login.not_found());
+    }
+    let login = sender.resend(&id, None, channel, &origin(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "appLogin": login_view(&login, &validations_only()), "sent": true }),
+    ))
 }

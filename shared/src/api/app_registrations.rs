@@ -10,8 +10,8 @@
 
 use super::listing::{self, envelope, path_id, Paging};
 use super::request::{
-    bearer, body_is_empty, channel_field, json_object, language_field, origin, reject_unknown,
-    reject_unknown_fields, respond, ContactFields, Fields, HandlerResult, Missing,
+    bearer, channel_field, json_object, language_field, optional_json_object, origin,
+    reject_unknown, reject_unknown_fields, Answer, ContactFields, Fields, Missing,
 };
 use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::StepName;
@@ -92,15 +92,6 @@ fn validations() -> BTreeSet<Populate> {
     [Populate::EmailValidation, Populate::PhoneValidation].into()
 }
 
-/// A body that may be empty (`{}` is assumed).
-fn optional_body(req: &Request) -> Result<Map<String, Value>> {
-    if body_is_empty(req) {
-        Ok(Map::new())
-    } else {
-        json_object(req)
-    }
-}
-
 fn step_param(fields: &Fields, name: &'static str) -> Result<Option<StepName>> {
     match fields.string(name)? {
         None => Ok(None),
@@ -124,47 +115,42 @@ fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
 }
 
 /// `POST /v2/app-registrations`
-pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let client = match bearer(&req) {
-                Some(key) => Some(svc.client(Some(key)).await?),
-                None => None,
-            };
-            let reader = if client.is_some() {
-                Reader::Tenant
-            } else {
-                Reader::Enrollee
-            };
-            let body = json_object(&req)?;
-            reject_unknown_fields(
-                &body,
-                &[
-                    "projectFlow",
-                    "project",
-                    "email",
-                    "countryCode",
-                    "phone",
-                    "firstName",
-                    "lastName",
-                    "fullName",
-                    "language",
-                    "agreements",
-                ],
-            )?;
-            let request = parse_create(&body)?;
-            let started = svc.start(client.as_ref(), request, &origin(&req)).await?;
-            Ok(data(
-                StatusCode::CREATED,
-                json!({
-                    "appRegistration": registration_view(&started.registration, &everything(), reader),
-                    "token": started.token,
-                    "sent": started.sent,
-                }),
-            ))
-        }
-        .await,
-    )
+pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let client = match bearer(&req) {
+        Some(key) => Some(svc.client(Some(key)).await?),
+        None => None,
+    };
+    let reader = if client.is_some() {
+        Reader::Tenant
+    } else {
+        Reader::Enrollee
+    };
+    let body = json_object(&req)?;
+    reject_unknown_fields(
+        &body,
+        &[
+            "projectFlow",
+            "project",
+            "email",
+            "countryCode",
+            "phone",
+            "firstName",
+            "lastName",
+            "fullName",
+            "language",
+            "agreements",
+        ],
+    )?;
+    let request = parse_create(&body)?;
+    let started = svc.start(client.as_ref(), request, &origin(&req)).await?;
+    Ok(data(
+        StatusCode::CREATED,
+        json!({
+            "appRegistration": registration_view(&started.registration, &everything(), reader),
+            "token": started.token,
+            "sent": started.sent,
+        }),
+    ))
 }
 
 fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
@@ -208,21 +194,16 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
 }
 
 /// `GET /v2/app-registrations/{id}`
-pub async fn get<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let params = req.query_string_parameters();
-            reject_unknown(&params, &["populates[]"])?;
-            let populates = listing::populates(&params, REGISTRATION_POPULATES)?;
-            let registration = svc.get(&caller, &path_id(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                registration_view(&registration, &populates, Reader::of(&caller)),
-            ))
-        }
-        .await,
-    )
+pub async fn get<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let params = req.query_string_parameters();
+    reject_unknown(&params, &["populates[]"])?;
+    let populates = listing::populates(&params, REGISTRATION_POPULATES)?;
+    let registration = svc.get(&caller, &path_id(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        registration_view(&registration, &populates, Reader::of(&caller)),
+    ))
 }
 
 const LIST_PARAMS: &[&str] = &[
@@ -240,30 +221,25 @@ const LIST_PARAMS: &[&str] = &[
 ];
 
 /// `GET /v2/app-registrations` (API key)
-pub async fn list<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let client = svc.client(bearer(&req)).await?;
-            let query = parse_list_query(&req.query_string_parameters())?;
-            let page = svc.list(&client, &query).await?;
-            let views = Page {
-                items: page
-                    .items
-                    .iter()
-                    .map(|r| registration_view(r, &query.populates, Reader::Tenant))
-                    .collect::<Vec<Value>>(),
-                total: page.total,
-            };
-            Ok(envelope(
-                views,
-                Paging {
-                    page: query.page,
-                    limit: query.limit,
-                },
-            ))
-        }
-        .await,
-    )
+pub async fn list<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let client = svc.client(bearer(&req)).await?;
+    let query = parse_list_query(&req.query_string_parameters())?;
+    let page = svc.list(&client, &query).await?;
+    let views = Page {
+        items: page
+            .items
+            .iter()
+            .map(|r| registration_view(r, &query.populates, Reader::Tenant))
+            .collect::<Vec<Value>>(),
+        total: page.total,
+    };
+    Ok(envelope(
+        views,
+        Paging {
+            page: query.page,
+            limit: query.limit,
+        },
+    ))
 }
 
 /// What `populates[]` may name on a registration.
@@ -364,282 +340,241 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
 }
 
 /// `PUT /v2/app-registrations/{id}/sync`
-pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = optional_body(&req)?;
-            reject_unknown_fields(&body, &["step", "status"])?;
-            let fields = Fields::new(&body);
-            let status = fields.string("status")?;
-            let claim = if fields.string("step")?.as_deref() == Some("skipKYC") {
-                Some(SyncClaim::SkipKyc)
-            } else {
-                match (step_param(&fields, "step")?, status) {
-                    (Some(step), Some(status)) => Some(SyncClaim::Step { step, status }),
-                    (None, None) => None,
-                    (Some(_), None) => {
-                        return Err(Error::MissingParameters(vec!["status".into()]))
-                    }
-                    (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
-                }
-            };
-            let synced = svc
-                .sync(&caller, &path_id(&req), claim, &origin(&req))
-                .await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({
-                    "appRegistration": registration_view(&synced.registration, &validations(), Reader::of(&caller)),
-                    "token": synced.token,
-                }),
-            ))
+pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = optional_json_object(&req)?;
+    reject_unknown_fields(&body, &["step", "status"])?;
+    let fields = Fields::new(&body);
+    let status = fields.string("status")?;
+    let claim = if fields.string("step")?.as_deref() == Some("skipKYC") {
+        Some(SyncClaim::SkipKyc)
+    } else {
+        match (step_param(&fields, "step")?, status) {
+            (Some(step), Some(status)) => Some(SyncClaim::Step { step, status }),
+            (None, None) => None,
+            (Some(_), None) => return Err(Error::MissingParameters(vec!["status".into()])),
+            (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
         }
-        .await,
-    )
+    };
+    let synced = svc
+        .sync(&caller, &path_id(&req), claim, &origin(&req))
+        .await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({
+            "appRegistration": registration_view(&synced.registration, &validations(), Reader::of(&caller)),
+            "token": synced.token,
+        }),
+    ))
 }
 
 /// `POST /v2/app-registrations/{id}/validate` with `{type, otp}`
-pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = json_object(&req)?;
-            reject_unknown_fields(&body, &["type", "otp"])?;
-            let fields = Fields::new(&body);
-            let mut missing = Missing::default();
-            let channel = missing.require("type", channel_field(&fields)?);
-            let otp = missing.require("otp", fields.digits("otp")?);
-            missing.check()?;
-            let check = ContactCheck {
-                channel: channel.unwrap_or(Channel::Email),
-                otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
-            };
-            let registration = svc
-                .validate_contact(&caller, &path_id(&req), check, &origin(&req))
-                .await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
-            ))
-        }
-        .await,
-    )
+pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = json_object(&req)?;
+    reject_unknown_fields(&body, &["type", "otp"])?;
+    let fields = Fields::new(&body);
+    let mut missing = Missing::default();
+    let channel = missing.require("type", channel_field(&fields)?);
+    let otp = missing.require("otp", fields.digits("otp")?);
+    missing.check()?;
+    let check = ContactCheck {
+        channel: channel.unwrap_or(Channel::Email),
+        otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
+    };
+    let registration = svc
+        .validate_contact(&caller, &path_id(&req), check, &origin(&req))
+        .await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
+    ))
 }
 
 /// `POST /v2/app-registrations/{id}/resend` with an optional `{type}`
-pub async fn resend<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = optional_body(&req)?;
-            reject_unknown_fields(&body, &["type"])?;
-            let channel = channel_field(&Fields::new(&body))?;
-            let registration = svc
-                .resend(&caller, &path_id(&req), channel, &origin(&req))
-                .await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({
-                    "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)),
-                    "sent": true,
-                }),
-            ))
-        }
-        .await,
-    )
+pub async fn resend<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = optional_json_object(&req)?;
+    reject_unknown_fields(&body, &["type"])?;
+    let channel = channel_field(&Fields::new(&body))?;
+    let registration = svc
+        .resend(&caller, &path_id(&req), channel, &origin(&req))
+        .await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({
+            "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)),
+            "sent": true,
+        }),
+    ))
 }
 
 /// `POST /v2/app-registrations/{id}/resume` (API key): a fresh 30-minute
 /// enrollee token for an active registration, for a resume link.
-pub async fn resume<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            reject_unknown_fields(&optional_body(&req)?, &[])?;
-            let resumed = svc.resume(&caller, &path_id(&req), &origin(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({
-                    "appRegistration": registration_view(&resumed.registration, &validations(), Reader::of(&caller)),
-                    "token": resumed.token,
-                    "expiresIn": resumed.expires_in,
-                }),
-            ))
-        }
-        .await,
-    )
+pub async fn resume<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    reject_unknown_fields(&optional_json_object(&req)?, &[])?;
+    let resumed = svc.resume(&caller, &path_id(&req), &origin(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({
+            "appRegistration": registration_view(&resumed.registration, &validations(), Reader::of(&caller)),
+            "token": resumed.token,
+            "expiresIn": resumed.expires_in,
+        }),
+    ))
 }
 
 /// `PUT /v2/app-registrations/{id}/information` with `{step, data}`
-pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = json_object(&req)?;
-            reject_unknown_fields(&body, &["step", "data"])?;
-            let fields = Fields::new(&body);
-            let mut missing = Missing::default();
-            let step = missing.require("step", step_param(&fields, "step")?);
-            let data_field = missing.require("data", body.get("data").filter(|v| !v.is_null()));
-            missing.check()?;
-            let Some(Value::Object(submitted)) = data_field.cloned() else {
-                return Err(Error::invalid(
-                    "invalid_parameter",
-                    "data must be a JSON object",
-                ));
-            };
-            let registration = svc
-                .submit_information(
-                    &caller,
-                    &path_id(&req),
-                    step.unwrap_or(StepName::Form),
-                    submitted,
-                    &origin(&req),
-                )
-                .await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
-            ))
-        }
-        .await,
-    )
+pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = json_object(&req)?;
+    reject_unknown_fields(&body, &["step", "data"])?;
+    let fields = Fields::new(&body);
+    let mut missing = Missing::default();
+    let step = missing.require("step", step_param(&fields, "step")?);
+    let data_field = missing.require("data", body.get("data").filter(|v| !v.is_null()));
+    missing.check()?;
+    let Some(Value::Object(submitted)) = data_field.cloned() else {
+        return Err(Error::invalid(
+            "invalid_parameter",
+            "data must be a JSON object",
+        ));
+    };
+    let registration = svc
+        .submit_information(
+            &caller,
+            &path_id(&req),
+            step.unwrap_or(StepName::Form),
+            submitted,
+            &origin(&req),
+        )
+        .await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
+    ))
 }
 
 /// `POST /v2/app-registrations/{id}/verification-results` (API key)
-pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = json_object(&req)?;
-            reject_unknown_fields(
-                &body,
-                &[
-                    "step",
-                    "status",
-                    "verifier",
-                    "reason",
-                    "reference",
-                    "documentName",
-                ],
-            )?;
-            let fields = Fields::new(&body);
-            let mut missing = Missing::default();
-            let step = missing.require("step", step_param(&fields, "step")?);
-            let status = missing.require("status", fields.string("status")?);
-            let verifier = missing.require("verifier", fields.clipped("verifier", 64)?);
-            missing.check()?;
-            let status = match status.as_deref().map(str::trim) {
-                Some("passed") => ResultStatus::Passed,
-                Some("failed") => ResultStatus::Failed,
-                _ => {
-                    return Err(Error::invalid(
-                        "invalid_status",
-                        "status must be passed or failed",
-                    ))
-                }
-            };
-            let result = NewResult {
-                step: step.unwrap_or(StepName::Document),
-                status,
-                verifier: verifier.unwrap_or_default(),
-                reason: fields.clipped("reason", 200)?,
-                reference: fields.clipped("reference", 128)?,
-                document_name: name_field(&fields, "documentName")?,
-            };
-            let registration = svc
-                .report_result(&caller, &path_id(&req), result, &origin(&req))
-                .await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
+pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = json_object(&req)?;
+    reject_unknown_fields(
+        &body,
+        &[
+            "step",
+            "status",
+            "verifier",
+            "reason",
+            "reference",
+            "documentName",
+        ],
+    )?;
+    let fields = Fields::new(&body);
+    let mut missing = Missing::default();
+    let step = missing.require("step", step_param(&fields, "step")?);
+    let status = missing.require("status", fields.string("status")?);
+    let verifier = missing.require("verifier", fields.clipped("verifier", 64)?);
+    missing.check()?;
+    let status = match status.as_deref().map(str::trim) {
+        Some("passed") => ResultStatus::Passed,
+        Some("failed") => ResultStatus::Failed,
+        _ => {
+            return Err(Error::invalid(
+                "invalid_status",
+                "status must be passed or failed",
             ))
         }
-        .await,
-    )
+    };
+    let result = NewResult {
+        step: step.unwrap_or(StepName::Document),
+        status,
+        verifier: verifier.unwrap_or_default(),
+        reason: fields.clipped("reason", 200)?,
+        reference: fields.clipped("reference", 128)?,
+        document_name: name_field(&fields, "documentName")?,
+    };
+    let registration = svc
+        .report_result(&caller, &path_id(&req), result, &origin(&req))
+        .await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
+    ))
 }
 
 /// `POST /v2/app-registrations/{id}/review` (API key): approve or reject a
 /// registration held in NEEDS_MANUAL_VERIFICATION.
-pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = json_object(&req)?;
-            reject_unknown_fields(&body, &["decision", "reviewer", "reason"])?;
-            let fields = Fields::new(&body);
-            let mut missing = Missing::default();
-            let decision = missing.require("decision", fields.string("decision")?);
-            let reviewer = missing.require("reviewer", fields.clipped("reviewer", 64)?);
-            missing.check()?;
-            let decision = match decision.as_deref().map(str::trim) {
-                Some("approve") => ReviewDecision::Approve,
-                Some("reject") => ReviewDecision::Reject,
-                _ => {
-                    return Err(Error::invalid(
-                        "invalid_decision",
-                        "decision must be approve or reject",
-                    ))
-                }
-            };
-            let registration = svc
-                .review(
-                    &caller,
-                    &path_id(&req),
-                    decision,
-                    reviewer.unwrap_or_default(),
-                    fields.clipped("reason", 200)?,
-                    &origin(&req),
-                )
-                .await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
+pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = json_object(&req)?;
+    reject_unknown_fields(&body, &["decision", "reviewer", "reason"])?;
+    let fields = Fields::new(&body);
+    let mut missing = Missing::default();
+    let decision = missing.require("decision", fields.string("decision")?);
+    let reviewer = missing.require("reviewer", fields.clipped("reviewer", 64)?);
+    missing.check()?;
+    let decision = match decision.as_deref().map(str::trim) {
+        Some("approve") => ReviewDecision::Approve,
+        Some("reject") => ReviewDecision::Reject,
+        _ => {
+            return Err(Error::invalid(
+                "invalid_decision",
+                "decision must be approve or reject",
             ))
         }
-        .await,
-    )
+    };
+    let registration = svc
+        .review(
+            &caller,
+            &path_id(&req),
+            decision,
+            reviewer.unwrap_or_default(),
+            fields.clipped("reason", 200)?,
+            &origin(&req),
+        )
+        .await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "appRegistration": registration_view(&registration, &validations(), Reader::of(&caller)) }),
+    ))
 }
 
 /// `GET /v2/app-registrations/analytics?projectFlow=&from=&to=` (API key)
-pub async fn analytics<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    respond(
-        async {
-            let client = svc.client(bearer(&req)).await?;
-            let params = req.query_string_parameters();
-            reject_unknown(&params, &["projectFlow", "from", "to"])?;
-            let mut missing = Missing::default();
-            let flow = missing.require("projectFlow", params.first("projectFlow"));
-            let from = missing.require("from", params.first("from"));
-            let to = missing.require("to", params.first("to"));
-            missing.check()?;
-            let (from, to) = (
-                from.unwrap_or_default().trim(),
-                to.unwrap_or_default().trim(),
-            );
-            let bad_day = |name: &str| {
-                Error::invalid(
-                    "invalid_parameter",
-                    format!("{name} must be a date: YYYY-MM-DD"),
-                )
-            };
-            let start = day_start(from).ok_or_else(|| bad_day("from"))?;
-            let end = day_start(to).ok_or_else(|| bad_day("to"))?;
-            let days = (end.unix() - start.unix()) / 86_400 + 1;
-            if !(1..=crate::service::registrations::MAX_ANALYTICS_DAYS).contains(&days) {
-                return Err(Error::invalid(
-                    "invalid_range",
-                    "from must not be after to, and the range is at most 366 days",
-                ));
-            }
-            let flow = flow.unwrap_or_default().trim().to_string();
-            let report = svc.analytics(&client, &flow, from, to).await?;
-            Ok(data(
-                StatusCode::OK,
-                json!({ "projectFlow": flow, "from": from, "to": to, "analytics": report }),
-            ))
-        }
-        .await,
-    )
+pub async fn analytics<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let client = svc.client(bearer(&req)).await?;
+    let params = req.query_string_parameters();
+    reject_unknown(&params, &["projectFlow", "from", "to"])?;
+    let mut missing = Missing::default();
+    let flow = missing.require("projectFlow", params.first("projectFlow"));
+    let from = missing.require("from", params.first("from"));
+    let to = missing.require("to", params.first("to"));
+    missing.check()?;
+    let (from, to) = (
+        from.unwrap_or_default().trim(),
+        to.unwrap_or_default().trim(),
+    );
+    let bad_day = |name: &str| {
+        Error::invalid(
+            "invalid_parameter",
+            format!("{name} must be a date: YYYY-MM-DD"),
+        )
+    };
+    let start = day_start(from).ok_or_else(|| bad_day("from"))?;
+    let end = day_start(to).ok_or_else(|| bad_day("to"))?;
+    let days = (end.unix() - start.unix()) / 86_400 + 1;
+    let most = crate::service::registrations::MAX_ANALYTICS_DAYS;
+    if !(1..=most).contains(&days) {
+        return Err(Error::invalid(
+            "invalid_range",
+            format!("from must not be after to, and the range is at most {most} days"),
+        ));
+    }
+    let flow = flow.unwrap_or_default().trim().to_string();
+    let report = svc.analytics(&client, &flow, from, to).await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "projectFlow": flow, "from": from, "to": to, "analytics": report }),
+    ))
 }

@@ -10,7 +10,8 @@
 //! A request without `Origin` (a server, curl) is not a browser's and passes.
 
 use super::error::error_response;
-use super::request::HandlerResult;
+use super::request::{respond, Answer, HandlerResult};
+use super::verifik::with_translation_key;
 use crate::error::Error;
 use crate::settings::CorsConfig;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -121,16 +122,39 @@ fn vary(response: &mut Response<Body>) {
 }
 
 /// Every API function's `main`: the Lambda runtime loop with the stack's
-/// CORS rules around `handler`.
+/// CORS rules around `handler`, whose errors become their HTTP answers
+/// here, once.
 pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Request) -> Fut + Sync,
-    Fut: Future<Output = HandlerResult> + Send,
+    Fut: Future<Output = Answer> + Send,
+{
+    serve_rendered(handler, respond).await
+}
+
+/// As `serve`, for the paths Verifik's own front end calls: an error's
+/// `message` is its translation key (`verifik::with_translation_key`).
+pub async fn serve_verifik<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: Future<Output = Answer> + Send,
+{
+    serve_rendered(handler, |answer| with_translation_key(respond(answer))).await
+}
+
+async fn serve_rendered<F, Fut>(
+    handler: F,
+    render: fn(Answer) -> HandlerResult,
+) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: Future<Output = Answer> + Send,
 {
     let cors = Cors::new(CorsConfig::from_env()?);
     let (cors, handler) = (&cors, &handler);
     lambda_http::run(service_fn(move |req: Request| async move {
-        cors.guard(req, handler).await
+        cors.guard(req, |req| async move { render(handler(req).await) })
+            .await
     }))
     .await
 }

@@ -126,10 +126,6 @@ impl<'a> Fields<'a> {
         self.map.get(name).filter(|v| !v.is_null())
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.present(name).is_some()
-    }
-
     /// A string field; empty strings count as absent.
     pub fn string(&self, name: &'static str) -> Result<Option<String>> {
         match self.present(name) {
@@ -204,7 +200,11 @@ impl Missing {
 
 pub type HandlerResult = std::result::Result<Response<Body>, lambda_http::Error>;
 
-/// Every handler's last step: a domain error becomes its HTTP answer.
+/// What every handler returns: a response, or the domain error that
+/// `respond` (applied once, in `cors::serve`) turns into one.
+pub type Answer = Result<Response<Body>>;
+
+/// A domain error becomes its HTTP answer.
 pub fn respond(result: Result<Response<Body>>) -> HandlerResult {
     Ok(result.unwrap_or_else(|e| error_response(&e)))
 }
@@ -268,6 +268,16 @@ pub fn number_param(
                 range.end()
             ),
         )),
+    }
+}
+
+/// The rule for bodies that may be left out: an empty body is `{}`;
+/// anything else must be a JSON object.
+pub fn optional_json_object(req: &Request) -> Result<Map<String, Value>> {
+    if body_is_empty(req) {
+        Ok(Map::new())
+    } else {
+        json_object(req)
     }
 }
 

@@ -3,7 +3,7 @@
 //! against the table on every call (no cache): a revoked key stops at once.
 
 use super::listing::{self, envelope, path_id, Paging};
-use super::request::{bearer, body_is_empty, json_object, reject_unknown, respond, HandlerResult};
+use super::request::{bearer, body_is_empty, json_object, reject_unknown, Answer};
 use super::response::{data, json};
 use crate::domain::tenant_config::{FlowFields, NewApiKey, ProjectFields};
 use crate::error::{Error, Result};
@@ -50,15 +50,10 @@ pub async fn create_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let project = admin.create_project(&client, body(&req)?).await?;
-            Ok(data(StatusCode::CREATED, project))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let project = admin.create_project(&client, body(&req)?).await?;
+    Ok(data(StatusCode::CREATED, project))
 }
 
 /// `GET /v2/projects`
@@ -66,18 +61,13 @@ pub async fn list_projects<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let paging = paging(&req.query_string_parameters(), &[])?;
-            let page = admin
-                .list_projects(&client, paging.page, paging.limit)
-                .await?;
-            Ok(envelope(page, paging))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let paging = paging(&req.query_string_parameters(), &[])?;
+    let page = admin
+        .list_projects(&client, paging.page, paging.limit)
+        .await?;
+    Ok(envelope(page, paging))
 }
 
 /// `GET /v2/projects/{id}`
@@ -85,18 +75,13 @@ pub async fn get_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            reject_unknown(&req.query_string_parameters(), &[])?;
-            Ok(data(
-                StatusCode::OK,
-                admin.project(&client, &path_id(&req)).await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    reject_unknown(&req.query_string_parameters(), &[])?;
+    Ok(data(
+        StatusCode::OK,
+        admin.project(&client, &path_id(&req)).await?,
+    ))
 }
 
 /// `PUT /v2/projects/{id}`: changes the fields given.
@@ -104,20 +89,15 @@ pub async fn update_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let fields: ProjectFields = body(&req)?;
-            Ok(data(
-                StatusCode::OK,
-                admin
-                    .update_project(&client, &path_id(&req), fields)
-                    .await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let fields: ProjectFields = body(&req)?;
+    Ok(data(
+        StatusCode::OK,
+        admin
+            .update_project(&client, &path_id(&req), fields)
+            .await?,
+    ))
 }
 
 /// `DELETE /v2/projects/{id}`: archives it and its flows.
@@ -125,17 +105,12 @@ pub async fn delete_project<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                admin.archive_project(&client, &path_id(&req)).await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        admin.archive_project(&client, &path_id(&req)).await?,
+    ))
 }
 
 /// `POST /v2/project-flows`
@@ -143,15 +118,10 @@ pub async fn create_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let flow = admin.create_flow(&client, body(&req)?).await?;
-            Ok(data(StatusCode::CREATED, flow))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let flow = admin.create_flow(&client, body(&req)?).await?;
+    Ok(data(StatusCode::CREATED, flow))
 }
 
 /// `GET /v2/project-flows` (`where_project` narrows to one project)
@@ -159,24 +129,19 @@ pub async fn list_flows<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let params = req.query_string_parameters();
-            let paging = paging(&params, &["where_project"])?;
-            let page = admin
-                .list_flows(
-                    &client,
-                    params.first("where_project"),
-                    paging.page,
-                    paging.limit,
-                )
-                .await?;
-            Ok(envelope(page, paging))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let params = req.query_string_parameters();
+    let paging = paging(&params, &["where_project"])?;
+    let page = admin
+        .list_flows(
+            &client,
+            params.first("where_project"),
+            paging.page,
+            paging.limit,
+        )
+        .await?;
+    Ok(envelope(page, paging))
 }
 
 /// `GET /v2/project-flows/{id}`
@@ -184,18 +149,13 @@ pub async fn get_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            reject_unknown(&req.query_string_parameters(), &[])?;
-            Ok(data(
-                StatusCode::OK,
-                admin.flow(&client, &path_id(&req)).await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    reject_unknown(&req.query_string_parameters(), &[])?;
+    Ok(data(
+        StatusCode::OK,
+        admin.flow(&client, &path_id(&req)).await?,
+    ))
 }
 
 /// `PUT /v2/project-flows/{id}`: changes the fields given.
@@ -203,18 +163,13 @@ pub async fn update_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let fields: FlowFields = body(&req)?;
-            Ok(data(
-                StatusCode::OK,
-                admin.update_flow(&client, &path_id(&req), fields).await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let fields: FlowFields = body(&req)?;
+    Ok(data(
+        StatusCode::OK,
+        admin.update_flow(&client, &path_id(&req), fields).await?,
+    ))
 }
 
 /// `DELETE /v2/project-flows/{id}`: archives it.
@@ -222,17 +177,12 @@ pub async fn delete_flow<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                admin.archive_flow(&client, &path_id(&req)).await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        admin.archive_flow(&client, &path_id(&req)).await?,
+    ))
 }
 
 /// `POST /v2/api-keys`: the key is in this answer only.
@@ -240,22 +190,17 @@ pub async fn create_api_key<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            let request = if body_is_empty(&req) {
-                NewApiKey::default()
-            } else {
-                body(&req)?
-            };
-            let (key, info) = admin.create_api_key(&client, request).await?;
-            let mut value = serde_json::to_value(info).map_err(Error::internal)?;
-            value["apiKey"] = json!(key);
-            Ok(data(StatusCode::CREATED, value))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    let request = if body_is_empty(&req) {
+        NewApiKey::default()
+    } else {
+        body(&req)?
+    };
+    let (key, info) = admin.create_api_key(&client, request).await?;
+    let mut value = serde_json::to_value(info).map_err(Error::internal)?;
+    value["apiKey"] = json!(key);
+    Ok(data(StatusCode::CREATED, value))
 }
 
 /// `GET /v2/api-keys`: prefixes only.
@@ -263,19 +208,14 @@ pub async fn list_api_keys<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            reject_unknown(&req.query_string_parameters(), &[])?;
-            let keys = admin.list_api_keys(&client).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "data": keys, "total": keys.len() }),
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    reject_unknown(&req.query_string_parameters(), &[])?;
+    let keys = admin.list_api_keys(&client).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "data": keys, "total": keys.len() }),
+    ))
 }
 
 /// `DELETE /v2/api-keys/{id}` where `id` is the key's 12-character prefix.
@@ -283,15 +223,10 @@ pub async fn revoke_api_key<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
-) -> HandlerResult {
-    respond(
-        async {
-            let client = auth.admin(bearer(&req)).await?;
-            Ok(data(
-                StatusCode::OK,
-                admin.revoke_api_key(&client, &path_id(&req)).await?,
-            ))
-        }
-        .await,
-    )
+) -> Answer {
+    let client = auth.admin(bearer(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        admin.revoke_api_key(&client, &path_id(&req)).await?,
+    ))
 }

@@ -15,9 +15,10 @@ use super::app_logins::login_view;
 use super::app_registrations::{registration_view, Reader};
 use super::request::{
     bearer, json_object, language_field, origin, path_param, reject_unknown, reject_unknown_fields,
-    respond, Fields, HandlerResult, Missing,
+    Answer, Fields, HandlerResult, Missing,
 };
 use super::response::{conceal_withheld, data};
+use crate::domain::ids::Record;
 use crate::domain::public_project::PublicProject;
 use crate::domain::{Channel, Email, FlowType, OneTimeCode, Phone, Registration, Timestamp};
 use crate::error::{Error, Result};
@@ -26,7 +27,7 @@ use crate::service::registrations::{Caller, ContactCheck};
 use crate::service::{CreateLogin, LoginRef, PublicProjects, Registrations, ValidateLogin};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 /// Verifik's front end translates `message`: the code goes there, the
@@ -67,19 +68,14 @@ fn channel_of_path(req: &Request) -> Channel {
 }
 
 /// `GET /v2/projects/kyc?id=` (public)
-pub async fn kyc<P: Ports>(projects: &PublicProjects<P>, req: Request) -> HandlerResult {
-    with_translation_key(respond(
-        async {
-            let params = req.query_string_parameters();
-            reject_unknown(&params, &["id"])?;
-            let id = params
-                .first("id")
-                .ok_or_else(|| Error::MissingParameters(vec!["id".into()]))?;
-            let project = projects.kyc(id.trim(), &origin(&req)).await?;
-            Ok(data(StatusCode::OK, project))
-        }
-        .await,
-    ))
+pub async fn kyc<P: Ports>(projects: &PublicProjects<P>, req: Request) -> Answer {
+    let params = req.query_string_parameters();
+    reject_unknown(&params, &["id"])?;
+    let id = params
+        .first("id")
+        .ok_or_else(|| Error::MissingParameters(vec!["id".into()]))?;
+    let project = projects.kyc(id.trim(), &origin(&req)).await?;
+    Ok(data(StatusCode::OK, project))
 }
 
 /// The email, or the phone, a Verifik form names.
@@ -167,10 +163,7 @@ async fn enrollee_registration<P: Ports>(
         });
     };
     if claims.project_flow != flow_id {
-        return Err(Error::not_found(
-            "projectFlow_not_found",
-            "projectFlow not found",
-        ));
+        return Err(Record::Flow.not_found());
     }
     let registration = svc.get(&caller, &claims.sub.clone()).await?;
     if !contact.belongs_to(&registration) {
@@ -213,186 +206,170 @@ const CREATE_FIELDS: &[&str] = &[
 ];
 
 /// `POST /v2/email-validations` and `POST /v2/phone-validations`
-pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    with_translation_key(respond(
-        async {
-            let channel = channel_of_path(&req);
-            let body = json_object(&req)?;
-            reject_unknown_fields(&body, CREATE_FIELDS)?;
-            let fields = Fields::new(&body);
-            let mut missing = Missing::default();
-            let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
-            let raw = Contact::read(&fields, channel, &mut missing)?;
-            missing.check()?;
-            let flow_id = flow_id.unwrap_or_default();
-            match fields.string("validationMethod")?.as_deref() {
-                None | Some("verificationCode") => {}
-                Some(other) => {
-                    return Err(Error::invalid(
-                        "invalid_parameter",
-                        format!("validationMethod {other:?}: only verificationCode is supported"),
-                    ))
-                }
-            }
-            if channel == Channel::Phone
-                && fields.string("phoneGateway")?.as_deref() == Some("whatsapp")
-            {
-                return Err(Error::invalid(
-                    "channel_not_enabled",
-                    "codes go by SMS; WhatsApp is not supported",
-                ));
-            }
-            let contact = raw.parse()?;
-            let language = language_field(&fields)?;
-            let project = fields.string("project")?;
-            let origin = origin(&req);
-            let now = Timestamp::now();
-            let kind = purpose(&fields)?;
-            if kind == Some(FlowType::Onboarding) {
-                let (caller, registration) =
-                    enrollee_registration(svc, &req, &flow_id, &contact).await?;
-                let registration = svc
-                    .ensure_code(&caller, &registration.id, channel, &origin)
-                    .await?;
-                let view = registration_view(
-                    &registration,
-                    &[Populate::EmailValidation, Populate::PhoneValidation].into(),
-                    Reader::Enrollee,
-                );
-                return Ok(data(
-                    StatusCode::OK,
-                    public_validation(
-                        view.get(channel.validation_name()),
-                        json!({"type": "onboarding", "appRegistration": registration.id,
-                               "projectFlow": flow_id, "updatedAt": now}),
-                    ),
-                ));
-            }
-            let (email, phone) = match contact {
-                Contact::Email(e) => (Some(e), None),
-                Contact::Phone(p) => (None, Some(p)),
-            };
-            let login = svc
-                .codes()
-                .send
-                .create_public(
-                    CreateLogin {
-                        project_flow: flow_id.clone(),
-                        email,
-                        phone,
-                        name: None,
-                        language,
-                    },
-                    project.as_deref(),
-                    &origin,
-                )
-                .await?;
-            let view = conceal_withheld(login_view(
-                &login,
-                &[Populate::EmailValidation, Populate::PhoneValidation].into(),
-            ));
-            Ok(data(
-                StatusCode::OK,
-                public_validation(
-                    view.get(channel.validation_name()),
-                    json!({"type": "login", "project": login.project, "projectFlow": flow_id,
-                           "updatedAt": now}),
-                ),
+pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let channel = channel_of_path(&req);
+    let body = json_object(&req)?;
+    reject_unknown_fields(&body, CREATE_FIELDS)?;
+    let fields = Fields::new(&body);
+    let mut missing = Missing::default();
+    let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
+    let raw = Contact::read(&fields, channel, &mut missing)?;
+    missing.check()?;
+    let flow_id = flow_id.unwrap_or_default();
+    match fields.string("validationMethod")?.as_deref() {
+        None | Some("verificationCode") => {}
+        Some(other) => {
+            return Err(Error::invalid(
+                "invalid_parameter",
+                format!("validationMethod {other:?}: only verificationCode is supported"),
             ))
         }
-        .await,
+    }
+    if channel == Channel::Phone && fields.string("phoneGateway")?.as_deref() == Some("whatsapp") {
+        return Err(Error::invalid(
+            "channel_not_enabled",
+            "codes go by SMS; WhatsApp is not supported",
+        ));
+    }
+    let contact = raw.parse()?;
+    let language = language_field(&fields)?;
+    let project = fields.string("project")?;
+    let origin = origin(&req);
+    let now = Timestamp::now();
+    let kind = purpose(&fields)?;
+    if kind == Some(FlowType::Onboarding) {
+        let (caller, registration) = enrollee_registration(svc, &req, &flow_id, &contact).await?;
+        let registration = svc
+            .ensure_code(&caller, &registration.id, channel, &origin)
+            .await?;
+        let view = registration_view(
+            &registration,
+            &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+            Reader::Enrollee,
+        );
+        return Ok(data(
+            StatusCode::OK,
+            public_validation(
+                view.get(channel.validation_name()),
+                json!({"type": "onboarding", "appRegistration": registration.id,
+                       "projectFlow": flow_id, "updatedAt": now}),
+            ),
+        ));
+    }
+    let (email, phone) = match contact {
+        Contact::Email(e) => (Some(e), None),
+        Contact::Phone(p) => (None, Some(p)),
+    };
+    let login = svc
+        .codes()
+        .send
+        .create_public(
+            CreateLogin {
+                project_flow: flow_id.clone(),
+                email,
+                phone,
+                name: None,
+                language,
+            },
+            project.as_deref(),
+            &origin,
+        )
+        .await?;
+    let view = conceal_withheld(login_view(
+        &login,
+        &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+    ));
+    Ok(data(
+        StatusCode::OK,
+        public_validation(
+            view.get(channel.validation_name()),
+            json!({"type": "login", "project": login.project, "projectFlow": flow_id,
+                   "updatedAt": now}),
+        ),
     ))
 }
 
 /// `POST /v2/email-validations/validate` and `POST /v2/phone-validations/validate`
-pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    with_translation_key(respond(
-        async {
-            let channel = channel_of_path(&req);
-            let body = json_object(&req)?;
-            let fields = Fields::new(&body);
-            let mut missing = Missing::default();
-            let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
-            let raw = Contact::read(&fields, channel, &mut missing)?;
-            let otp = missing.require("otp", fields.digits("otp")?);
-            missing.check()?;
-            let flow_id = flow_id.unwrap_or_default();
-            let otp = OneTimeCode::parse(&otp.unwrap_or_default())?;
-            let contact = raw.parse()?;
-            let kind = match purpose(&fields)? {
-                Some(kind) => kind,
-                // Verifik's sign-up sends no type, but the enrollee token of
-                // a registration on this very flow.
-                None => match svc.caller(bearer(&req)).await {
-                    Ok(Caller::Enrollee(claims)) if claims.project_flow == flow_id => {
-                        FlowType::Onboarding
-                    }
-                    _ => FlowType::Login,
+pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let channel = channel_of_path(&req);
+    let body = json_object(&req)?;
+    let fields = Fields::new(&body);
+    let mut missing = Missing::default();
+    let flow_id = missing.require("projectFlow", fields.string("projectFlow")?);
+    let raw = Contact::read(&fields, channel, &mut missing)?;
+    let otp = missing.require("otp", fields.digits("otp")?);
+    missing.check()?;
+    let flow_id = flow_id.unwrap_or_default();
+    let otp = OneTimeCode::parse(&otp.unwrap_or_default())?;
+    let contact = raw.parse()?;
+    let kind = match purpose(&fields)? {
+        Some(kind) => kind,
+        // Verifik's sign-up sends no type, but the enrollee token of
+        // a registration on this very flow.
+        None => match svc.caller(bearer(&req)).await {
+            Ok(Caller::Enrollee(claims)) if claims.project_flow == flow_id => FlowType::Onboarding,
+            _ => FlowType::Login,
+        },
+    };
+    let origin = origin(&req);
+    if kind == FlowType::Onboarding {
+        let (caller, registration) = enrollee_registration(svc, &req, &flow_id, &contact).await?;
+        let registration = svc
+            .validate_contact(
+                &caller,
+                &registration.id,
+                ContactCheck { channel, otp },
+                &origin,
+            )
+            .await?;
+        let view = registration_view(
+            &registration,
+            &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+            Reader::Enrollee,
+        );
+        let validation = view.get(channel.validation_name()).cloned();
+        return Ok(data(
+            StatusCode::OK,
+            json!({
+                "_id": validation.as_ref().and_then(|v| v.get("_id")).cloned(),
+                "status": validation.as_ref().and_then(|v| v.get("status")).cloned(),
+                "type": "onboarding",
+                "appRegistration": view,
+            }),
+        ));
+    }
+    let validated = svc
+        .codes()
+        .check
+        .validate(
+            ValidateLogin {
+                login: LoginRef::Identifier {
+                    project_flow: flow_id,
+                    channel,
+                    identifier: contact.identifier(),
                 },
-            };
-            let origin = origin(&req);
-            if kind == FlowType::Onboarding {
-                let (caller, registration) =
-                    enrollee_registration(svc, &req, &flow_id, &contact).await?;
-                let registration = svc
-                    .validate_contact(
-                        &caller,
-                        &registration.id,
-                        ContactCheck { channel, otp },
-                        &origin,
-                    )
-                    .await?;
-                let view = registration_view(
-                    &registration,
-                    &[Populate::EmailValidation, Populate::PhoneValidation].into(),
-                    Reader::Enrollee,
-                );
-                let validation = view.get(channel.validation_name()).cloned();
-                return Ok(data(
-                    StatusCode::OK,
-                    json!({
-                        "_id": validation.as_ref().and_then(|v| v.get("_id")).cloned(),
-                        "status": validation.as_ref().and_then(|v| v.get("status")).cloned(),
-                        "type": "onboarding",
-                        "appRegistration": view,
-                    }),
-                ));
-            }
-            let validated = svc
-                .codes()
-                .check
-                .validate(
-                    ValidateLogin {
-                        login: LoginRef::Identifier {
-                            project_flow: flow_id,
-                            channel,
-                            identifier: contact.identifier(),
-                        },
-                        channel: Some(channel),
-                        otp,
-                    },
-                    &origin,
-                )
-                .await?;
-            let login = conceal_withheld(login_view(
-                &validated.login,
-                &[Populate::EmailValidation, Populate::PhoneValidation].into(),
-            ));
-            let status = login
-                .get(channel.validation_name())
-                .and_then(|v| v.get("status"))
-                .cloned();
-            Ok(data(
-                StatusCode::OK,
-                json!({
-                    "appLogin": login,
-                    "status": status,
-                    "token": validated.token,
-                    "showFaceLivenessRecommendation": false,
-                }),
-            ))
-        }
-        .await,
+                channel: Some(channel),
+                otp,
+            },
+            &origin,
+        )
+        .await?;
+    let login = conceal_withheld(login_view(
+        &validated.login,
+        &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+    ));
+    let status = login
+        .get(channel.validation_name())
+        .and_then(|v| v.get("status"))
+        .cloned();
+    Ok(data(
+        StatusCode::OK,
+        json!({
+            "appLogin": login,
+            "status": status,
+            "token": validated.token,
+            "showFaceLivenessRecommendation": false,
+        }),
     ))
 }
 
@@ -408,127 +385,112 @@ const ME_POPULATES: &[&str] = &[
 /// `POST /v2/app-registrations/me` with the enrollee token and an optional
 /// `{populates: [...]}`: the caller's own registration, as the enrollee
 /// reads it, with its project's and flow's public faces when asked.
-pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    with_translation_key(respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let Caller::Enrollee(claims) = &caller else {
-                return Err(Error::Forbidden {
-                    code: "enrollee_token_required",
-                    message: "`me` is the enrollee's own registration: send its enrollee token"
-                        .into(),
-                });
-            };
-            let body = if super::request::body_is_empty(&req) {
-                Map::new()
-            } else {
-                json_object(&req)?
-            };
-            reject_unknown_fields(&body, &["populates"])?;
-            let asked: BTreeSet<String> = match body.get("populates") {
-                None | Some(Value::Null) => BTreeSet::new(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|v| {
-                        v.as_str()
-                            .filter(|s| ME_POPULATES.contains(s))
-                            .map(str::to_string)
-                            .ok_or_else(|| {
-                                Error::invalid(
-                                    "invalid_populate",
-                                    format!("populates takes some of: {}", ME_POPULATES.join(", ")),
-                                )
-                            })
+pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let Caller::Enrollee(claims) = &caller else {
+        return Err(Error::Forbidden {
+            code: "enrollee_token_required",
+            message: "`me` is the enrollee's own registration: send its enrollee token".into(),
+        });
+    };
+    let body = super::request::optional_json_object(&req)?;
+    reject_unknown_fields(&body, &["populates"])?;
+    let asked: BTreeSet<String> = match body.get("populates") {
+        None | Some(Value::Null) => BTreeSet::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .filter(|s| ME_POPULATES.contains(s))
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "invalid_populate",
+                            format!("populates takes some of: {}", ME_POPULATES.join(", ")),
+                        )
                     })
-                    .collect::<Result<_>>()?,
-                Some(_) => {
-                    return Err(Error::invalid(
-                        "invalid_populate",
-                        "populates must be an array",
-                    ))
-                }
-            };
-            let registration = svc.get(&caller, &claims.sub.clone()).await?;
-            let validations: BTreeSet<Populate> = [
-                ("emailValidation", Populate::EmailValidation),
-                ("phoneValidation", Populate::PhoneValidation),
-            ]
-            .into_iter()
-            .filter(|(name, _)| asked.contains(*name))
-            .map(|(_, p)| p)
-            .collect();
-            let mut view = registration_view(&registration, &validations, Reader::Enrollee);
-            if asked.contains("project") || asked.contains("projectFlow") {
-                let directory = svc.codes().send.directory();
-                let project = directory.project(&registration.project).await?;
-                let flow = directory.flow(&registration.project_flow).await?;
-                if let (Some(project), Some(flow)) = (project, flow) {
-                    let public = PublicProject::of(&project, std::slice::from_ref(&flow));
-                    if asked.contains("projectFlow") {
-                        view["projectFlow"] = public
-                            .project_flows
-                            .first()
-                            .map(|f| json!(f))
-                            .unwrap_or(Value::Null);
-                    }
-                    if asked.contains("project") {
-                        view["project"] = json!(public);
-                    }
-                }
-            }
-            if asked.contains("informationValidation") {
-                view["informationValidation"] = json!(registration.information);
-            }
-            Ok(data(StatusCode::OK, view))
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => {
+            return Err(Error::invalid(
+                "invalid_populate",
+                "populates must be an array",
+            ))
         }
-        .await,
-    ))
+    };
+    let registration = svc.get(&caller, &claims.sub.clone()).await?;
+    let validations: BTreeSet<Populate> = [
+        ("emailValidation", Populate::EmailValidation),
+        ("phoneValidation", Populate::PhoneValidation),
+    ]
+    .into_iter()
+    .filter(|(name, _)| asked.contains(*name))
+    .map(|(_, p)| p)
+    .collect();
+    let mut view = registration_view(&registration, &validations, Reader::Enrollee);
+    if asked.contains("project") || asked.contains("projectFlow") {
+        let directory = svc.codes().send.directory();
+        let project = directory.project(&registration.project).await?;
+        let flow = directory.flow(&registration.project_flow).await?;
+        if let (Some(project), Some(flow)) = (project, flow) {
+            let public = PublicProject::of(&project, std::slice::from_ref(&flow));
+            if asked.contains("projectFlow") {
+                view["projectFlow"] = public
+                    .project_flows
+                    .first()
+                    .map(|f| json!(f))
+                    .unwrap_or(Value::Null);
+            }
+            if asked.contains("project") {
+                view["project"] = json!(public);
+            }
+        }
+    }
+    if asked.contains("informationValidation") {
+        view["informationValidation"] = json!(registration.information);
+    }
+    Ok(data(StatusCode::OK, view))
 }
 
 /// `PUT /v2/app-registrations/{id}` with `{emailValidation}` and/or
 /// `{phoneValidation}`: Verifik links a validation made apart to the
 /// registration. Gatehouse makes a registration's validations with it, so
 /// this checks that the ids are that registration's own and answers it.
-pub async fn link<P: Ports>(svc: &Registrations<P>, req: Request) -> HandlerResult {
-    with_translation_key(respond(
-        async {
-            let caller = svc.caller(bearer(&req)).await?;
-            let body = json_object(&req)?;
-            reject_unknown_fields(&body, &["emailValidation", "phoneValidation"])?;
-            let fields = Fields::new(&body);
-            let id = path_param(&req, "id").unwrap_or_default();
-            let registration = svc.get(&caller, &id).await?;
-            for (name, code, held) in [
-                (
-                    "emailValidation",
-                    "email_validation_not_found",
-                    &registration.email_validation,
-                ),
-                (
-                    "phoneValidation",
-                    "phone_validation_not_found",
-                    &registration.phone_validation,
-                ),
-            ] {
-                if let Some(given) = fields.string(name)? {
-                    if held.as_ref().map(|v| v.id.as_str()) != Some(given.trim()) {
-                        return Err(Error::not_found(
-                            code,
-                            "no such validation on this registration",
-                        ));
-                    }
-                }
+pub async fn link<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+    let caller = svc.caller(bearer(&req)).await?;
+    let body = json_object(&req)?;
+    reject_unknown_fields(&body, &["emailValidation", "phoneValidation"])?;
+    let fields = Fields::new(&body);
+    let id = path_param(&req, "id").unwrap_or_default();
+    let registration = svc.get(&caller, &id).await?;
+    for (name, code, held) in [
+        (
+            "emailValidation",
+            "email_validation_not_found",
+            &registration.email_validation,
+        ),
+        (
+            "phoneValidation",
+            "phone_validation_not_found",
+            &registration.phone_validation,
+        ),
+    ] {
+        if let Some(given) = fields.string(name)? {
+            if held.as_ref().map(|v| v.id.as_str()) != Some(given.trim()) {
+                return Err(Error::not_found(
+                    code,
+                    "no such validation on this registration",
+                ));
             }
-            let reader = Reader::of(&caller);
-            Ok(data(
-                StatusCode::OK,
-                registration_view(
-                    &registration,
-                    &[Populate::EmailValidation, Populate::PhoneValidation].into(),
-                    reader,
-                ),
-            ))
         }
-        .await,
+    }
+    let reader = Reader::of(&caller);
+    Ok(data(
+        StatusCode::OK,
+        registration_view(
+            &registration,
+            &[Populate::EmailValidation, Populate::PhoneValidation].into(),
+            reader,
+        ),
     ))
 }

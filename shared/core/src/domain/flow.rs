@@ -5,6 +5,7 @@ pub use super::onboarding::{
     ManualVerification, OnboardingSettings, OnboardingSteps, Requirement, StepName,
 };
 use super::time::Timestamp;
+use crate::domain::ids::Record;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -231,10 +232,7 @@ impl ProjectFlow {
     /// A login can start only on an active flow of type `login`.
     pub fn ensure_usable_for_login(&self) -> Result<()> {
         if self.archived_at.is_some() {
-            return Err(Error::not_found(
-                "projectFlow_not_found",
-                "projectFlow not found",
-            ));
+            return Err(Record::Flow.not_found());
         }
         if self.flow_type != FlowType::Login {
             return Err(Error::conflict(
@@ -254,10 +252,7 @@ impl ProjectFlow {
     /// A registration can start only on an active flow of type `onboarding`.
     pub fn ensure_usable_for_onboarding(&self) -> Result<()> {
         if self.archived_at.is_some() {
-            return Err(Error::not_found(
-                "projectFlow_not_found",
-                "projectFlow not found",
-            ));
+            return Err(Record::Flow.not_found());
         }
         if self.flow_type != FlowType::Onboarding {
             return Err(Error::conflict(

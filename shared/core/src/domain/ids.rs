@@ -1,6 +1,7 @@
 //! Identifiers. New ids are ULIDs: unique without coordination, and sortable
 //! by creation time.
 
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 pub fn new_id() -> String {
@@ -31,4 +32,38 @@ pub fn is_plausible_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The records an id from a path or body may name. Each kind carries the
+/// one not-found error a caller sees for it, whether the id is malformed,
+/// missing, or another tenant's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    Login,
+    Registration,
+    Project,
+    Flow,
+}
+
+impl Record {
+    pub fn not_found(self) -> Error {
+        match self {
+            Record::Login => Error::not_found("AppLogin_not_found", "Record not found."),
+            Record::Registration => {
+                Error::not_found("AppRegistration_not_found", "Record not found.")
+            }
+            Record::Project => Error::not_found("project_not_found", "project not found"),
+            Record::Flow => Error::not_found("projectFlow_not_found", "projectFlow not found"),
+        }
+    }
+
+    /// `id`, if it could name a record of this kind; otherwise the kind's
+    /// not-found error, before any read.
+    pub fn id(self, id: &str) -> Result<&str> {
+        if is_plausible_id(id) {
+            Ok(id)
+        } else {
+            Err(self.not_found())
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Reading logins: one login, or a page of them. Always within one tenant.
 
+use crate::domain::ids::Record;
 use crate::domain::{ClientId, Login};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ports::{LoginPage, LoginQuery, LoginStore};
 
 pub struct LoginReader<S> {
@@ -16,16 +17,13 @@ impl<S: LoginStore> LoginReader<S> {
     /// Another tenant's login answers exactly like a missing one.
     #[tracing::instrument(skip_all, fields(client = %client, login_id = %id))]
     pub async fn get(&self, client: &ClientId, id: &str) -> Result<Login> {
-        let not_found = || Error::not_found("AppLogin_not_found", "Record not found.");
-        if !crate::domain::ids::is_plausible_id(id) {
-            return Err(not_found());
-        }
+        Record::Login.id(id)?;
         match self.store.get(id).await? {
             // A registration's code session is read through its registration.
             Some(login) if login.client == client.as_str() && login.registration.is_none() => {
                 Ok(login)
             }
-            _ => Err(not_found()),
+            _ => Err(Record::Login.not_found()),
         }
     }
 

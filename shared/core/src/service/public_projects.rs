@@ -2,12 +2,12 @@
 //! before anyone signs in (`domain::public_project`), rate-limited per
 //! source IP because anyone may ask.
 
-use crate::domain::ids::is_plausible_id;
+use crate::domain::ids::Record;
 use crate::domain::limits::AbuseLimits;
 use crate::domain::login::RequestOrigin;
 use crate::domain::public_project::PublicProject;
 use crate::domain::ClientId;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ports::{Clock, ConfigStore, Directory, LoginStore, Ports};
 use std::sync::Arc;
 
@@ -50,16 +50,13 @@ impl<P: Ports> PublicProjects<P> {
                 return Err(charge.refusal(now));
             }
         }
-        let not_found = || Error::not_found("project_not_found", "project not found");
-        if !is_plausible_id(id) {
-            return Err(not_found());
-        }
+        Record::Project.id(id)?;
         let project = self
             .directory
             .project(id)
             .await?
             .filter(|p| p.archived_at.is_none())
-            .ok_or_else(not_found)?;
+            .ok_or_else(|| Record::Project.not_found())?;
         let flows = self.config.flows(&ClientId(project.client.clone())).await?;
         Ok(PublicProject::of(&project, &flows))
     }

@@ -3,20 +3,12 @@
 //! tenant; another tenant's record answers like a missing one.
 
 use super::auth::generate_api_key;
-use crate::domain::ids::is_plausible_id;
+use crate::domain::ids::Record;
 use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
 use crate::ports::{Clock, ConfigStore, Expect, Page};
 use std::sync::Arc;
-
-fn project_not_found() -> Error {
-    Error::not_found("project_not_found", "project not found")
-}
-
-fn flow_not_found() -> Error {
-    Error::not_found("projectFlow_not_found", "projectFlow not found")
-}
 
 fn concurrent() -> Error {
     Error::conflict(
@@ -37,22 +29,18 @@ impl<C: ConfigStore> TenantConfig<C> {
 
     /// The client's live project, or 404.
     pub async fn project(&self, client: &ClientId, id: &str) -> Result<Project> {
-        if !is_plausible_id(id) {
-            return Err(project_not_found());
-        }
+        Record::Project.id(id)?;
         match self.store.project(id).await? {
             Some(p) if p.client == client.as_str() && p.archived_at.is_none() => Ok(p),
-            _ => Err(project_not_found()),
+            _ => Err(Record::Project.not_found()),
         }
     }
 
     pub async fn flow(&self, client: &ClientId, id: &str) -> Result<ProjectFlow> {
-        if !is_plausible_id(id) {
-            return Err(flow_not_found());
-        }
+        Record::Flow.id(id)?;
         match self.store.flow(id).await? {
             Some(f) if f.client == client.as_str() && f.archived_at.is_none() => Ok(f),
-            _ => Err(flow_not_found()),
+            _ => Err(Record::Flow.not_found()),
         }
     }
 

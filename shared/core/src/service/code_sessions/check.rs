@@ -1,6 +1,7 @@
 //! Checking a code: count the attempt first, then compare, then record.
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
+use crate::domain::ids::Record;
 use crate::domain::limits::AbuseLimits;
 use crate::domain::login::AttemptRejected;
 use crate::domain::login::{AccessEventKind, RequestOrigin, ValidationStatus};
@@ -229,13 +230,17 @@ impl<S: LoginStore> CodeChecker<S> {
             }
             LoginRef::Id(id) => {
                 if !crate::domain::ids::is_plausible_id(id) {
-                    return Err(login_not_found());
+                    return Err(Record::Login.not_found());
                 }
                 if let Some(channel) = request.channel {
                     return Ok((id.clone(), channel));
                 }
                 // Without `type`, the login must have exactly one pending code.
-                let login = self.store.get(id).await?.ok_or_else(login_not_found)?;
+                let login = self
+                    .store
+                    .get(id)
+                    .await?
+                    .ok_or_else(|| Record::Login.not_found())?;
                 let pending: Vec<Channel> = login
                     .channels()
                     .into_iter()
@@ -299,7 +304,7 @@ impl<S: LoginStore> CodeChecker<S> {
                         .store
                         .get(&login.id)
                         .await?
-                        .ok_or_else(login_not_found)?;
+                        .ok_or_else(|| Record::Login.not_found())?;
                     match login.validation(channel).map(|v| v.status) {
                         Some(ValidationStatus::Validated) => {
                             return Err(rejection(AttemptRejected::AlreadyValidated, channel))
@@ -380,13 +385,9 @@ fn reveals_a_login(err: &Error) -> bool {
     )
 }
 
-fn login_not_found() -> Error {
-    Error::not_found("AppLogin_not_found", "Record not found.")
-}
-
 fn rejection(why: AttemptRejected, channel: Channel) -> Error {
     match why {
-        AttemptRejected::NotFound => login_not_found(),
+        AttemptRejected::NotFound => Record::Login.not_found(),
         AttemptRejected::ChannelNotRequested => Error::invalid(
             "channel_not_requested",
             format!("this login has no {channel} code"),

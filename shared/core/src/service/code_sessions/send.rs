@@ -2,6 +2,7 @@
 //! contact check) and re-sending its codes, under the abuse limits.
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
+use crate::domain::ids::Record;
 use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits, LimitCharge, Send};
 use crate::domain::login::CodeReplacement;
 use crate::domain::login::{
@@ -139,9 +140,7 @@ impl<P: CodePorts> CodeSender<P> {
             email: request.email,
             phone: request.phone,
         };
-        let project = self.project_of(&flow).await?;
-        contacts.check_for(&flow, &project)?;
-        project.check_origin(origin.web_origin.as_deref())?;
+        let project = self.admit(&flow, &contacts, origin).await?;
         let now = self.clock.now();
         let name = request
             .name
@@ -152,9 +151,8 @@ impl<P: CodePorts> CodeSender<P> {
             login.language = language;
         }
 
-        let charges = self.charges_for(&flow, &contacts, origin, now).await?;
-        let prepared = self.prepare_codes(&contacts).await?;
-        let new_codes: Vec<NewCode> = prepared.iter().map(|p| p.stored.clone()).collect();
+        let prepared = self.prepare(&flow, &contacts, origin, now).await?;
+        let new_codes = prepared.stored();
         let ttl = login.latest_expiry().unwrap_or(now);
         let mut stale_owner: Option<String> = None;
         // At most twice: a pointer left behind by a finished login is taken over once.
@@ -166,14 +164,14 @@ impl<P: CodePorts> CodeSender<P> {
                     &new_codes,
                     ttl,
                     stale_owner.as_deref(),
-                    &charges,
+                    &prepared.charges,
                 )
                 .await?
             {
                 CreateOutcome::Limited(charge) => return Err(charge.refusal(now)),
                 CreateOutcome::Created => {
                     tracing::info!(login_id = %login.id, "login created");
-                    self.deliver_all(&project, &flow, &login, &prepared, origin)
+                    self.deliver_all(&project, &flow, &login, &prepared.codes, origin)
                         .await?;
                     return Ok(SentLogin {
                         login,
@@ -185,7 +183,7 @@ impl<P: CodePorts> CodeSender<P> {
                         Some(existing) if existing.status == LoginStatus::Pending => {
                             tracing::info!(login_id = %login_id, "identifier has a pending login: re-sending");
                             let wanted: Vec<Channel> =
-                                prepared.iter().map(|p| p.stored.channel).collect();
+                                new_codes.iter().map(|c| c.channel).collect();
                             let login = self
                                 .resend_login(existing, &wanted, &flow, &project, origin)
                                 .await?;
@@ -216,16 +214,9 @@ impl<P: CodePorts> CodeSender<P> {
         project: Option<&str>,
         origin: &RequestOrigin,
     ) -> Result<Login> {
-        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
-        if !crate::domain::ids::is_plausible_id(&request.project_flow) {
-            return Err(not_found());
-        }
         let flow = self
-            .directory
-            .flow(&request.project_flow)
-            .await?
-            .filter(|f| project.is_none_or(|p| p == f.project))
-            .ok_or_else(not_found)?;
+            .flow_named(&request.project_flow, None, project)
+            .await?;
         let client = ClientId(flow.client.clone());
         let channels = LoginContacts {
             email: request.email.clone(),
@@ -250,8 +241,12 @@ impl<P: CodePorts> CodeSender<P> {
                     None => None,
                 };
                 match pending {
-                    Some(id) => self.store.get(&id).await?.ok_or_else(not_found),
-                    None => Err(not_found()),
+                    Some(id) => self
+                        .store
+                        .get(&id)
+                        .await?
+                        .ok_or_else(|| Record::Flow.not_found()),
+                    None => Err(Record::Flow.not_found()),
                 }
             }
             Err(other) => Err(other),
@@ -276,12 +271,12 @@ impl<P: CodePorts> CodeSender<P> {
             .get(login_id)
             .await?
             .filter(|login| login.registration.as_deref() == registration)
-            .ok_or_else(|| Error::not_found("AppLogin_not_found", "Record not found."))?;
+            .ok_or_else(|| Record::Login.not_found())?;
         let flow = self
             .directory
             .flow(&login.project_flow)
             .await?
-            .ok_or_else(|| Error::not_found("projectFlow_not_found", "projectFlow not found"))?;
+            .ok_or_else(|| Record::Flow.not_found())?;
         let project = self.project_of(&flow).await?;
         project.check_origin(origin.web_origin.as_deref())?;
         let channels = match channel {
@@ -383,13 +378,20 @@ impl<P: CodePorts> CodeSender<P> {
                     ));
                 }
             }
+            let to = PreparedCode {
+                code,
+                stored: NewCode {
+                    channel,
+                    identifier,
+                    hash: replacement.hash.clone(),
+                },
+            };
             // The answer shows every send as sent: a withheld one must not show.
             login.apply_replacement(&CodeReplacement {
                 delivery: DeliveryStatus::Sent,
                 ..replacement
             });
-            self.deliver(project, flow, &login, channel, &identifier, &code, origin)
-                .await?;
+            self.deliver(project, flow, &login, &to, origin).await?;
             resent += 1;
         }
         if resent == 0 {
@@ -403,7 +405,7 @@ impl<P: CodePorts> CodeSender<P> {
 
     /// The abuse-limit charges of sending a code to each of `contacts`,
     /// after the SMS circuit breaker has let the flow send SMS at all.
-    pub(crate) async fn charges_for(
+    async fn charges_for(
         &self,
         flow: &ProjectFlow,
         contacts: &LoginContacts,
@@ -452,16 +454,35 @@ impl<P: CodePorts> CodeSender<P> {
         ))
     }
 
-    /// A fresh code per channel of `contacts`, and what to store for it.
-    pub(crate) async fn prepare_codes(
+    /// The project behind `flow`, once `contacts` pass the flow's contact
+    /// rule and the request's web origin is one the project accepts.
+    pub(crate) async fn admit(
         &self,
+        flow: &ProjectFlow,
         contacts: &LoginContacts,
-    ) -> Result<Vec<PreparedCode>> {
-        let mut prepared = Vec::with_capacity(2);
+        origin: &RequestOrigin,
+    ) -> Result<Project> {
+        let project = self.project_of(flow).await?;
+        contacts.check_for(flow, &project)?;
+        project.check_origin(origin.web_origin.as_deref())?;
+        Ok(project)
+    }
+
+    /// Codes ready to store and send to each of `contacts`: the limit
+    /// charges they cost, and a fresh code with its hash per channel.
+    pub(crate) async fn prepare(
+        &self,
+        flow: &ProjectFlow,
+        contacts: &LoginContacts,
+        origin: &RequestOrigin,
+        now: Timestamp,
+    ) -> Result<PreparedCodes> {
+        let charges = self.charges_for(flow, contacts, origin, now).await?;
+        let mut codes = Vec::with_capacity(2);
         for channel in contacts.channels() {
             let code = OneTimeCode::generate();
             let hash = self.hasher.hash(&code).await?;
-            prepared.push(PreparedCode {
+            codes.push(PreparedCode {
                 code,
                 stored: NewCode {
                     channel,
@@ -470,7 +491,7 @@ impl<P: CodePorts> CodeSender<P> {
                 },
             });
         }
-        Ok(prepared)
+        Ok(PreparedCodes { charges, codes })
     }
 
     /// Sends each prepared code; stops at the first failed delivery, which
@@ -483,33 +504,22 @@ impl<P: CodePorts> CodeSender<P> {
         prepared: &[PreparedCode],
         origin: &RequestOrigin,
     ) -> Result<()> {
-        for p in prepared {
-            let code = &p.stored;
-            self.deliver(
-                project,
-                flow,
-                session,
-                code.channel,
-                &code.identifier,
-                &p.code,
-                origin,
-            )
-            .await?;
+        for code in prepared {
+            self.deliver(project, flow, session, code, origin).await?;
         }
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn deliver(
         &self,
         project: &Project,
         flow: &ProjectFlow,
         session: &Login,
-        channel: Channel,
-        identifier: &str,
-        code: &OneTimeCode,
+        to: &PreparedCode,
         origin: &RequestOrigin,
     ) -> Result<()> {
+        let (channel, identifier, code) =
+            (to.stored.channel, to.stored.identifier.as_str(), &to.code);
         let login_id = session.id.as_str();
         let locale = Locale::from_language(&session.language);
         if !flow.security.permits(identifier) {
@@ -567,19 +577,30 @@ impl<P: CodePorts> CodeSender<P> {
         Ok(())
     }
 
+    /// The client's flow `flow_id`; another tenant's answers as missing.
     pub(crate) async fn flow_of_client(
         &self,
         client: &ClientId,
         flow_id: &str,
     ) -> Result<ProjectFlow> {
-        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
-        if !crate::domain::ids::is_plausible_id(flow_id) {
-            return Err(not_found());
-        }
-        match self.directory.flow(flow_id).await? {
-            Some(flow) if flow.client == client.as_str() => Ok(flow),
-            _ => Err(not_found()),
-        }
+        self.flow_named(flow_id, Some(client), None).await
+    }
+
+    /// Flow `flow_id`, which must belong to `client` and `project` where
+    /// they are given; any other answers exactly like a missing flow.
+    pub(crate) async fn flow_named(
+        &self,
+        flow_id: &str,
+        client: Option<&ClientId>,
+        project: Option<&str>,
+    ) -> Result<ProjectFlow> {
+        Record::Flow.id(flow_id)?;
+        self.directory
+            .flow(flow_id)
+            .await?
+            .filter(|f| client.is_none_or(|c| c.as_str() == f.client))
+            .filter(|f| project.is_none_or(|p| p == f.project))
+            .ok_or_else(|| Record::Flow.not_found())
     }
 
     pub(crate) async fn project_of(&self, flow: &ProjectFlow) -> Result<Project> {
@@ -587,7 +608,7 @@ impl<P: CodePorts> CodeSender<P> {
             Some(project) if project.client == flow.client && project.archived_at.is_none() => {
                 Ok(project)
             }
-            _ => Err(Error::not_found("project_not_found", "project not found")),
+            _ => Err(Record::Project.not_found()),
         }
     }
 
@@ -616,6 +637,19 @@ fn validation_number(login: &Login) -> &str {
 pub(crate) struct PreparedCode {
     pub code: OneTimeCode,
     pub stored: NewCode,
+}
+
+/// What `prepare` made: the charges and the codes of one send.
+pub(crate) struct PreparedCodes {
+    pub charges: Vec<LimitCharge>,
+    pub codes: Vec<PreparedCode>,
+}
+
+impl PreparedCodes {
+    /// The hashes to store.
+    pub fn stored(&self) -> Vec<NewCode> {
+        self.codes.iter().map(|p| p.stored.clone()).collect()
+    }
 }
 
 fn too_soon(now: Timestamp, last_sent_at: Timestamp, cooldown_seconds: i64) -> Error {

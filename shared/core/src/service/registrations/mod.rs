@@ -17,7 +17,8 @@ pub use steps::{ContactCheck, ResumedRegistration, SyncClaim, SyncedRegistration
 
 use super::auth::{Authenticator, API_KEY_PREFIX};
 use super::CodeSessions;
-use crate::domain::ids::{is_plausible_id, new_id};
+use crate::domain::ids::new_id;
+use crate::domain::ids::Record;
 use crate::domain::registration::analytics_delta;
 use crate::domain::token::{EnrolleeClaims, LoginClaims, TokenIssuer, ENROLLEE_AUDIENCE};
 use crate::domain::{ClientId, ProjectFlow, Registration, RegistrationStatus, Timestamp};
@@ -109,20 +110,18 @@ impl<P: Ports> Registrations<P> {
                 });
             }
         }
-        if !is_plausible_id(id) {
-            return Err(registration_not_found());
-        }
+        Record::Registration.id(id)?;
         let registration = self
             .store
             .get(id)
             .await?
-            .ok_or_else(registration_not_found)?;
+            .ok_or_else(|| Record::Registration.not_found())?;
         let tenant = match caller {
             Caller::Client(client) => client.as_str(),
             Caller::Enrollee(claims) => claims.client.as_str(),
         };
         if registration.client != tenant {
-            return Err(registration_not_found());
+            return Err(Record::Registration.not_found());
         }
         Ok(registration)
     }
@@ -136,10 +135,7 @@ impl<P: Ports> Registrations<P> {
             .await?
         {
             Some(flow) if flow.client == registration.client => Ok(flow),
-            _ => Err(Error::not_found(
-                "projectFlow_not_found",
-                "projectFlow not found",
-            )),
+            _ => Err(Record::Flow.not_found()),
         }
     }
 
@@ -261,10 +257,6 @@ impl<P: Ports> Registrations<P> {
         };
         self.tokens.sign(&claims).map(Some)
     }
-}
-
-pub(crate) fn registration_not_found() -> Error {
-    Error::not_found("AppRegistration_not_found", "Record not found.")
 }
 
 fn enrollee_not_allowed() -> Error {

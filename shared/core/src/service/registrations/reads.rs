@@ -4,7 +4,7 @@ use super::{Caller, Registrations};
 use crate::domain::registration::AnalyticsReport;
 use crate::domain::{ClientId, FlowType, Registration};
 use crate::error::{Error, Result};
-use crate::ports::{Directory, Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
+use crate::ports::{Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
 
 /// The longest range one analytics call may cover.
 pub const MAX_ANALYTICS_DAYS: i64 = 366;
@@ -34,14 +34,7 @@ impl<P: Ports> Registrations<P> {
         from: &str,
         to: &str,
     ) -> Result<AnalyticsReport> {
-        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
-        if !crate::domain::ids::is_plausible_id(flow_id) {
-            return Err(not_found());
-        }
-        let flow = match self.codes.send.directory().flow(flow_id).await? {
-            Some(flow) if flow.client == client.as_str() => flow,
-            _ => return Err(not_found()),
-        };
+        let flow = self.codes.send.flow_of_client(client, flow_id).await?;
         if flow.flow_type != FlowType::Onboarding {
             return Err(Error::conflict(
                 "projectFlow_not_onboarding",

@@ -11,9 +11,7 @@ use crate::domain::login::{LoginContacts, RequestOrigin};
 use crate::domain::registration::{analytics_delta, Enrollee, RedFlagCode};
 use crate::domain::{ClientId, Email, Login, Phone, Registration};
 use crate::error::{Error, Result};
-use crate::ports::{
-    Directory, LoginStore, NewCode, NewSession, Ports, RegistrationStore, ReuseKeys,
-};
+use crate::ports::{LoginStore, NewSession, Ports, RegistrationStore, ReuseKeys};
 
 /// This many earlier registrations of one identifier in 30 days raise
 /// `identifier_reused`.
@@ -56,30 +54,17 @@ impl<P: Ports> Registrations<P> {
         request: StartRegistration,
         origin: &RequestOrigin,
     ) -> Result<StartedRegistration> {
-        let not_found = || Error::not_found("projectFlow_not_found", "projectFlow not found");
-        if !crate::domain::ids::is_plausible_id(&request.project_flow) {
-            return Err(not_found());
-        }
         let flow = self
             .codes
             .send
-            .directory()
-            .flow(&request.project_flow)
-            .await?
-            .ok_or_else(not_found)?;
-        if client.is_some_and(|c| c.as_str() != flow.client)
-            || request.project.as_ref().is_some_and(|p| *p != flow.project)
-        {
-            return Err(not_found());
-        }
+            .flow_named(&request.project_flow, client, request.project.as_deref())
+            .await?;
         flow.ensure_usable_for_onboarding()?;
-        let project = self.codes.send.project_of(&flow).await?;
         let contacts = LoginContacts {
             email: request.email.clone(),
             phone: request.phone.clone(),
         };
-        contacts.check_for(&flow, &project)?;
-        project.check_origin(origin.web_origin.as_deref())?;
+        let project = self.codes.send.admit(&flow, &contacts, origin).await?;
 
         let now = self.clock.now();
         let enrollee = Enrollee {
@@ -142,13 +127,11 @@ impl<P: Ports> Registrations<P> {
         registration.recompute(&flow, now);
         registration.version = 1;
 
-        let charges = self
+        let prepared = self
             .codes
             .send
-            .charges_for(&flow, &contacts, origin, now)
+            .prepare(&flow, &contacts, origin, now)
             .await?;
-        let prepared = self.codes.send.prepare_codes(&contacts).await?;
-        let new_codes: Vec<NewCode> = prepared.iter().map(|p| p.stored.clone()).collect();
         // The session lives as long as its registration can be read.
         let ttl = registration
             .expires_at
@@ -164,9 +147,9 @@ impl<P: Ports> Registrations<P> {
                 &stored_registration,
                 &NewSession {
                     login: &stored_session,
-                    codes: &new_codes,
+                    codes: &prepared.stored(),
                     ttl,
-                    charges: &charges,
+                    charges: &prepared.charges,
                 },
                 &reuse,
                 &analytics_delta(None, &registration),
@@ -181,7 +164,7 @@ impl<P: Ports> Registrations<P> {
         let sent = match self
             .codes
             .send
-            .deliver_all(&project, &flow, &session, &prepared, origin)
+            .deliver_all(&project, &flow, &session, &prepared.codes, origin)
             .await
         {
             Ok(()) => true,

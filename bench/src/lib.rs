@@ -1,1 +1,0 @@
-//! See benches/ and src/bin/hello-floor.rs.
