@@ -3,6 +3,7 @@
 
 use gatehouse::adapters::dynamodb::{CallCounter, DynamoLoginStore};
 use gatehouse::api::app_logins;
+use gatehouse::api::request::{answered, respond};
 use gatehouse::domain::limits::AbuseLimits;
 use gatehouse::domain::Timestamp;
 use gatehouse::ports::Clock;
@@ -255,11 +256,9 @@ impl Api {
             api_key,
             Some(body),
         );
-        Reply::from(
-            app_logins::create(&self.auth, &self.sender, req)
-                .await
-                .unwrap(),
-        )
+        Reply::from(answered(
+            app_logins::create(&self.auth, &self.sender, req).await,
+        ))
     }
 
     /// A body that is not text: API Gateway base64-encodes it, and
@@ -275,11 +274,9 @@ impl Api {
             None,
         );
         *req.body_mut() = Body::Binary(body.to_vec());
-        Reply::from(
-            app_logins::create(&self.auth, &self.sender, req)
-                .await
-                .unwrap(),
-        )
+        Reply::from(answered(
+            app_logins::create(&self.auth, &self.sender, req).await,
+        ))
     }
 
     /// A create with exactly these headers (no API key unless given there).
@@ -293,11 +290,9 @@ impl Api {
             headers,
             Some(body),
         );
-        Reply::from(
-            app_logins::create(&self.auth, &self.sender, req)
-                .await
-                .unwrap(),
-        )
+        Reply::from(answered(
+            app_logins::create(&self.auth, &self.sender, req).await,
+        ))
     }
 
     pub async fn create(&self, api_key: &str, body: Value) -> Reply {
@@ -315,7 +310,7 @@ impl Api {
             None,
             Some(body),
         );
-        Reply::from(app_logins::validate(&self.verifier, req).await.unwrap())
+        Reply::from(answered(app_logins::validate(&self.verifier, req).await))
     }
 
     pub async fn validate(&self, login_id: &str, body: Value) -> Reply {
@@ -335,9 +330,10 @@ impl Api {
             Some(&body.to_string()),
         );
         Reply::from(
-            gatehouse::api::verifik::validate(&self.verifik, req)
-                .await
-                .unwrap(),
+            gatehouse::api::verifik::with_translation_key(respond(
+                gatehouse::api::verifik::validate(&self.verifik, req).await,
+            ))
+            .unwrap(),
         )
     }
 
@@ -353,17 +349,15 @@ impl Api {
             None,
             body.as_deref(),
         );
-        Reply::from(app_logins::resend(&self.sender, req).await.unwrap())
+        Reply::from(answered(app_logins::resend(&self.sender, req).await))
     }
 
     pub async fn get(&self, api_key: Option<&str>, login_id: &str, query: &str) -> Reply {
         let path = format!("/v2/app-logins/{login_id}");
         let req = event(&self.ip, "GET", &path, query, Some(login_id), api_key, None);
-        Reply::from(
-            app_logins::get(&self.reader_auth, &self.reader, req)
-                .await
-                .unwrap(),
-        )
+        Reply::from(answered(
+            app_logins::get(&self.reader_auth, &self.reader, req).await,
+        ))
     }
 
     pub async fn list(&self, api_key: Option<&str>, query: &str) -> Reply {
@@ -376,11 +370,9 @@ impl Api {
             api_key,
             None,
         );
-        Reply::from(
-            app_logins::list(&self.reader_auth, &self.reader, req)
-                .await
-                .unwrap(),
-        )
+        Reply::from(answered(
+            app_logins::list(&self.reader_auth, &self.reader, req).await,
+        ))
     }
 }
 
@@ -511,7 +503,7 @@ impl RegistrationApi {
             Endpoint::Resume => h::resume(svc, req).await,
             Endpoint::Analytics => h::analytics(svc, req).await,
         };
-        Reply::from(response.expect("handlers always answer"))
+        Reply::from(answered(response))
     }
 
     pub async fn call(
@@ -596,6 +588,6 @@ impl ConfigApi {
             ("DELETE", "api-keys", true) => h::revoke_api_key(auth, admin, req).await,
             other => panic!("no route for {other:?}"),
         };
-        Reply::from(response.expect("handlers always answer"))
+        Reply::from(answered(response))
     }
 }

@@ -76,3 +76,26 @@ impl Error {
         Self::Internal(source.into())
     }
 }
+
+/// Error codes that more than one place raises or matches: named once, so
+/// a typo cannot make a new code.
+pub mod codes {
+    pub const ATTEMPTS_EXHAUSTED: &str = "attempts_exhausted";
+    pub const CHANNEL_NOT_ENABLED: &str = "channel_not_enabled";
+    pub const CHANNEL_NOT_REQUESTED: &str = "channel_not_requested";
+    pub const EMAIL_VALIDATION_NOT_FOUND: &str = "email_validation_not_found";
+    pub const FLOW_NOT_FOUND: &str = "projectFlow_not_found";
+    pub const FLOW_NOT_ONBOARDING: &str = "projectFlow_not_onboarding";
+    pub const INTERNAL_ERROR: &str = "internal_error";
+    pub const INVALID_PARAMETER: &str = "invalid_parameter";
+    pub const INVALID_POPULATE: &str = "invalid_populate";
+    pub const INVALID_TYPE: &str = "invalid_type";
+    pub const LOGIN_NOT_FOUND: &str = "AppLogin_not_found";
+    pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
+    pub const OTP_ALREADY_USED: &str = "otp_already_used";
+    pub const OTP_DOES_NOT_MATCH: &str = "otp_does_not_match";
+    pub const PHONE_VALIDATION_NOT_FOUND: &str = "phone_validation_not_found";
+    pub const PROJECT_NOT_FOUND: &str = "project_not_found";
+    pub const REGISTRATION_NOT_FOUND: &str = "AppRegistration_not_found";
+    pub const RESEND_TOO_SOON: &str = "resend_too_soon";
+}

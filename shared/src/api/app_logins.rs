@@ -9,6 +9,7 @@ use super::request::{
 use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::ids::Record;
 use crate::domain::{Login, OneTimeCode};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Page, Populate};
 use crate::service::{
@@ -182,7 +183,7 @@ pub fn parse_list_query(
             }
             Some(_) => {
                 return Err(Error::invalid(
-                    "invalid_parameter",
+                    codes::INVALID_PARAMETER,
                     format!("{name} must be 1 or 0"),
                 ))
             }
@@ -191,7 +192,10 @@ pub fn parse_list_query(
     if let Some(name) = params.first("like_name") {
         let name = name.trim().to_lowercase();
         if name.chars().count() > 100 {
-            return Err(Error::invalid("invalid_parameter", "like_name is too long"));
+            return Err(Error::invalid(
+                codes::INVALID_PARAMETER,
+                "like_name is too long",
+            ));
         }
         query.name_contains = (!name.is_empty()).then_some(name);
     }

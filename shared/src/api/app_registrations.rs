@@ -17,6 +17,7 @@ use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{Page, Populate, Ports, RegistrationQuery};
 use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
@@ -107,7 +108,7 @@ fn step_param(fields: &Fields, name: &'static str) -> Result<Option<StepName>> {
 fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
     match fields.string(name)? {
         Some(v) if v.trim().chars().count() > 120 => Err(Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             format!("{name} is longer than 120 characters"),
         )),
         other => Ok(other.map(|v| v.trim().to_string())),
@@ -167,7 +168,7 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
         Some(v @ (Value::Object(_) | Value::Array(_) | Value::Bool(_))) => {
             if v.to_string().len() > 2048 {
                 return Err(Error::invalid(
-                    "invalid_parameter",
+                    codes::INVALID_PARAMETER,
                     "agreements is over 2 KiB",
                 ));
             }
@@ -175,7 +176,7 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
         }
         Some(_) => {
             return Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 "agreements must be an object, an array or a boolean",
             ))
         }
@@ -267,7 +268,7 @@ fn instant(params: &QueryMap, name: &str, end_of_day: bool) -> Result<Option<Tim
     };
     parsed.map(Some).ok_or_else(|| {
         Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             format!("{name} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
         )
     })
@@ -310,7 +311,7 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
     if let Some(flow) = params.first("where_projectFlow").map(str::trim) {
         if !crate::domain::ids::is_plausible_id(flow) {
             return Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 "where_projectFlow is not a projectFlow id",
             ));
         }
@@ -320,7 +321,7 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
         let email = email.trim().to_lowercase();
         if email.chars().count() > 100 {
             return Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 "like_email is too long",
             ));
         }
@@ -331,7 +332,7 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
     if let (Some(from), Some(to)) = (query.created_from, query.created_to) {
         if from > to {
             return Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 "gte_createdAt is after lte_createdAt",
             ));
         }
@@ -437,7 +438,7 @@ pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> Answ
     missing.check()?;
     let Some(Value::Object(submitted)) = data_field.cloned() else {
         return Err(Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             "data must be a JSON object",
         ));
     };
@@ -557,7 +558,7 @@ pub async fn analytics<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer
     );
     let bad_day = |name: &str| {
         Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             format!("{name} must be a date: YYYY-MM-DD"),
         )
     };

@@ -12,6 +12,7 @@
 use super::error::error_response;
 use super::request::{respond, Answer, HandlerResult};
 use super::verifik::with_translation_key;
+use crate::error::codes;
 use crate::error::Error;
 use crate::settings::CorsConfig;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
@@ -47,7 +48,7 @@ impl Cors {
 
     fn refused() -> Response<Body> {
         let mut response = error_response(&Error::Forbidden {
-            code: "origin_not_allowed",
+            code: codes::ORIGIN_NOT_ALLOWED,
             message: "this web origin may not call this API".into(),
         });
         vary(&mut response);

@@ -1,7 +1,7 @@
 //! The one mapping from domain errors to HTTP.
 
 use super::response::json;
-use crate::error::Error;
+use crate::error::{codes, Error};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::json;
@@ -58,7 +58,7 @@ pub fn error_response(err: &Error) -> Response<Body> {
         Error::CodeMismatch { attempts_remaining } => (
             StatusCode::FORBIDDEN,
             json!({
-                "code": "otp_does_not_match",
+                "code": codes::OTP_DOES_NOT_MATCH,
                 "message": "the code does not match",
                 "attemptsRemaining": attempts_remaining,
             }),
@@ -83,7 +83,7 @@ pub fn error_response(err: &Error) -> Response<Body> {
         ),
         Error::Internal(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"code": "internal_error", "message": "internal error"}),
+            json!({"code": codes::INTERNAL_ERROR, "message": "internal error"}),
         ),
     };
     if status.is_server_error() {

@@ -3,6 +3,7 @@
 
 use super::request::{number_param, path_param};
 use super::response::json;
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{Page, Populate};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -58,7 +59,7 @@ pub fn populates(params: &QueryMap, allowed: &[Populate]) -> Result<BTreeSet<Pop
             Some(populate) => populates.insert(*populate),
             None => {
                 return Err(Error::invalid(
-                    "invalid_populate",
+                    codes::INVALID_POPULATE,
                     format!(
                         "populates[] does not know {value:?}; use {}",
                         one_of(allowed)

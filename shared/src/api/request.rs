@@ -4,6 +4,7 @@
 use super::error::error_response;
 use crate::domain::login::RequestOrigin;
 use crate::domain::{Channel, Email, Phone};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::header;
@@ -132,12 +133,12 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) if s.len() > 512 => Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 format!("{name} is too long"),
             )),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 format!("{name} must be a string"),
             )),
         }
@@ -148,7 +149,7 @@ impl<'a> Fields<'a> {
     pub fn keyword(&self, name: &'static str) -> Result<Option<String>> {
         match self.present(name) {
             Some(Value::String(s)) if s.is_empty() => Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 format!("{name} must not be empty"),
             )),
             _ => self.string(name),
@@ -168,7 +169,7 @@ impl<'a> Fields<'a> {
         match self.present(name) {
             Some(Value::Number(num)) if num.is_u64() => Ok(Some(num.to_string())),
             Some(Value::Number(_)) => Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 format!("{name} must be a string of digits"),
             )),
             _ => self.string(name),
@@ -205,8 +206,13 @@ pub type HandlerResult = std::result::Result<Response<Body>, lambda_http::Error>
 pub type Answer = Result<Response<Body>>;
 
 /// A domain error becomes its HTTP answer.
-pub fn respond(result: Result<Response<Body>>) -> HandlerResult {
-    Ok(result.unwrap_or_else(|e| error_response(&e)))
+pub fn answered(answer: Answer) -> Response<Body> {
+    answer.unwrap_or_else(|e| error_response(&e))
+}
+
+/// `answered`, as the Lambda runtime takes it.
+pub fn respond(answer: Answer) -> HandlerResult {
+    Ok(answered(answer))
 }
 
 /// Fails on any query parameter not in `known`, and on a name without
@@ -227,7 +233,7 @@ pub fn reject_unknown(params: &QueryMap, known: &[&str]) -> Result<()> {
         Ok(())
     } else {
         Err(Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             format!(
                 "given more than once: {}",
                 repeated.into_iter().collect::<Vec<_>>().join(", ")
@@ -243,7 +249,7 @@ pub fn channel_field(fields: &Fields) -> Result<Option<Channel>> {
         Some("email") => Ok(Some(Channel::Email)),
         Some("phone") | Some("sms") => Ok(Some(Channel::Phone)),
         Some(other) => Err(Error::invalid(
-            "invalid_type",
+            codes::INVALID_TYPE,
             format!("type {other:?} must be email or phone"),
         )),
     }
@@ -261,7 +267,7 @@ pub fn number_param(
     match raw.trim().parse::<u32>() {
         Ok(v) if range.contains(&v) => Ok(v),
         _ => Err(Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             format!(
                 "{name} must be a whole number from {} to {}",
                 range.start(),

@@ -21,6 +21,7 @@ use super::response::{conceal_withheld, data};
 use crate::domain::ids::Record;
 use crate::domain::public_project::PublicProject;
 use crate::domain::{Channel, Email, FlowType, OneTimeCode, Phone, Registration, Timestamp};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{Directory, Populate, Ports};
 use crate::service::registrations::{Caller, ContactCheck};
@@ -141,7 +142,7 @@ fn purpose(fields: &Fields) -> Result<Option<FlowType>> {
         Some("login") => Ok(Some(FlowType::Login)),
         Some("onboarding") => Ok(Some(FlowType::Onboarding)),
         Some(other) => Err(Error::invalid(
-            "invalid_type",
+            codes::INVALID_TYPE,
             format!("type {other:?} must be login or onboarding"),
         )),
     }
@@ -220,14 +221,14 @@ pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
         None | Some("verificationCode") => {}
         Some(other) => {
             return Err(Error::invalid(
-                "invalid_parameter",
+                codes::INVALID_PARAMETER,
                 format!("validationMethod {other:?}: only verificationCode is supported"),
             ))
         }
     }
     if channel == Channel::Phone && fields.string("phoneGateway")?.as_deref() == Some("whatsapp") {
         return Err(Error::invalid(
-            "channel_not_enabled",
+            codes::CHANNEL_NOT_ENABLED,
             "codes go by SMS; WhatsApp is not supported",
         ));
     }
@@ -405,7 +406,7 @@ pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
                     .map(str::to_string)
                     .ok_or_else(|| {
                         Error::invalid(
-                            "invalid_populate",
+                            codes::INVALID_POPULATE,
                             format!("populates takes some of: {}", ME_POPULATES.join(", ")),
                         )
                     })
@@ -413,7 +414,7 @@ pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
             .collect::<Result<_>>()?,
         Some(_) => {
             return Err(Error::invalid(
-                "invalid_populate",
+                codes::INVALID_POPULATE,
                 "populates must be an array",
             ))
         }
@@ -466,12 +467,12 @@ pub async fn link<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
     for (name, code, held) in [
         (
             "emailValidation",
-            "email_validation_not_found",
+            codes::EMAIL_VALIDATION_NOT_FOUND,
             &registration.email_validation,
         ),
         (
             "phoneValidation",
-            "phone_validation_not_found",
+            codes::PHONE_VALIDATION_NOT_FOUND,
             &registration.phone_validation,
         ),
     ] {

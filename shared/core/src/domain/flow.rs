@@ -6,6 +6,7 @@ pub use super::onboarding::{
 };
 use super::time::Timestamp;
 use crate::domain::ids::Record;
+use crate::error::codes;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +62,7 @@ impl Project {
             Ok(())
         } else {
             Err(Error::Forbidden {
-                code: "origin_not_allowed",
+                code: codes::ORIGIN_NOT_ALLOWED,
                 message: "this project does not accept requests from this web origin".into(),
             })
         }
@@ -256,7 +257,7 @@ impl ProjectFlow {
         }
         if self.flow_type != FlowType::Onboarding {
             return Err(Error::conflict(
-                "projectFlow_not_onboarding",
+                codes::FLOW_NOT_ONBOARDING,
                 "projectFlow is not an onboarding flow",
             ));
         }

@@ -1,6 +1,7 @@
 //! Identifiers. New ids are ULIDs: unique without coordination, and sortable
 //! by creation time.
 
+use crate::error::codes;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -48,12 +49,12 @@ pub enum Record {
 impl Record {
     pub fn not_found(self) -> Error {
         match self {
-            Record::Login => Error::not_found("AppLogin_not_found", "Record not found."),
+            Record::Login => Error::not_found(codes::LOGIN_NOT_FOUND, "Record not found."),
             Record::Registration => {
-                Error::not_found("AppRegistration_not_found", "Record not found.")
+                Error::not_found(codes::REGISTRATION_NOT_FOUND, "Record not found.")
             }
-            Record::Project => Error::not_found("project_not_found", "project not found"),
-            Record::Flow => Error::not_found("projectFlow_not_found", "projectFlow not found"),
+            Record::Project => Error::not_found(codes::PROJECT_NOT_FOUND, "project not found"),
+            Record::Flow => Error::not_found(codes::FLOW_NOT_FOUND, "projectFlow not found"),
         }
     }
 

@@ -8,6 +8,7 @@ use super::flow::{
 use super::ids::new_id;
 use super::onboarding::OnboardingSettings;
 use super::time::Timestamp;
+use crate::error::codes;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +113,7 @@ fn name(value: &str, field: &'static str) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.chars().count() > 120 {
         return Err(Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             format!("{field} must be 1 to 120 characters"),
         ));
     }

@@ -38,6 +38,19 @@ pub struct LoginClaims {
     pub registration_id: Option<String>,
 }
 
+/// What a verified session proves, for its token (`TokenIssuer::sign_session`).
+#[derive(Clone, Debug)]
+pub struct SessionProof {
+    /// The verified identifier: the email, or else the E.164 phone.
+    pub subject: String,
+    pub project: String,
+    /// RFC 8176 method names.
+    pub amr: Vec<String>,
+    pub login_id: String,
+    pub project_flow: String,
+    pub registration_id: Option<String>,
+}
+
 /// The audience of enrollee tokens: nothing else accepts them.
 pub const ENROLLEE_AUDIENCE: &str = "gatehouse:enrollee";
 
@@ -206,6 +219,28 @@ impl TokenIssuer {
                 .find(|k| k.kid == kid)
                 .map(|k| &k.decoding),
         }
+    }
+
+    /// The end user's token for a verified session, signed: what a
+    /// validated login and a completed registration both hand out.
+    pub fn sign_session(
+        &self,
+        session: SessionProof,
+        now: crate::domain::Timestamp,
+    ) -> crate::error::Result<String> {
+        self.sign(&LoginClaims {
+            iss: self.issuer().to_string(),
+            sub: session.subject,
+            aud: session.project,
+            iat: now.unix(),
+            nbf: now.unix(),
+            exp: now.unix() + self.lifetime().as_secs() as i64,
+            jti: super::ids::new_id(),
+            amr: session.amr,
+            login_id: session.login_id,
+            project_flow: session.project_flow,
+            registration_id: session.registration_id,
+        })
     }
 
     pub fn issuer(&self) -> &str {

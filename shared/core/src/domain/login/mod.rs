@@ -8,6 +8,7 @@ use super::contact::{Channel, Email, Phone};
 use super::flow::{Project, ProjectFlow};
 use super::ids::new_id;
 use super::time::Timestamp;
+use crate::error::codes;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -226,7 +227,7 @@ impl LoginContacts {
         for channel in &channels {
             if !settings.allows(*channel) {
                 return Err(Error::invalid(
-                    "channel_not_enabled",
+                    codes::CHANNEL_NOT_ENABLED,
                     format!("this projectFlow does not send codes by {channel}"),
                 ));
             }

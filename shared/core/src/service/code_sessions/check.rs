@@ -5,8 +5,9 @@ use crate::domain::ids::Record;
 use crate::domain::limits::AbuseLimits;
 use crate::domain::login::AttemptRejected;
 use crate::domain::login::{AccessEventKind, RequestOrigin, ValidationStatus};
-use crate::domain::token::{LoginClaims, TokenIssuer};
-use crate::domain::{ids::new_id, Channel, Login, LoginStatus, Timestamp};
+use crate::domain::token::{SessionProof, TokenIssuer};
+use crate::domain::{Channel, Login, LoginStatus, Timestamp};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{AttemptOutcome, Clock, LoginStore, SuccessOutcome};
 use std::sync::Arc;
@@ -210,11 +211,11 @@ impl<S: LoginStore> CodeChecker<S> {
             } => {
                 let not_found = || match channel {
                     Channel::Email => Error::not_found(
-                        "email_validation_not_found",
+                        codes::EMAIL_VALIDATION_NOT_FOUND,
                         "no pending email validation for this email",
                     ),
                     Channel::Phone => Error::not_found(
-                        "phone_validation_not_found",
+                        codes::PHONE_VALIDATION_NOT_FOUND,
                         "no pending phone validation for this phone",
                     ),
                 };
@@ -335,20 +336,17 @@ impl<S: LoginStore> CodeChecker<S> {
             .first()
             .and_then(|c| login.identifier(*c))
             .ok_or_else(|| Error::internal("validated login without an identifier"))?;
-        let claims = LoginClaims {
-            iss: self.tokens.issuer().to_string(),
-            sub: subject,
-            aud: login.project.clone(),
-            iat: now.unix(),
-            nbf: now.unix(),
-            exp: now.unix() + self.tokens.lifetime().as_secs() as i64,
-            jti: new_id(),
-            amr: channels.iter().map(|c| c.amr().to_string()).collect(),
-            login_id: login.id.clone(),
-            project_flow: login.project_flow.clone(),
-            registration_id: None,
-        };
-        self.tokens.sign(&claims)
+        self.tokens.sign_session(
+            SessionProof {
+                subject,
+                project: login.project.clone(),
+                amr: channels.iter().map(|c| c.amr().to_string()).collect(),
+                login_id: login.id.clone(),
+                project_flow: login.project_flow.clone(),
+                registration_id: None,
+            },
+            now,
+        )
     }
 }
 
@@ -360,7 +358,7 @@ const NO_LOGIN: &str = "00000000000000000000000000";
 /// otherwise tell whether a login is pending: no `attemptsRemaining`.
 fn uniform_mismatch() -> Error {
     Error::Forbidden {
-        code: "otp_does_not_match",
+        code: codes::OTP_DOES_NOT_MATCH,
         message: "the code does not match".into(),
     }
 }
@@ -375,11 +373,11 @@ fn reveals_a_login(err: &Error) -> bool {
             | Error::CodeMismatch { .. }
             | Error::Conflict { .. }
             | Error::InvalidInput {
-                code: "channel_not_requested",
+                code: codes::CHANNEL_NOT_REQUESTED,
                 ..
             }
             | Error::TooManyRequests {
-                code: "attempts_exhausted",
+                code: codes::ATTEMPTS_EXHAUSTED,
                 ..
             }
     )
@@ -389,14 +387,14 @@ fn rejection(why: AttemptRejected, channel: Channel) -> Error {
     match why {
         AttemptRejected::NotFound => Record::Login.not_found(),
         AttemptRejected::ChannelNotRequested => Error::invalid(
-            "channel_not_requested",
+            codes::CHANNEL_NOT_REQUESTED,
             format!("this login has no {channel} code"),
         ),
         AttemptRejected::AlreadyValidated => {
-            Error::conflict("otp_already_used", "this code was already used")
+            Error::conflict(codes::OTP_ALREADY_USED, "this code was already used")
         }
         AttemptRejected::Exhausted => Error::TooManyRequests {
-            code: "attempts_exhausted",
+            code: codes::ATTEMPTS_EXHAUSTED,
             message: "too many wrong codes: this login is locked; start a new one".into(),
             retry_after: None,
         },

@@ -12,6 +12,7 @@ use crate::domain::message::{login_email, login_sms, Locale, Purpose};
 use crate::domain::{
     Channel, ClientId, Email, Login, LoginStatus, Phone, Project, ProjectFlow, Timestamp,
 };
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{
     Clock, CodePorts, CreateOutcome, Directory, EmailSender, LoginStore, NewCode, ReplaceOutcome,
@@ -225,7 +226,7 @@ impl<P: CodePorts> CodeSender<P> {
         match self.create(&client, request.clone(), origin).await {
             Ok(sent) => Ok(sent.login),
             Err(Error::TooManyRequests {
-                code: "resend_too_soon",
+                code: codes::RESEND_TOO_SOON,
                 ..
             }) => {
                 let identifier = channels
@@ -307,7 +308,7 @@ impl<P: CodePorts> CodeSender<P> {
         for &channel in channels {
             let Some(validation) = login.validation(channel) else {
                 return Err(Error::invalid(
-                    "channel_not_requested",
+                    codes::CHANNEL_NOT_REQUESTED,
                     format!("this login has no {channel} code"),
                 ));
             };
@@ -396,7 +397,7 @@ impl<P: CodePorts> CodeSender<P> {
         }
         if resent == 0 {
             return Err(Error::conflict(
-                "otp_already_used",
+                codes::OTP_ALREADY_USED,
                 "every code of this login is already verified",
             ));
         }
@@ -654,7 +655,7 @@ impl PreparedCodes {
 
 fn too_soon(now: Timestamp, last_sent_at: Timestamp, cooldown_seconds: i64) -> Error {
     Error::TooManyRequests {
-        code: "resend_too_soon",
+        code: codes::RESEND_TOO_SOON,
         message: "a code was sent moments ago; wait before asking again".into(),
         retry_after: Some(
             now.seconds_until(last_sent_at.plus_seconds(cooldown_seconds))

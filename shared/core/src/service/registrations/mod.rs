@@ -20,7 +20,7 @@ use super::CodeSessions;
 use crate::domain::ids::new_id;
 use crate::domain::ids::Record;
 use crate::domain::registration::analytics_delta;
-use crate::domain::token::{EnrolleeClaims, LoginClaims, TokenIssuer, ENROLLEE_AUDIENCE};
+use crate::domain::token::{EnrolleeClaims, SessionProof, TokenIssuer, ENROLLEE_AUDIENCE};
 use crate::domain::{ClientId, ProjectFlow, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{Clock, Directory, Ports, RegistrationStore, SaveOutcome};
@@ -242,20 +242,19 @@ impl<P: Ports> Registrations<P> {
                 amr.push(method.to_string());
             }
         }
-        let claims = LoginClaims {
-            iss: self.tokens.issuer().to_string(),
-            sub: subject,
-            aud: registration.project.clone(),
-            iat: now.unix(),
-            nbf: now.unix(),
-            exp: now.unix() + self.tokens.lifetime().as_secs() as i64,
-            jti: new_id(),
-            amr,
-            login_id: registration.verification_session.clone(),
-            project_flow: registration.project_flow.clone(),
-            registration_id: Some(registration.id.clone()),
-        };
-        self.tokens.sign(&claims).map(Some)
+        self.tokens
+            .sign_session(
+                SessionProof {
+                    subject,
+                    project: registration.project.clone(),
+                    amr,
+                    login_id: registration.verification_session.clone(),
+                    project_flow: registration.project_flow.clone(),
+                    registration_id: Some(registration.id.clone()),
+                },
+                now,
+            )
+            .map(Some)
     }
 }
 

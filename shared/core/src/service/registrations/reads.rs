@@ -3,6 +3,7 @@
 use super::{Caller, Registrations};
 use crate::domain::registration::AnalyticsReport;
 use crate::domain::{ClientId, FlowType, Registration};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
 
@@ -37,7 +38,7 @@ impl<P: Ports> Registrations<P> {
         let flow = self.codes.send.flow_of_client(client, flow_id).await?;
         if flow.flow_type != FlowType::Onboarding {
             return Err(Error::conflict(
-                "projectFlow_not_onboarding",
+                codes::FLOW_NOT_ONBOARDING,
                 "projectFlow is not an onboarding flow",
             ));
         }

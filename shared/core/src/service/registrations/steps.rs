@@ -8,6 +8,7 @@ use crate::domain::registration::{
     ManualReview, NewResult, RedFlagCode, ReviewDecision, StepStatus,
 };
 use crate::domain::{Channel, Login, OneTimeCode, Registration};
+use crate::error::codes;
 use crate::error::{Error, Result};
 use crate::ports::{LoginStore, Ports};
 use crate::service::{LoginRef, ValidateLogin};
@@ -297,7 +298,7 @@ impl<P: Ports> Registrations<P> {
                     Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 120 => {}
                     Some(_) => {
                         return Err(Error::invalid(
-                            "invalid_parameter",
+                            codes::INVALID_PARAMETER,
                             format!(
                                 "data.{name} must be a non-empty string of at most 120 characters"
                             ),
@@ -330,7 +331,7 @@ impl<P: Ports> Registrations<P> {
     ) -> Result<Registration> {
         match self.resend(caller, id, Some(channel), origin).await {
             Err(Error::TooManyRequests {
-                code: "resend_too_soon",
+                code: codes::RESEND_TOO_SOON,
                 ..
             }) => self.load(caller, id).await,
             other => other,
@@ -408,7 +409,7 @@ impl<P: Ports> Registrations<P> {
 fn storable(value: &Value, depth: usize) -> Result<()> {
     let too_deep = || {
         Error::invalid(
-            "invalid_parameter",
+            codes::INVALID_PARAMETER,
             "data is nested more than 8 levels deep",
         )
     };
@@ -420,7 +421,7 @@ fn storable(value: &Value, depth: usize) -> Result<()> {
             // DynamoDB refuses an empty attribute name, nested ones too.
             if map.contains_key("") {
                 return Err(Error::invalid(
-                    "invalid_parameter",
+                    codes::INVALID_PARAMETER,
                     "data holds an empty field name",
                 ));
             }
@@ -441,7 +442,7 @@ fn storable(value: &Value, depth: usize) -> Result<()> {
                 Ok(())
             } else {
                 Err(Error::invalid(
-                    "invalid_parameter",
+                    codes::INVALID_PARAMETER,
                     "data holds a number outside what can be stored (1e-100 to 1e100, 38 digits)",
                 ))
             }
