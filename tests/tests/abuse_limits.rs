@@ -286,7 +286,11 @@ async fn public_project_reads_per_source_ip() {
                 None,
                 None,
             );
-            let response = gatehouse::api::verifik::kyc(projects, req).await.unwrap();
+            // Rendered as `cors::serve_verifik` renders it.
+            let response = gatehouse::api::verifik::with_translation_key(
+                gatehouse::api::request::respond(gatehouse::api::verifik::kyc(projects, req).await),
+            )
+            .unwrap();
             let status = response.status().as_u16();
             let retry = response
                 .headers()

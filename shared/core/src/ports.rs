@@ -377,7 +377,7 @@ pub trait RegistrationStore: Send + Sync + 'static {
 
 /// What a configuration write expects to find.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Expect {
+pub enum Precondition {
     /// Nothing: a new record.
     New,
     /// The record as last read, by its `updatedAt` (optimistic lock).
@@ -391,12 +391,12 @@ pub trait ConfigStore: Send + Sync + 'static {
     fn save_project(
         &self,
         project: &Project,
-        expect: Expect,
+        expect: Precondition,
     ) -> impl Future<Output = Result<bool>> + Send;
     fn save_flow(
         &self,
         flow: &ProjectFlow,
-        expect: Expect,
+        expect: Precondition,
     ) -> impl Future<Output = Result<bool>> + Send;
     fn project(&self, id: &str) -> impl Future<Output = Result<Option<Project>>> + Send;
     fn flow(&self, id: &str) -> impl Future<Output = Result<Option<ProjectFlow>>> + Send;

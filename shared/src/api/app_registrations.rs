@@ -116,9 +116,9 @@ fn name_field(fields: &Fields, name: &'static str) -> Result<Option<String>> {
 }
 
 /// `POST /v2/app-registrations`
-pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+pub async fn create<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
     let client = match bearer(&req) {
-        Some(key) => Some(svc.client(Some(key)).await?),
+        Some(key) => Some(registrations.client(Some(key)).await?),
         None => None,
     };
     let reader = if client.is_some() {
@@ -143,7 +143,9 @@ pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
         ],
     )?;
     let request = parse_create(&body)?;
-    let started = svc.start(client.as_ref(), request, &origin(&req)).await?;
+    let started = registrations
+        .start(client.as_ref(), request, &origin(&req))
+        .await?;
     Ok(data(
         StatusCode::CREATED,
         json!({
@@ -195,12 +197,12 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
 }
 
 /// `GET /v2/app-registrations/{id}`
-pub async fn get<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn get<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let params = req.query_string_parameters();
     reject_unknown(&params, &["populates[]"])?;
     let populates = listing::populates(&params, REGISTRATION_POPULATES)?;
-    let registration = svc.get(&caller, &path_id(&req)).await?;
+    let registration = registrations.get(&caller, &path_id(&req)).await?;
     Ok(data(
         StatusCode::OK,
         registration_view(&registration, &populates, Reader::of(&caller)),
@@ -222,10 +224,10 @@ const LIST_PARAMS: &[&str] = &[
 ];
 
 /// `GET /v2/app-registrations` (API key)
-pub async fn list<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let client = svc.client(bearer(&req)).await?;
+pub async fn list<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let client = registrations.client(bearer(&req)).await?;
     let query = parse_list_query(&req.query_string_parameters())?;
-    let page = svc.list(&client, &query).await?;
+    let page = registrations.list(&client, &query).await?;
     let views = Page {
         items: page
             .items
@@ -341,8 +343,8 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
 }
 
 /// `PUT /v2/app-registrations/{id}/sync`
-pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn sync<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = optional_json_object(&req)?;
     reject_unknown_fields(&body, &["step", "status"])?;
     let fields = Fields::new(&body);
@@ -357,7 +359,7 @@ pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
             (None, Some(_)) => return Err(Error::MissingParameters(vec!["step".into()])),
         }
     };
-    let synced = svc
+    let synced = registrations
         .sync(&caller, &path_id(&req), claim, &origin(&req))
         .await?;
     Ok(data(
@@ -370,8 +372,8 @@ pub async fn sync<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 }
 
 /// `POST /v2/app-registrations/{id}/validate` with `{type, otp}`
-pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn validate<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = json_object(&req)?;
     reject_unknown_fields(&body, &["type", "otp"])?;
     let fields = Fields::new(&body);
@@ -383,7 +385,7 @@ pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer 
         channel: channel.unwrap_or(Channel::Email),
         otp: OneTimeCode::parse(&otp.unwrap_or_default())?,
     };
-    let registration = svc
+    let registration = registrations
         .validate_contact(&caller, &path_id(&req), check, &origin(&req))
         .await?;
     Ok(data(
@@ -393,12 +395,12 @@ pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer 
 }
 
 /// `POST /v2/app-registrations/{id}/resend` with an optional `{type}`
-pub async fn resend<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn resend<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = optional_json_object(&req)?;
     reject_unknown_fields(&body, &["type"])?;
     let channel = channel_field(&Fields::new(&body))?;
-    let registration = svc
+    let registration = registrations
         .resend(&caller, &path_id(&req), channel, &origin(&req))
         .await?;
     Ok(data(
@@ -412,10 +414,12 @@ pub async fn resend<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 
 /// `POST /v2/app-registrations/{id}/resume` (API key): a fresh 30-minute
 /// enrollee token for an active registration, for a resume link.
-pub async fn resume<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn resume<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     reject_unknown_fields(&optional_json_object(&req)?, &[])?;
-    let resumed = svc.resume(&caller, &path_id(&req), &origin(&req)).await?;
+    let resumed = registrations
+        .resume(&caller, &path_id(&req), &origin(&req))
+        .await?;
     Ok(data(
         StatusCode::OK,
         json!({
@@ -427,8 +431,8 @@ pub async fn resume<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 }
 
 /// `PUT /v2/app-registrations/{id}/information` with `{step, data}`
-pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn information<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = json_object(&req)?;
     reject_unknown_fields(&body, &["step", "data"])?;
     let fields = Fields::new(&body);
@@ -442,7 +446,7 @@ pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> Answ
             "data must be a JSON object",
         ));
     };
-    let registration = svc
+    let registration = registrations
         .submit_information(
             &caller,
             &path_id(&req),
@@ -458,8 +462,8 @@ pub async fn information<P: Ports>(svc: &Registrations<P>, req: Request) -> Answ
 }
 
 /// `POST /v2/app-registrations/{id}/verification-results` (API key)
-pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn results<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = json_object(&req)?;
     reject_unknown_fields(
         &body,
@@ -496,7 +500,7 @@ pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
         reference: fields.clipped("reference", 128)?,
         document_name: name_field(&fields, "documentName")?,
     };
-    let registration = svc
+    let registration = registrations
         .report_result(&caller, &path_id(&req), result, &origin(&req))
         .await?;
     Ok(data(
@@ -507,8 +511,8 @@ pub async fn results<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 
 /// `POST /v2/app-registrations/{id}/review` (API key): approve or reject a
 /// registration held in NEEDS_MANUAL_VERIFICATION.
-pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn review<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = json_object(&req)?;
     reject_unknown_fields(&body, &["decision", "reviewer", "reason"])?;
     let fields = Fields::new(&body);
@@ -526,7 +530,7 @@ pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
             ))
         }
     };
-    let registration = svc
+    let registration = registrations
         .review(
             &caller,
             &path_id(&req),
@@ -543,8 +547,8 @@ pub async fn review<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 }
 
 /// `GET /v2/app-registrations/analytics?projectFlow=&from=&to=` (API key)
-pub async fn analytics<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let client = svc.client(bearer(&req)).await?;
+pub async fn analytics<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let client = registrations.client(bearer(&req)).await?;
     let params = req.query_string_parameters();
     reject_unknown(&params, &["projectFlow", "from", "to"])?;
     let mut missing = Missing::default();
@@ -573,7 +577,7 @@ pub async fn analytics<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer
         ));
     }
     let flow = flow.unwrap_or_default().trim().to_string();
-    let report = svc.analytics(&client, &flow, from, to).await?;
+    let report = registrations.analytics(&client, &flow, from, to).await?;
     Ok(data(
         StatusCode::OK,
         json!({ "projectFlow": flow, "from": from, "to": to, "analytics": report }),

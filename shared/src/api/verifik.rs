@@ -151,12 +151,12 @@ fn purpose(fields: &Fields) -> Result<Option<FlowType>> {
 /// The registration an onboarding form is for: the caller must hold its
 /// enrollee token, and the flow and contact must be that registration's.
 async fn enrollee_registration<P: Ports>(
-    svc: &Registrations<P>,
+    registrations: &Registrations<P>,
     req: &Request,
     flow_id: &str,
     contact: &Contact,
 ) -> Result<(Caller, Registration)> {
-    let caller = svc.caller(bearer(req)).await?;
+    let caller = registrations.caller(bearer(req)).await?;
     let Caller::Enrollee(claims) = &caller else {
         return Err(Error::Forbidden {
             code: "enrollee_token_required",
@@ -166,7 +166,7 @@ async fn enrollee_registration<P: Ports>(
     if claims.project_flow != flow_id {
         return Err(Record::Flow.not_found());
     }
-    let registration = svc.get(&caller, &claims.sub.clone()).await?;
+    let registration = registrations.get(&caller, &claims.sub.clone()).await?;
     if !contact.belongs_to(&registration) {
         return Err(Error::conflict(
             "contact_not_in_registration",
@@ -207,7 +207,7 @@ const CREATE_FIELDS: &[&str] = &[
 ];
 
 /// `POST /v2/email-validations` and `POST /v2/phone-validations`
-pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+pub async fn create<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
     let channel = channel_of_path(&req);
     let body = json_object(&req)?;
     reject_unknown_fields(&body, CREATE_FIELDS)?;
@@ -239,8 +239,9 @@ pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
     let now = Timestamp::now();
     let kind = purpose(&fields)?;
     if kind == Some(FlowType::Onboarding) {
-        let (caller, registration) = enrollee_registration(svc, &req, &flow_id, &contact).await?;
-        let registration = svc
+        let (caller, registration) =
+            enrollee_registration(registrations, &req, &flow_id, &contact).await?;
+        let registration = registrations
             .ensure_code(&caller, &registration.id, channel, &origin)
             .await?;
         let view = registration_view(
@@ -261,7 +262,7 @@ pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
         Contact::Email(e) => (Some(e), None),
         Contact::Phone(p) => (None, Some(p)),
     };
-    let login = svc
+    let login = registrations
         .codes()
         .send
         .create_public(
@@ -291,7 +292,7 @@ pub async fn create<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 }
 
 /// `POST /v2/email-validations/validate` and `POST /v2/phone-validations/validate`
-pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
+pub async fn validate<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
     let channel = channel_of_path(&req);
     let body = json_object(&req)?;
     let fields = Fields::new(&body);
@@ -307,15 +308,16 @@ pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer 
         Some(kind) => kind,
         // Verifik's sign-up sends no type, but the enrollee token of
         // a registration on this very flow.
-        None => match svc.caller(bearer(&req)).await {
+        None => match registrations.caller(bearer(&req)).await {
             Ok(Caller::Enrollee(claims)) if claims.project_flow == flow_id => FlowType::Onboarding,
             _ => FlowType::Login,
         },
     };
     let origin = origin(&req);
     if kind == FlowType::Onboarding {
-        let (caller, registration) = enrollee_registration(svc, &req, &flow_id, &contact).await?;
-        let registration = svc
+        let (caller, registration) =
+            enrollee_registration(registrations, &req, &flow_id, &contact).await?;
+        let registration = registrations
             .validate_contact(
                 &caller,
                 &registration.id,
@@ -339,7 +341,7 @@ pub async fn validate<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer 
             }),
         ));
     }
-    let validated = svc
+    let validated = registrations
         .codes()
         .check
         .validate(
@@ -386,8 +388,8 @@ const ME_POPULATES: &[&str] = &[
 /// `POST /v2/app-registrations/me` with the enrollee token and an optional
 /// `{populates: [...]}`: the caller's own registration, as the enrollee
 /// reads it, with its project's and flow's public faces when asked.
-pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn me<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let Caller::Enrollee(claims) = &caller else {
         return Err(Error::Forbidden {
             code: "enrollee_token_required",
@@ -419,7 +421,7 @@ pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
             ))
         }
     };
-    let registration = svc.get(&caller, &claims.sub.clone()).await?;
+    let registration = registrations.get(&caller, &claims.sub.clone()).await?;
     let validations: BTreeSet<Populate> = [
         ("emailValidation", Populate::EmailValidation),
         ("phoneValidation", Populate::PhoneValidation),
@@ -430,7 +432,7 @@ pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
     .collect();
     let mut view = registration_view(&registration, &validations, Reader::Enrollee);
     if asked.contains("project") || asked.contains("projectFlow") {
-        let directory = svc.codes().send.directory();
+        let directory = registrations.codes().send.directory();
         let project = directory.project(&registration.project).await?;
         let flow = directory.flow(&registration.project_flow).await?;
         if let (Some(project), Some(flow)) = (project, flow) {
@@ -457,13 +459,13 @@ pub async fn me<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
 /// `{phoneValidation}`: Verifik links a validation made apart to the
 /// registration. Gatehouse makes a registration's validations with it, so
 /// this checks that the ids are that registration's own and answers it.
-pub async fn link<P: Ports>(svc: &Registrations<P>, req: Request) -> Answer {
-    let caller = svc.caller(bearer(&req)).await?;
+pub async fn link<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
+    let caller = registrations.caller(bearer(&req)).await?;
     let body = json_object(&req)?;
     reject_unknown_fields(&body, &["emailValidation", "phoneValidation"])?;
     let fields = Fields::new(&body);
     let id = path_param(&req, "id").unwrap_or_default();
-    let registration = svc.get(&caller, &id).await?;
+    let registration = registrations.get(&caller, &id).await?;
     for (name, code, held) in [
         (
             "emailValidation",

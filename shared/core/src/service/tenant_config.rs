@@ -7,7 +7,7 @@ use crate::domain::ids::Record;
 use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
-use crate::ports::{Clock, ConfigStore, Expect, Page};
+use crate::ports::{Clock, ConfigStore, Page, Precondition};
 use std::sync::Arc;
 
 fn concurrent() -> Error {
@@ -51,7 +51,7 @@ impl<C: ConfigStore> TenantConfig<C> {
         fields: ProjectFields,
     ) -> Result<Project> {
         let project = fields.create(client.as_str(), self.clock.now())?;
-        self.store.save_project(&project, Expect::New).await?;
+        self.store.save_project(&project, Precondition::New).await?;
         Ok(project)
     }
 
@@ -83,7 +83,7 @@ impl<C: ConfigStore> TenantConfig<C> {
         fields.apply(&mut project, self.clock.now())?;
         if !self
             .store
-            .save_project(&project, Expect::UpdatedAt(read_at))
+            .save_project(&project, Precondition::UpdatedAt(read_at))
             .await?
         {
             return Err(concurrent());
@@ -106,7 +106,7 @@ impl<C: ConfigStore> TenantConfig<C> {
         project.updated_at = now;
         if !self
             .store
-            .save_project(&project, Expect::UpdatedAt(read_at))
+            .save_project(&project, Precondition::UpdatedAt(read_at))
             .await?
         {
             return Err(concurrent());
@@ -121,7 +121,7 @@ impl<C: ConfigStore> TenantConfig<C> {
         };
         let project = self.project(client, &project_id).await?;
         let flow = fields.create(&project, self.clock.now())?;
-        self.store.save_flow(&flow, Expect::New).await?;
+        self.store.save_flow(&flow, Precondition::New).await?;
         Ok(flow)
     }
 
@@ -155,7 +155,7 @@ impl<C: ConfigStore> TenantConfig<C> {
         fields.apply(&mut flow, self.clock.now())?;
         if !self
             .store
-            .save_flow(&flow, Expect::UpdatedAt(read_at))
+            .save_flow(&flow, Precondition::UpdatedAt(read_at))
             .await?
         {
             return Err(concurrent());
@@ -177,7 +177,7 @@ impl<C: ConfigStore> TenantConfig<C> {
         flow.updated_at = now;
         if !self
             .store
-            .save_flow(&flow, Expect::UpdatedAt(read_at))
+            .save_flow(&flow, Precondition::UpdatedAt(read_at))
             .await?
         {
             return Err(concurrent());

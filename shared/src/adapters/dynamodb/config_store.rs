@@ -2,11 +2,11 @@
 //! creates it in AWS), clients, API keys, projects and flows.
 
 use super::error::storage_error;
-use super::{from_item, keys, query_all, s, to_item, Item, LIST_INDEX};
+use super::{from_item, keys, query_all, string_attr, to_item, Item, LIST_INDEX};
 use crate::domain::tenant_config::{ApiKeyInfo, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
-use crate::ports::{ConfigStore, Expect};
+use crate::ports::{ConfigStore, Precondition};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
@@ -103,10 +103,10 @@ impl DynamoConfigStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(keys::client(id)))
-            .item("sk", s(keys::CLIENT_SK))
-            .item("name", s(name))
-            .item("createdAt", s(Timestamp::now().to_string()))
+            .item("pk", string_attr(keys::client(id)))
+            .item("sk", string_attr(keys::CLIENT_SK))
+            .item("name", string_attr(name))
+            .item("createdAt", string_attr(Timestamp::now().to_string()))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -127,15 +127,15 @@ impl DynamoConfigStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(keys::api_key(digest)))
-            .item("sk", s(keys::API_KEY_SK))
-            .item("client", s(client))
-            .item("prefix", s(prefix))
-            .item("scope", s(scope.as_str()))
-            .item("status", s("active"))
-            .item("createdAt", s(now.clone()))
-            .item("gsi1pk", s(keys::tenant_list(client, "APIKEYS")))
-            .item("gsi1sk", s(format!("{now}#{prefix}")))
+            .item("pk", string_attr(keys::api_key(digest)))
+            .item("sk", string_attr(keys::API_KEY_SK))
+            .item("client", string_attr(client))
+            .item("prefix", string_attr(prefix))
+            .item("scope", string_attr(scope.as_str()))
+            .item("status", string_attr("active"))
+            .item("createdAt", string_attr(now.clone()))
+            .item("gsi1pk", string_attr(keys::tenant_list(client, "APIKEYS")))
+            .item("gsi1sk", string_attr(format!("{now}#{prefix}")))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -144,11 +144,13 @@ impl DynamoConfigStore {
     }
 
     pub async fn put_project(&self, project: &Project) -> Result<()> {
-        self.save_project(project, Expect::New).await.map(|_| ())
+        self.save_project(project, Precondition::New)
+            .await
+            .map(|_| ())
     }
 
     pub async fn put_flow(&self, flow: &ProjectFlow) -> Result<()> {
-        self.save_flow(flow, Expect::New).await.map(|_| ())
+        self.save_flow(flow, Precondition::New).await.map(|_| ())
     }
 
     /// A record addressed by its own key and listed under its tenant,
@@ -160,26 +162,29 @@ impl DynamoConfigStore {
         client: &str,
         kind: &str,
         sort_key: &str,
-        expect: Expect,
+        expect: Precondition,
     ) -> Result<bool> {
         let mut item = to_item(record)?;
-        item.insert("pk".into(), s(pk));
-        item.insert("sk".into(), s(sk));
-        item.insert("gsi1pk".into(), s(keys::tenant_list(client, kind)));
-        item.insert("gsi1sk".into(), s(sort_key));
+        item.insert("pk".into(), string_attr(pk));
+        item.insert("sk".into(), string_attr(sk));
+        item.insert(
+            "gsi1pk".into(),
+            string_attr(keys::tenant_list(client, kind)),
+        );
+        item.insert("gsi1sk".into(), string_attr(sort_key));
         let request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item));
         let request = match expect {
-            Expect::New => request.condition_expression("attribute_not_exists(pk)"),
-            Expect::UpdatedAt(at) => request
+            Precondition::New => request.condition_expression("attribute_not_exists(pk)"),
+            Precondition::UpdatedAt(at) => request
                 .condition_expression("#client = :client AND #updatedAt = :at")
                 .expression_attribute_names("#client", "client")
                 .expression_attribute_names("#updatedAt", "updatedAt")
-                .expression_attribute_values(":client", s(client))
-                .expression_attribute_values(":at", s(at.to_string())),
+                .expression_attribute_values(":client", string_attr(client))
+                .expression_attribute_values(":at", string_attr(at.to_string())),
         };
         match request.send().await {
             Ok(_) => Ok(true),
@@ -197,8 +202,8 @@ impl DynamoConfigStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
+            .key("pk", string_attr(pk))
+            .key("sk", string_attr(sk))
             .consistent_read(true)
             .send()
             .await
@@ -213,7 +218,10 @@ impl DynamoConfigStore {
                 .table_name(&self.table)
                 .index_name(LIST_INDEX)
                 .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s(keys::tenant_list(client.as_str(), kind)))
+                .expression_attribute_values(
+                    ":pk",
+                    string_attr(keys::tenant_list(client.as_str(), kind)),
+                )
                 .scan_index_forward(false),
         )
         .await
@@ -233,7 +241,7 @@ fn api_key_info(item: &Item) -> Option<ApiKeyInfo> {
 
 impl ConfigStore for DynamoConfigStore {
     #[tracing::instrument(skip_all, fields(project = %project.id))]
-    async fn save_project(&self, project: &Project, expect: Expect) -> Result<bool> {
+    async fn save_project(&self, project: &Project, expect: Precondition) -> Result<bool> {
         let key = (keys::project(&project.id), keys::PROJECT_SK);
         let sort_key = format!("{}#{}", project.created_at, project.id);
         self.put_tenant_record(project, key, &project.client, "PROJECTS", &sort_key, expect)
@@ -241,7 +249,7 @@ impl ConfigStore for DynamoConfigStore {
     }
 
     #[tracing::instrument(skip_all, fields(flow = %flow.id))]
-    async fn save_flow(&self, flow: &ProjectFlow, expect: Expect) -> Result<bool> {
+    async fn save_flow(&self, flow: &ProjectFlow, expect: Precondition) -> Result<bool> {
         let key = (keys::flow(&flow.id), keys::FLOW_SK);
         let sort_key = format!("{}#{}", flow.created_at, flow.id);
         self.put_tenant_record(flow, key, &flow.client, "FLOWS", &sort_key, expect)
@@ -333,15 +341,15 @@ impl ConfigStore for DynamoConfigStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", pk)
-            .key("sk", s(keys::API_KEY_SK))
+            .key("sk", string_attr(keys::API_KEY_SK))
             .update_expression("SET #status = :revoked, revokedAt = :now")
             .condition_expression("#client = :client AND #status = :active")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#client", "client")
-            .expression_attribute_values(":revoked", s("revoked"))
-            .expression_attribute_values(":active", s("active"))
-            .expression_attribute_values(":client", s(client.as_str()))
-            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":revoked", string_attr("revoked"))
+            .expression_attribute_values(":active", string_attr("active"))
+            .expression_attribute_values(":client", string_attr(client.as_str()))
+            .expression_attribute_values(":now", string_attr(now.to_string()))
             .send()
             .await;
         match result {

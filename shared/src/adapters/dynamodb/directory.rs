@@ -1,7 +1,7 @@
 //! API keys, projects and flows: read by id with one GetItem each.
 
 use super::error::storage_error;
-use super::{from_item, keys, s, Item};
+use super::{from_item, keys, string_attr, Item};
 use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::Result;
@@ -27,8 +27,8 @@ impl DynamoDirectory {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
+            .key("pk", string_attr(pk))
+            .key("sk", string_attr(sk))
             .send()
             .await
             .map_err(storage_error)?;

@@ -2,7 +2,7 @@
 //! on the condition that it stays within the limit, `ttl` a minute after
 //! the window ends. They join the transaction of the write they guard.
 
-use super::{n, s, Item};
+use super::{number_attr, string_attr, Item};
 use crate::domain::limits::LimitCharge;
 use crate::error::{Error, Result};
 use aws_sdk_dynamodb::types::Update;
@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 pub(crate) fn limit_key(key: &str, window: &str) -> Item {
     HashMap::from([
-        ("pk".to_string(), s(format!("LIMIT#{key}"))),
-        ("sk".to_string(), s(window)),
+        ("pk".to_string(), string_attr(format!("LIMIT#{key}"))),
+        ("sk".to_string(), string_attr(window)),
     ])
 }
 
@@ -28,9 +28,9 @@ pub(crate) fn charge_update(table: &str, charge: &LimitCharge) -> Result<Option<
         .condition_expression("attribute_not_exists(#count) OR #count <= :max")
         .expression_attribute_names("#count", "count")
         .expression_attribute_names("#ttl", "ttl")
-        .expression_attribute_values(":amount", n(charge.amount))
-        .expression_attribute_values(":max", n(max_before))
-        .expression_attribute_values(":ttl", n(charge.window_end.unix() + 60))
+        .expression_attribute_values(":amount", number_attr(charge.amount))
+        .expression_attribute_values(":max", number_attr(max_before))
+        .expression_attribute_values(":ttl", number_attr(charge.window_end.unix() + 60))
         .build()
         .map(Some)
         .map_err(Error::internal)
@@ -43,7 +43,7 @@ pub(crate) fn tally_validated(table: &str, key: &str, window: &str) -> Result<Up
         .set_key(Some(limit_key(key, window)))
         .update_expression("ADD #validated :one")
         .expression_attribute_names("#validated", "validated")
-        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":one", number_attr(1))
         .build()
         .map_err(Error::internal)
 }

@@ -10,7 +10,7 @@
 use super::error::storage_error;
 use super::limits::{charge_update, limit_key, tally_validated};
 use super::transact::{is_condition_failure, refused_charge, transact};
-use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
+use super::{from_item, keys, number_attr, query_all, string_attr, to_item, Item, LIST_INDEX};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement};
 use crate::domain::login::{StepType, ValidationStatus};
@@ -77,7 +77,10 @@ fn names(channel: Channel) -> HashMap<String, String> {
 }
 
 /// DynamoDB rejects unused placeholders: keep the ones the expressions use.
-fn used(mut names: HashMap<String, String>, expressions: &[&str]) -> HashMap<String, String> {
+fn names_used_by(
+    mut names: HashMap<String, String>,
+    expressions: &[&str],
+) -> HashMap<String, String> {
     names.retain(|k, _| expressions.iter().any(|e| e.contains(k.as_str())));
     names
 }
@@ -93,27 +96,30 @@ fn hash_of(item: &Item, channel: Channel) -> Option<CodeHash> {
 }
 
 fn code_entry(hash: &CodeHash) -> AttributeValue {
-    AttributeValue::M(HashMap::from([("hash".to_string(), s(hash.0.clone()))]))
+    AttributeValue::M(HashMap::from([(
+        "hash".to_string(),
+        string_attr(hash.0.clone()),
+    )]))
 }
 
 /// A login or registration code session as an item, code hashes included.
 /// Registration sessions are not listed with App Logins: no `gsi1` keys.
 pub(crate) fn session_item(login: &Login, codes: &[NewCode], ttl: Timestamp) -> Result<Item> {
     let mut item = to_item(login)?;
-    item.insert("pk".into(), s(keys::login(&login.id)));
-    item.insert("sk".into(), s(keys::LOGIN_SK));
+    item.insert("pk".into(), string_attr(keys::login(&login.id)));
+    item.insert("sk".into(), string_attr(keys::LOGIN_SK));
     if login.registration.is_none() {
         item.insert(
             "gsi1pk".into(),
-            s(keys::tenant_list(&login.client, "LOGINS")),
+            string_attr(keys::tenant_list(&login.client, "LOGINS")),
         );
         item.insert(
             "gsi1sk".into(),
-            s(format!("{}#{}", login.created_at, login.id)),
+            string_attr(format!("{}#{}", login.created_at, login.id)),
         );
     }
-    item.insert("nameLower".into(), s(login.name.to_lowercase()));
-    item.insert("ttl".into(), n(ttl.unix()));
+    item.insert("nameLower".into(), string_attr(login.name.to_lowercase()));
+    item.insert("ttl".into(), number_attr(ttl.unix()));
     let otp = codes
         .iter()
         .map(|c| (c.channel.as_str().to_string(), code_entry(&c.hash)))
@@ -132,8 +138,8 @@ impl DynamoLoginStore {
 
     fn login_key(&self, id: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([
-            ("pk".to_string(), s(keys::login(id))),
-            ("sk".to_string(), s(keys::LOGIN_SK)),
+            ("pk".to_string(), string_attr(keys::login(id))),
+            ("sk".to_string(), string_attr(keys::LOGIN_SK)),
         ])
     }
 
@@ -149,20 +155,20 @@ impl DynamoLoginStore {
         let mut condition =
             "attribute_not_exists(pk) OR expiresAt < :now OR login = :self".to_string();
         let mut values = HashMap::from([
-            (":now".to_string(), s(now.to_string())),
-            (":self".to_string(), s(login.id.clone())),
+            (":now".to_string(), string_attr(now.to_string())),
+            (":self".to_string(), string_attr(login.id.clone())),
         ]);
         if let Some(stale) = stale_owner {
             condition.push_str(" OR login = :stale");
-            values.insert(":stale".into(), s(stale));
+            values.insert(":stale".into(), string_attr(stale));
         }
         let put = Put::builder()
             .table_name(&self.table)
-            .item("pk", s(keys::flow(&login.project_flow)))
-            .item("sk", s(keys::active(channel, identifier)))
-            .item("login", s(login.id.clone()))
-            .item("expiresAt", s(expires_at.to_string()))
-            .item("ttl", n(expires_at.unix()))
+            .item("pk", string_attr(keys::flow(&login.project_flow)))
+            .item("sk", string_attr(keys::active(channel, identifier)))
+            .item("login", string_attr(login.id.clone()))
+            .item("expiresAt", string_attr(expires_at.to_string()))
+            .item("ttl", number_attr(expires_at.unix()))
             .condition_expression(condition)
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -181,10 +187,10 @@ impl DynamoLoginStore {
     ) -> Result<Delete> {
         Delete::builder()
             .table_name(&self.table)
-            .key("pk", s(keys::flow(flow)))
-            .key("sk", s(keys::active(channel, identifier)))
+            .key("pk", string_attr(keys::flow(flow)))
+            .key("sk", string_attr(keys::active(channel, identifier)))
             .condition_expression(POINTER_OWNED)
-            .expression_attribute_values(":self", s(login_id))
+            .expression_attribute_values(":self", string_attr(login_id))
             .build()
             .map_err(Error::internal)
     }
@@ -202,10 +208,10 @@ impl DynamoLoginStore {
                 .client
                 .delete_item()
                 .table_name(&self.table)
-                .key("pk", s(keys::flow(flow)))
-                .key("sk", s(keys::active(*channel, identifier)))
+                .key("pk", string_attr(keys::flow(flow)))
+                .key("sk", string_attr(keys::active(*channel, identifier)))
                 .condition_expression(POINTER_OWNED)
-                .expression_attribute_values(":self", s(login_id))
+                .expression_attribute_values(":self", string_attr(login_id))
                 .send()
                 .await;
             if let Err(e) = result {
@@ -357,8 +363,8 @@ impl LoginStore for DynamoLoginStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(keys::flow(flow_id)))
-            .key("sk", s(keys::active(channel, identifier)))
+            .key("pk", string_attr(keys::flow(flow_id)))
+            .key("sk", string_attr(keys::active(channel, identifier)))
             .consistent_read(true)
             .send()
             .await
@@ -383,12 +389,12 @@ impl LoginStore for DynamoLoginStore {
         };
         let condition = format!("{COUNT_CONDITION} AND {kind}");
         let mut values = HashMap::from([
-            (":one".to_string(), n(1)),
-            (":now".to_string(), s(now.to_string())),
-            (":pending".to_string(), s("pending")),
+            (":one".to_string(), number_attr(1)),
+            (":now".to_string(), string_attr(now.to_string())),
+            (":pending".to_string(), string_attr("pending")),
         ]);
         if let Some(registration) = registration {
-            values.insert(":reg".into(), s(registration));
+            values.insert(":reg".into(), string_attr(registration));
         }
         let result = self
             .client
@@ -397,7 +403,10 @@ impl LoginStore for DynamoLoginStore {
             .set_key(Some(self.login_key(id)))
             .update_expression(COUNT_UPDATE)
             .condition_expression(&condition)
-            .set_expression_attribute_names(Some(used(names(channel), &[COUNT_UPDATE, &condition])))
+            .set_expression_attribute_names(Some(names_used_by(
+                names(channel),
+                &[COUNT_UPDATE, &condition],
+            )))
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -460,10 +469,10 @@ impl LoginStore for DynamoLoginStore {
         ];
         let mut names = names(success.channel);
         let mut values = HashMap::from([
-            (":validated".to_string(), s("validated")),
-            (":pending".to_string(), s("pending")),
-            (":completed".to_string(), s("completed")),
-            (":now".to_string(), s(success.now.to_string())),
+            (":validated".to_string(), string_attr("validated")),
+            (":pending".to_string(), string_attr("pending")),
+            (":completed".to_string(), string_attr("completed")),
+            (":now".to_string(), string_attr(success.now.to_string())),
             (
                 ":events".to_string(),
                 AttributeValue::L(vec![value(&success.event)?]),
@@ -486,7 +495,7 @@ impl LoginStore for DynamoLoginStore {
             set.push("#status = :validated".into());
             set.push("completedAt = :now".into());
             set.push("#ttl = :ttl".into());
-            values.insert(":ttl".into(), n(success.ttl.unix()));
+            values.insert(":ttl".into(), number_attr(success.ttl.unix()));
             "REMOVE #otp".to_string()
         } else {
             "REMOVE #otp.#ch".to_string()
@@ -496,7 +505,7 @@ impl LoginStore for DynamoLoginStore {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(self.login_key(&login.id)))
-            .set_expression_attribute_names(Some(used(names, &[&expression, &condition])))
+            .set_expression_attribute_names(Some(names_used_by(names, &[&expression, &condition])))
             .update_expression(expression)
             .condition_expression(condition)
             .set_expression_attribute_values(Some(values))
@@ -552,9 +561,9 @@ impl LoginStore for DynamoLoginStore {
             .map(value)
             .collect::<Result<Vec<_>>>()?;
         let mut values = HashMap::from([
-            (":now".to_string(), s(failure.now.to_string())),
+            (":now".to_string(), string_attr(failure.now.to_string())),
             (":events".to_string(), AttributeValue::L(events)),
-            (":ttl".to_string(), n(failure.ttl.unix())),
+            (":ttl".to_string(), number_attr(failure.ttl.unix())),
         ]);
         let mut remove = String::new();
         if failure.locks_login {
@@ -564,11 +573,11 @@ impl LoginStore for DynamoLoginStore {
                 set.push(format!("#steps[{step}].#status = :failed"));
                 set.push(format!("#steps[{step}].#ts = :now"));
             }
-            values.insert(":failed".into(), s("failed"));
+            values.insert(":failed".into(), string_attr("failed"));
             remove = " REMOVE #otp".into();
         }
         let expression = format!("SET {}{remove}", set.join(", "));
-        let names = used(names(failure.channel), &[&expression]);
+        let names = names_used_by(names(failure.channel), &[&expression]);
         self.client
             .update_item()
             .table_name(&self.table)
@@ -599,22 +608,28 @@ impl LoginStore for DynamoLoginStore {
             .set_key(Some(self.login_key(&login.id)))
             .update_expression(REPLACE_UPDATE)
             .condition_expression(REPLACE_CONDITION)
-            .set_expression_attribute_names(Some(used(
+            .set_expression_attribute_names(Some(names_used_by(
                 names(channel),
                 &[REPLACE_UPDATE, REPLACE_CONDITION],
             )))
             .expression_attribute_values(":code", code_entry(&replacement.hash))
-            .expression_attribute_values(":expires", s(replacement.expires_at.to_string()))
-            .expression_attribute_values(":now", s(replacement.now.to_string()))
+            .expression_attribute_values(
+                ":expires",
+                string_attr(replacement.expires_at.to_string()),
+            )
+            .expression_attribute_values(":now", string_attr(replacement.now.to_string()))
             .expression_attribute_values(":sent", value(&replacement.delivery)?)
-            .expression_attribute_values(":failed", s("failed"))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":edge", s(replacement.cooldown_edge.to_string()))
+            .expression_attribute_values(":failed", string_attr("failed"))
+            .expression_attribute_values(":pending", string_attr("pending"))
+            .expression_attribute_values(
+                ":edge",
+                string_attr(replacement.cooldown_edge.to_string()),
+            )
             .expression_attribute_values(
                 ":events",
                 AttributeValue::L(vec![value(&replacement.event)?]),
             )
-            .expression_attribute_values(":ttl", n(replacement.ttl.unix()))
+            .expression_attribute_values(":ttl", number_attr(replacement.ttl.unix()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(Error::internal)?;
@@ -677,7 +692,7 @@ impl LoginStore for DynamoLoginStore {
         channel: Channel,
         event: &crate::domain::AccessEvent,
     ) -> Result<()> {
-        let names = used(names(channel), &[DELIVERY_FAILED_UPDATE]);
+        let names = names_used_by(names(channel), &[DELIVERY_FAILED_UPDATE]);
         self.client
             .update_item()
             .table_name(&self.table)
@@ -685,9 +700,9 @@ impl LoginStore for DynamoLoginStore {
             .update_expression(DELIVERY_FAILED_UPDATE)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_names(Some(names))
-            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":failed", string_attr("failed"))
             .expression_attribute_values(":events", AttributeValue::L(vec![value(event)?]))
-            .expression_attribute_values(":now", s(event.at.to_string()))
+            .expression_attribute_values(":now", string_attr(event.at.to_string()))
             .send()
             .await
             .map_err(storage_error)?;
@@ -703,7 +718,7 @@ impl LoginStore for DynamoLoginStore {
         let mut names = HashMap::new();
         let mut values = HashMap::from([(
             ":pk".to_string(),
-            s(keys::tenant_list(client.as_str(), "LOGINS")),
+            string_attr(keys::tenant_list(client.as_str(), "LOGINS")),
         )]);
         for exists in &query.must_exist {
             let (placeholder, attribute) = match exists {
@@ -717,7 +732,7 @@ impl LoginStore for DynamoLoginStore {
         }
         if let Some(name) = &query.name_contains {
             names.insert("#nameLower".to_string(), "nameLower".to_string());
-            values.insert(":name".to_string(), s(name.clone()));
+            values.insert(":name".to_string(), string_attr(name.clone()));
             filters.push("contains(#nameLower, :name)".into());
         }
         let items = query_all(

@@ -62,11 +62,11 @@ pub(crate) mod keys {
     }
 }
 
-pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn string_attr(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-pub(crate) fn n(value: impl ToString) -> AttributeValue {
+pub(crate) fn number_attr(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 

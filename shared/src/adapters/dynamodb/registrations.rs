@@ -14,7 +14,7 @@ use super::error::storage_error;
 use super::limits::charge_update;
 use super::logins::session_item;
 use super::transact::{is_condition_failure, refused_charge, transact};
-use super::{from_item, keys, n, query_all, s, to_item, Item, LIST_INDEX};
+use super::{from_item, keys, number_attr, query_all, string_attr, to_item, Item, LIST_INDEX};
 use crate::domain::limits::LimitCharge;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
@@ -42,8 +42,8 @@ pub struct DynamoRegistrationStore {
 
 fn reg_key(id: &str) -> Item {
     HashMap::from([
-        ("pk".to_string(), s(format!("REG#{id}"))),
-        ("sk".to_string(), s(REG_SK)),
+        ("pk".to_string(), string_attr(format!("REG#{id}"))),
+        ("sk".to_string(), string_attr(REG_SK)),
     ])
 }
 
@@ -51,16 +51,19 @@ fn seen_key(client: &str, identifier: &str) -> Item {
     HashMap::from([
         (
             "pk".to_string(),
-            s(format!("REGSEEN#{client}#{identifier}")),
+            string_attr(format!("REGSEEN#{client}#{identifier}")),
         ),
-        ("sk".to_string(), s("COUNT")),
+        ("sk".to_string(), string_attr("COUNT")),
     ])
 }
 
 fn ip_key(client: &str, ip: &str, hour: &str) -> Item {
     HashMap::from([
-        ("pk".to_string(), s(format!("REGIP#{client}#{ip}"))),
-        ("sk".to_string(), s(format!("HOUR#{hour}"))),
+        (
+            "pk".to_string(),
+            string_attr(format!("REGIP#{client}#{ip}")),
+        ),
+        ("sk".to_string(), string_attr(format!("HOUR#{hour}"))),
     ])
 }
 
@@ -85,15 +88,15 @@ impl DynamoRegistrationStore {
         item.extend(reg_key(&registration.id));
         item.insert(
             "gsi1pk".into(),
-            s(keys::tenant_list(&registration.client, "REGISTRATIONS")),
+            string_attr(keys::tenant_list(&registration.client, "REGISTRATIONS")),
         );
         item.insert(
             "gsi1sk".into(),
-            s(format!("{}#{}", registration.created_at, registration.id)),
+            string_attr(format!("{}#{}", registration.created_at, registration.id)),
         );
         item.insert(
             "ttl".into(),
-            n(registration.expires_at.unix() + self.retention_seconds),
+            number_attr(registration.expires_at.unix() + self.retention_seconds),
         );
         Ok(item)
     }
@@ -105,8 +108,8 @@ impl DynamoRegistrationStore {
             .update_expression("ADD #count :one SET #ttl = :ttl")
             .expression_attribute_names("#count", "count")
             .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(ttl))
+            .expression_attribute_values(":one", number_attr(1))
+            .expression_attribute_values(":ttl", number_attr(ttl))
             .build()
             .map_err(Error::internal)?;
         Ok(TransactWriteItem::builder().update(update).build())
@@ -124,18 +127,24 @@ impl DynamoRegistrationStore {
         let mut names = HashMap::from([("#ttl".to_string(), "ttl".to_string())]);
         let mut values = HashMap::from([(
             ":ttl".to_string(),
-            n(now.unix() + ANALYTICS_RETENTION_SECONDS),
+            number_attr(now.unix() + ANALYTICS_RETENTION_SECONDS),
         )]);
         let mut adds = Vec::with_capacity(delta.len());
         for (i, (counter, amount)) in delta.iter().enumerate() {
             names.insert(format!("#c{i}"), counter.clone());
-            values.insert(format!(":v{i}"), n(*amount));
+            values.insert(format!(":v{i}"), number_attr(*amount));
             adds.push(format!("#c{i} :v{i}"));
         }
         let update = Update::builder()
             .table_name(&self.table)
-            .key("pk", s(format!("ANALYTICS#{}", registration.project_flow)))
-            .key("sk", s(format!("DAY#{}", registration.cohort_day())))
+            .key(
+                "pk",
+                string_attr(format!("ANALYTICS#{}", registration.project_flow)),
+            )
+            .key(
+                "sk",
+                string_attr(format!("DAY#{}", registration.cohort_day())),
+            )
             .update_expression(format!("SET #ttl = :ttl ADD {}", adds.join(", ")))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
@@ -261,7 +270,10 @@ impl RegistrationStore for DynamoRegistrationStore {
             .set_item(Some(self.item(registration)?))
             .condition_expression("#version = :previous")
             .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":previous", n(registration.version.saturating_sub(1)))
+            .expression_attribute_values(
+                ":previous",
+                number_attr(registration.version.saturating_sub(1)),
+            )
             .build()
             .map_err(Error::internal)?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
@@ -315,7 +327,7 @@ impl RegistrationStore for DynamoRegistrationStore {
         ]);
         let mut values = HashMap::from([(
             ":gpk".to_string(),
-            s(keys::tenant_list(client.as_str(), "REGISTRATIONS")),
+            string_attr(keys::tenant_list(client.as_str(), "REGISTRATIONS")),
         )]);
         let mut key_condition = "#gpk = :gpk".to_string();
         if query.created_from.is_some() || query.created_to.is_some() {
@@ -328,8 +340,8 @@ impl RegistrationStore for DynamoRegistrationStore {
                 .created_to
                 .map(|t| format!("{t}#~"))
                 .unwrap_or_else(|| "~".into());
-            values.insert(":from".into(), s(from));
-            values.insert(":to".into(), s(to));
+            values.insert(":from".into(), string_attr(from));
+            values.insert(":to".into(), string_attr(to));
             key_condition.push_str(" AND #gsk BETWEEN :from AND :to");
         }
         let mut filters = Vec::new();
@@ -340,7 +352,7 @@ impl RegistrationStore for DynamoRegistrationStore {
                 .iter()
                 .enumerate()
                 .map(|(i, status)| {
-                    values.insert(format!(":st{i}"), s(status.as_str()));
+                    values.insert(format!(":st{i}"), string_attr(status.as_str()));
                     format!(":st{i}")
                 })
                 .collect();
@@ -348,12 +360,12 @@ impl RegistrationStore for DynamoRegistrationStore {
         }
         if let Some(flow) = &query.project_flow {
             names.insert("#flow".into(), "projectFlow".into());
-            values.insert(":flow".into(), s(flow.clone()));
+            values.insert(":flow".into(), string_attr(flow.clone()));
             filters.push("#flow = :flow".into());
         }
         if let Some(email) = &query.email_contains {
             names.insert("#email".into(), "email".into());
-            values.insert(":email".into(), s(email.clone()));
+            values.insert(":email".into(), string_attr(email.clone()));
             filters.push("contains(#email, :email)".into());
         }
         let keys = query_all(
@@ -389,9 +401,9 @@ impl RegistrationStore for DynamoRegistrationStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(format!("ANALYTICS#{flow_id}")))
-                .expression_attribute_values(":from", s(format!("DAY#{from}")))
-                .expression_attribute_values(":to", s(format!("DAY#{to}")))
+                .expression_attribute_values(":pk", string_attr(format!("ANALYTICS#{flow_id}")))
+                .expression_attribute_values(":from", string_attr(format!("DAY#{from}")))
+                .expression_attribute_values(":to", string_attr(format!("DAY#{to}")))
                 .consistent_read(true),
         )
         .await?;

@@ -254,3 +254,169 @@ impl Login {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::contact::{Email, Phone};
+    use crate::domain::flow::{FlowStatus, FlowType, LoginSettings, ProjectFlow};
+    use crate::domain::login::{AccessEventKind, LoginContacts, RequestOrigin};
+
+    fn login(both_channels: bool, max_attempts: u32) -> (Login, Timestamp) {
+        let now = Timestamp::now();
+        let flow = ProjectFlow {
+            id: "flow".into(),
+            client: "client".into(),
+            project: "project".into(),
+            name: "login".into(),
+            flow_type: FlowType::Login,
+            status: FlowStatus::Active,
+            redirect_url: None,
+            allowed_countries: vec![],
+            login_settings: LoginSettings {
+                max_attempts,
+                ..LoginSettings::default()
+            },
+            onboarding_settings: Default::default(),
+            security: Default::default(),
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+        };
+        let contacts = LoginContacts {
+            email: Some(Email::parse("ana@example.com").unwrap()),
+            phone: both_channels.then(|| Phone::parse("+57", "3001234567").unwrap()),
+        };
+        let origin = RequestOrigin::default();
+        (
+            Login::start(&flow, "Ana".into(), &contacts, &origin, now),
+            now,
+        )
+    }
+
+    fn event(now: Timestamp) -> AccessEvent {
+        RequestOrigin::default().event(AccessEventKind::ChannelValidated, None, now)
+    }
+
+    #[test]
+    fn attempts_count_up_to_the_limit_and_no_further() {
+        let (mut login, now) = login(false, 2);
+        assert_eq!(login.count_attempt(Channel::Email, now), Ok(()));
+        assert_eq!(login.count_attempt(Channel::Email, now), Ok(()));
+        assert_eq!(
+            login.count_attempt(Channel::Email, now),
+            Err(AttemptRejected::Exhausted)
+        );
+        assert_eq!(login.validation(Channel::Email).unwrap().attempts, 2);
+        assert_eq!(
+            login.count_attempt(Channel::Phone, now),
+            Err(AttemptRejected::ChannelNotRequested)
+        );
+    }
+
+    #[test]
+    fn the_last_channel_completes_the_login_and_a_used_code_is_refused() {
+        let (mut login, now) = login(true, 5);
+        let first = login.success(Channel::Email, event(now), now, now);
+        assert!(!first.completes_login);
+        assert_eq!(first.other_channels, vec![Channel::Phone]);
+        assert!(login.admits(&first));
+        login.apply_success(&first);
+        assert_eq!(login.status, LoginStatus::Pending);
+        // The same success again: the channel is no longer pending.
+        assert!(!login.admits(&first));
+        assert_eq!(
+            login.count_attempt(Channel::Email, now),
+            Err(AttemptRejected::AlreadyValidated)
+        );
+
+        let second = login.success(Channel::Phone, event(now), now, now);
+        assert!(second.completes_login);
+        assert!(second.sms_tally.is_some());
+        login.apply_success(&second);
+        assert_eq!(login.status, LoginStatus::Validated);
+        assert!(login.completed_at.is_some());
+    }
+
+    #[test]
+    fn a_success_built_on_a_stale_view_is_not_admitted() {
+        let (mut login, now) = login(true, 5);
+        // Both codes checked at once: each success assumes the other channel
+        // is still pending.
+        let email = login.success(Channel::Email, event(now), now, now);
+        let phone = login.success(Channel::Phone, event(now), now, now);
+        login.apply_success(&email);
+        assert!(!login.admits(&phone));
+        // Seen again on the fresh login, the phone completes it.
+        let phone = login.success(Channel::Phone, event(now), now, now);
+        assert!(phone.completes_login && login.admits(&phone));
+    }
+
+    #[test]
+    fn a_locking_failure_fails_the_login_and_its_step() {
+        let (mut login, now) = login(false, 5);
+        let logged = login.access_control_log.len();
+        let soft = login.failure(Channel::Email, vec![event(now)], false, now, now);
+        login.apply_failure(&soft);
+        assert_eq!(login.status, LoginStatus::Pending);
+        let lock = login.failure(Channel::Email, vec![event(now)], true, now, now);
+        assert_eq!(
+            lock.identifiers,
+            vec![(Channel::Email, "ana@example.com".to_string())]
+        );
+        login.apply_failure(&lock);
+        assert_eq!(login.status, LoginStatus::Failed);
+        assert_eq!(
+            login.validation(Channel::Email).unwrap().status,
+            ValidationStatus::Failed
+        );
+        let step = login
+            .step_index(StepType::for_channel(Channel::Email))
+            .unwrap();
+        assert_eq!(login.steps[step].status, StepStatus::Failed);
+        assert_eq!(login.access_control_log.len(), logged + 2);
+    }
+
+    #[test]
+    fn a_new_code_waits_for_the_cooldown_unless_the_last_send_failed() {
+        let (mut login, now) = login(false, 5);
+        let replacement = |edge: Timestamp| CodeReplacement {
+            channel: Channel::Email,
+            identifier: "ana@example.com".into(),
+            hash: CodeHash("hash".into()),
+            now,
+            expires_at: now.plus_seconds(600),
+            cooldown_edge: edge,
+            ttl: now,
+            event: event(now),
+            charges: vec![],
+            delivery: DeliveryStatus::Sent,
+        };
+        let sent_at = login.validation(Channel::Email).unwrap().sent_at;
+        assert_eq!(
+            login.admits_replacement(&replacement(sent_at.plus_seconds(-1))),
+            Err(ReplaceRefused::TooSoon {
+                last_sent_at: sent_at
+            })
+        );
+        assert_eq!(login.admits_replacement(&replacement(sent_at)), Ok(()));
+        login
+            .validation_mut(Channel::Email)
+            .unwrap()
+            .delivery_status = DeliveryStatus::Failed;
+        assert_eq!(
+            login.admits_replacement(&replacement(sent_at.plus_seconds(-1))),
+            Ok(())
+        );
+        login.apply_replacement(&replacement(sent_at));
+        assert_eq!(
+            login.validation(Channel::Email).unwrap().expires_at,
+            now.plus_seconds(600)
+        );
+        login.status = LoginStatus::Failed;
+        assert_eq!(
+            login.admits_replacement(&replacement(now)),
+            Err(ReplaceRefused::NotPending)
+        );
+    }
+}
