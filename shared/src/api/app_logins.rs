@@ -9,8 +9,7 @@ use super::request::{
 use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::ids::Record;
 use crate::domain::{Login, OneTimeCode};
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Page, Populate};
 use crate::service::{
     Authenticator, CodeChecker, CodeSender, CreateLogin, LoginReader, LoginRef, ValidateLogin,
@@ -189,16 +188,7 @@ pub fn parse_list_query(
             }
         }
     }
-    if let Some(name) = params.first("like_name") {
-        let name = name.trim().to_lowercase();
-        if name.chars().count() > 100 {
-            return Err(Error::invalid(
-                codes::INVALID_PARAMETER,
-                "like_name is too long",
-            ));
-        }
-        query.name_contains = (!name.is_empty()).then_some(name);
-    }
+    query.name_contains = listing::contains_filter(params, "like_name")?;
     Ok(query)
 }
 

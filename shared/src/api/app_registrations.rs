@@ -17,8 +17,7 @@ use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use crate::ports::{Page, Populate, Ports, RegistrationQuery};
 use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
 use crate::service::Registrations;
@@ -319,16 +318,7 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
         }
         query.project_flow = Some(flow.to_string());
     }
-    if let Some(email) = params.first("like_email") {
-        let email = email.trim().to_lowercase();
-        if email.chars().count() > 100 {
-            return Err(Error::invalid(
-                codes::INVALID_PARAMETER,
-                "like_email is too long",
-            ));
-        }
-        query.email_contains = (!email.is_empty()).then_some(email);
-    }
+    query.email_contains = listing::contains_filter(params, "like_email")?;
     query.created_from = instant(params, "gte_createdAt", false)?;
     query.created_to = instant(params, "lte_createdAt", true)?;
     if let (Some(from), Some(to)) = (query.created_from, query.created_to) {

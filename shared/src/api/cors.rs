@@ -12,8 +12,7 @@
 use super::error::error_response;
 use super::request::{respond, Answer, HandlerResult};
 use super::verifik::with_translation_key;
-use crate::error::codes;
-use crate::error::Error;
+use crate::error::{codes, Error};
 use crate::settings::CorsConfig;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{service_fn, Body, Request, Response};

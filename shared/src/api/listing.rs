@@ -3,8 +3,7 @@
 
 use super::request::{number_param, path_param};
 use super::response::json;
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use crate::ports::{Page, Populate};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
@@ -37,6 +36,22 @@ pub fn newest_first(params: &QueryMap) -> Result<bool> {
             format!("sort {other:?} is not supported; use -createdAt or createdAt"),
         )),
     }
+}
+
+/// A `like_<field>` filter: case-insensitive, at most 100 characters;
+/// empty means no filter.
+pub fn contains_filter(params: &QueryMap, name: &str) -> Result<Option<String>> {
+    let Some(value) = params.first(name) else {
+        return Ok(None);
+    };
+    let value = value.trim().to_lowercase();
+    if value.chars().count() > 100 {
+        return Err(Error::invalid(
+            codes::INVALID_PARAMETER,
+            format!("{name} is too long"),
+        ));
+    }
+    Ok((!value.is_empty()).then_some(value))
 }
 
 /// Verifik's name of a populate.

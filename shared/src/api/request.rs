@@ -4,8 +4,7 @@
 use super::error::error_response;
 use crate::domain::login::RequestOrigin;
 use crate::domain::{Channel, Email, Phone};
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;

@@ -6,8 +6,7 @@ pub use super::onboarding::{
 };
 use super::time::Timestamp;
 use crate::domain::ids::Record;
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,7 @@
 //! Identifiers. New ids are ULIDs: unique without coordination, and sortable
 //! by creation time.
 
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use serde::{Deserialize, Serialize};
 
 pub fn new_id() -> String {

@@ -8,8 +8,7 @@ use super::flow::{
 use super::ids::new_id;
 use super::onboarding::OnboardingSettings;
 use super::time::Timestamp;
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// The body of create and update for `/v2/projects`: every field optional

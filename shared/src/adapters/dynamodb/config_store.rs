@@ -2,7 +2,7 @@
 //! creates it in AWS), clients, API keys, projects and flows.
 
 use super::error::storage_error;
-use super::{from_item, keys, query_all, string_attr, to_item, Item, LIST_INDEX};
+use super::{from_item, get_item, keys, query_all, string_attr, to_item, Item, LIST_INDEX};
 use crate::domain::tenant_config::{ApiKeyInfo, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
@@ -197,18 +197,9 @@ impl DynamoConfigStore {
         }
     }
 
+    /// Configuration reads must see the last write (optimistic locking).
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", string_attr(pk))
-            .key("sk", string_attr(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(storage_error)?;
-        Ok(out.item)
+        get_item(&self.client, &self.table, pk, sk, true).await
     }
 
     async fn tenant_list(&self, client: &ClientId, kind: &str) -> Result<Vec<Item>> {

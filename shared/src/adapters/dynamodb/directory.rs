@@ -1,7 +1,6 @@
 //! API keys, projects and flows: read by id with one GetItem each.
 
-use super::error::storage_error;
-use super::{from_item, keys, string_attr, Item};
+use super::{from_item, get_item, keys, Item};
 use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::Result;
@@ -22,17 +21,9 @@ impl DynamoDirectory {
         }
     }
 
+    /// Directory reads are cached, so eventually consistent is enough.
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", string_attr(pk))
-            .key("sk", string_attr(sk))
-            .send()
-            .await
-            .map_err(storage_error)?;
-        Ok(out.item)
+        get_item(&self.client, &self.table, pk, sk, false).await
     }
 }
 

@@ -82,6 +82,27 @@ pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> crate::er
     serde_dynamo::from_item(item).map_err(crate::error::Error::internal)
 }
 
+/// One item by key. Eventually consistent unless `consistent`, which costs
+/// twice the read units.
+pub(crate) async fn get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: String,
+    sk: &str,
+    consistent: bool,
+) -> crate::error::Result<Option<Item>> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key("pk", string_attr(pk))
+        .key("sk", string_attr(sk))
+        .consistent_read(consistent)
+        .send()
+        .await
+        .map_err(error::storage_error)?;
+    Ok(out.item)
+}
+
 /// Every item a Query matches, one call per DynamoDB page (1 MB).
 pub(crate) async fn query_all(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,

@@ -8,8 +8,7 @@ use super::contact::{Channel, Email, Phone};
 use super::flow::{Project, ProjectFlow};
 use super::ids::new_id;
 use super::time::Timestamp;
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use serde::{Deserialize, Serialize};
 
 mod transitions;

@@ -12,8 +12,7 @@ use crate::domain::message::{login_email, login_sms, Locale, Purpose};
 use crate::domain::{
     Channel, ClientId, Email, Login, LoginStatus, Phone, Project, ProjectFlow, Timestamp,
 };
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use crate::ports::{
     Clock, CodePorts, CreateOutcome, Directory, EmailSender, LoginStore, NewCode, ReplaceOutcome,
     SmsSender,

@@ -3,8 +3,7 @@
 use super::{Caller, Registrations};
 use crate::domain::registration::AnalyticsReport;
 use crate::domain::{ClientId, FlowType, Registration};
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use crate::ports::{Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
 
 /// The longest range one analytics call may cover.

@@ -8,8 +8,7 @@ use crate::domain::registration::{
     ManualReview, NewResult, RedFlagCode, ReviewDecision, StepStatus,
 };
 use crate::domain::{Channel, Login, OneTimeCode, Registration};
-use crate::error::codes;
-use crate::error::{Error, Result};
+use crate::error::{codes, Error, Result};
 use crate::ports::{LoginStore, Ports};
 use crate::service::{LoginRef, ValidateLogin};
 use serde_json::{Map, Value};
