@@ -163,6 +163,14 @@ impl<T> Page<T> {
     }
 
     /// The same page, each record converted.
+    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(convert).collect(),
+            total: self.total,
+        }
+    }
+
+    /// The same page, each record converted; the first failure fails it.
     pub fn try_map<U>(self, convert: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
         Ok(Page {
             items: self.items.into_iter().map(convert).collect::<Result<_>>()?,

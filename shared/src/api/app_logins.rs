@@ -10,7 +10,7 @@ use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::ids::Record;
 use crate::domain::{Login, OneTimeCode};
 use crate::error::{codes, Error, Result};
-use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Page, Populate};
+use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Populate};
 use crate::service::{
     Authenticator, CodeChecker, CodeSender, CreateLogin, LoginReader, LoginRef, ValidateLogin,
 };
@@ -119,16 +119,8 @@ pub async fn list<A: Directory, S: LoginStore>(
     let client = auth.client(bearer(&req)).await?;
     let query = parse_list_query(&req.query_string_parameters())?;
     let page = reader.list(&client, &query).await?;
-    let views = Page {
-        items: page
-            .items
-            .iter()
-            .map(|l| login_view(l, &query.populates))
-            .collect::<Vec<Value>>(),
-        total: page.total,
-    };
     Ok(envelope(
-        views,
+        page.map(|l| login_view(&l, &query.populates)),
         Paging {
             page: query.page,
             limit: query.limit,

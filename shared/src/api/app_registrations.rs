@@ -18,7 +18,7 @@ use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
 use crate::error::{codes, Error, Result};
-use crate::ports::{Page, Populate, Ports, RegistrationQuery};
+use crate::ports::{Populate, Ports, RegistrationQuery};
 use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
 use crate::service::Registrations;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -227,16 +227,8 @@ pub async fn list<P: Ports>(registrations: &Registrations<P>, req: Request) -> A
     let client = registrations.client(bearer(&req)).await?;
     let query = parse_list_query(&req.query_string_parameters())?;
     let page = registrations.list(&client, &query).await?;
-    let views = Page {
-        items: page
-            .items
-            .iter()
-            .map(|r| registration_view(r, &query.populates, Reader::Tenant))
-            .collect::<Vec<Value>>(),
-        total: page.total,
-    };
     Ok(envelope(
-        views,
+        page.map(|l| registration_view(&l, &query.populates, Reader::Tenant)),
         Paging {
             page: query.page,
             limit: query.limit,
