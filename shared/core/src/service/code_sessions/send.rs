@@ -253,12 +253,12 @@ impl<P: CodePorts> CodeSender<P> {
         }
     }
 
-    /// `POST /v2/app-logins/{id}/resend`: a new code for each pending channel
-    /// (or the one asked for). The old code dies; the attempt count stays.
-    #[tracing::instrument(skip_all, fields(login_id = %login_id))]
-    /// Re-sends a session's codes. `registration` names the App
+    /// `POST /v2/app-logins/{id}/resend` and a registration's resend: a new
+    /// code for each pending channel (or the one asked for). The old code
+    /// dies; the attempt count stays. `registration` names the App
     /// Registration the session must belong to; `None` means a sign-in, and
     /// a registration's session is then not found.
+    #[tracing::instrument(skip_all, fields(login_id = %login_id))]
     pub async fn resend(
         &self,
         login_id: &str,
