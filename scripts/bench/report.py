@@ -29,6 +29,19 @@ PRICE = {
 FULL_VCPU_MB = 1769
 
 
+GENERATED = ("## Cold start", "## Warm handler cost", "## Binary size", "## Memory sizes", "## Cost per 1M logins")
+
+
+def kept_sections(path):
+    """The sections of the existing file that this script does not write."""
+    try:
+        old = open(path).read()
+    except FileNotFoundError:
+        return []
+    sections = re.split(r"(?m)^(?=## )", old)[1:]
+    return [s.rstrip("\n") + "\n\n" for s in sections if not s.startswith(GENERATED)]
+
+
 def default_param(name):
     match = re.search(rf"{name}:\n(?:\s+\w+:.*\n)*?\s+Default: (\d+)", template)
     return int(match.group(1)) if match else None
@@ -185,5 +198,8 @@ say("")
 say("Unit prices used: " + ", ".join(f"{k} = {v:.10g}" for k, v in PRICE.items()) + ". SMS prices vary by "
     "country and carrier fees are extra.")
 text = "\n".join(lines) + "\n"
+# Hand-written sections of the old file (one-off comparisons such as
+# scripts/bench/ab.sh's) stay, after the cold-start table.
+text = text.replace("## Warm handler cost", "".join(kept_sections(out_path)) + "## Warm handler cost", 1)
 open(out_path, "w").write(text)
 print(text)

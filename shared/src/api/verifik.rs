@@ -19,10 +19,9 @@ use super::request::{
 };
 use super::response::{conceal_withheld, data};
 use crate::domain::ids::Record;
-use crate::domain::public_project::PublicProject;
 use crate::domain::{Channel, Email, FlowType, OneTimeCode, Phone, Registration, Timestamp};
 use crate::error::{codes, Error, Result};
-use crate::ports::{Directory, Populate, Ports};
+use crate::ports::{Populate, Ports};
 use crate::service::registrations::{Caller, ContactCheck};
 use crate::service::{CreateLogin, LoginRef, PublicProjects, Registrations, ValidateLogin};
 use lambda_http::http::StatusCode;
@@ -431,11 +430,7 @@ pub async fn me<P: Ports>(registrations: &Registrations<P>, req: Request) -> Ans
     .collect();
     let mut view = registration_view(&registration, &validations, Reader::Enrollee);
     if asked.contains("project") || asked.contains("projectFlow") {
-        let directory = registrations.codes().send.directory();
-        let project = directory.project(&registration.project).await?;
-        let flow = directory.flow(&registration.project_flow).await?;
-        if let (Some(project), Some(flow)) = (project, flow) {
-            let public = PublicProject::of(&project, std::slice::from_ref(&flow));
+        if let Some(public) = registrations.public_project(&registration).await? {
             if asked.contains("projectFlow") {
                 view["projectFlow"] = public
                     .project_flows

@@ -1,10 +1,11 @@
 //! Reading registrations and their analytics, always within one tenant.
 
 use super::{Caller, Registrations};
+use crate::domain::public_project::PublicProject;
 use crate::domain::registration::AnalyticsReport;
 use crate::domain::{ClientId, FlowType, Registration};
 use crate::error::{codes, Error, Result};
-use crate::ports::{Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
+use crate::ports::{Directory, Ports, RegistrationPage, RegistrationQuery, RegistrationStore};
 
 /// The longest range one analytics call may cover.
 pub const MAX_ANALYTICS_DAYS: i64 = 366;
@@ -13,6 +14,20 @@ impl<P: Ports> Registrations<P> {
     #[tracing::instrument(skip_all, fields(registration_id = %id))]
     pub async fn get(&self, caller: &Caller, id: &str) -> Result<Registration> {
         self.load(caller, id).await
+    }
+
+    /// What a browser may know of the registration's project and flow
+    /// (`domain::public_project`); `None` once either is gone.
+    pub async fn public_project(
+        &self,
+        registration: &Registration,
+    ) -> Result<Option<PublicProject>> {
+        let directory = self.codes.send.directory();
+        let project = directory.project(&registration.project).await?;
+        let flow = directory.flow(&registration.project_flow).await?;
+        Ok(project
+            .zip(flow)
+            .map(|(project, flow)| PublicProject::of(&project, std::slice::from_ref(&flow))))
     }
 
     #[tracing::instrument(skip_all, fields(client = %client))]
