@@ -18,7 +18,7 @@ cargo lambda build --release --arm64 -p gatehouse-functions -p gatehouse-bench -
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 trap 'scripts/stack.sh stop bench' EXIT
-scripts/stack.sh start bench "$(free_port)" "$(free_port)" >&2
+scripts/stack.sh start bench "$(free_port)" "$(free_port)" "$(free_port)" >&2
 source scripts/local-env.sh bench
 cargo build --quiet -p gatehouse-admin
 admin=target/debug/gatehouse-admin

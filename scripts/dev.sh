@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DYNAMO_PORT=${DYNAMO_PORT:-8000}
 MOTO_PORT=${MOTO_PORT:-5000}
+ENGINE_PORT=${ENGINE_PORT:-5100}
 API_PORT=${API_PORT:-9000}
 
 scripts/bootstrap.sh
-scripts/stack.sh start dev "$DYNAMO_PORT" "$MOTO_PORT"
+scripts/stack.sh start dev "$DYNAMO_PORT" "$MOTO_PORT" "$ENGINE_PORT"
 trap 'scripts/stack.sh stop dev' EXIT
 source scripts/local-env.sh dev
 # Every local request comes from 127.0.0.1: give the per-IP limits room for

@@ -21,6 +21,13 @@ def store(name, filename):
         secrets.put_secret_value(SecretId=name, SecretString=value)
 
 
+# The identity images bucket (template.yaml's ImagesBucket).
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"])
+try:
+    s3.create_bucket(Bucket=os.environ["GATEHOUSE_IMAGES_BUCKET"])
+except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+    pass
+
 store(os.environ["GATEHOUSE_OTP_PEPPER_SECRET"], "pepper")
 store(os.environ["GATEHOUSE_JWT_PRIVATE_KEY_SECRET"], "jwt-private.pem")
 store(os.environ["GATEHOUSE_JWT_PUBLIC_KEYS_SECRET"], "jwt-public.pem")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The local AWS stack: DynamoDB Local (Amazon's engine) and moto (SES v2, SNS,
-# Secrets Manager).
-#   scripts/stack.sh start NAME DYNAMO_PORT MOTO_PORT   # writes .local/NAME/env
+# The local AWS stack: DynamoDB Local (Amazon's engine), moto (SES v2, SNS,
+# Secrets Manager, S3) and the local face and document engine (Rekognition
+# and Textract's JSON protocol, local_engine/).
+#   scripts/stack.sh start NAME DYNAMO_PORT MOTO_PORT ENGINE_PORT   # writes .local/NAME/env
 #   scripts/stack.sh stop NAME
 # NAME keeps the dev stack and the test stack apart, so both can run at once.
 set -euo pipefail
@@ -30,6 +31,7 @@ case "$cmd" in
   start)
     dynamo_port=${3:?dynamodb port}
     moto_port=${4:?moto port}
+    engine_port=${5:?engine port}
     mkdir -p "$dir"
     "$0" stop "$name"
     java -Djava.library.path="$EMULATOR/DynamoDBLocal_lib" -jar "$EMULATOR/DynamoDBLocal.jar" \
@@ -37,8 +39,12 @@ case "$cmd" in
     echo $! >"$dir/dynamodb.pid"
     "$ROOT/.venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$dir/moto.log" 2>&1 &
     echo $! >"$dir/moto.pid"
+    (cd "$ROOT/local_engine" && exec "$ROOT/.local/tools/engine/bin/python" engine.py \
+      --port "$engine_port" --s3-endpoint "http://127.0.0.1:$moto_port") >"$dir/engine.log" 2>&1 &
+    echo $! >"$dir/engine.pid"
     wait_for "http://127.0.0.1:$dynamo_port" "DynamoDB Local"
     wait_for "http://127.0.0.1:$moto_port/moto-api/data.json" "moto"
+    wait_for "http://127.0.0.1:$engine_port/health" "the face and document engine"
     cat >"$dir/env" <<ENV
 export AWS_REGION=us-east-1
 export AWS_DEFAULT_REGION=us-east-1
@@ -49,16 +55,22 @@ export AWS_ENDPOINT_URL_SESV2=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_SES=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_SNS=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:$moto_port
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$moto_port
+export AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:$engine_port
+export AWS_ENDPOINT_URL_TEXTRACT=http://127.0.0.1:$engine_port
 export GATEHOUSE_MOTO_URL=http://127.0.0.1:$moto_port
+export GATEHOUSE_ENGINE_URL=http://127.0.0.1:$engine_port
+export GATEHOUSE_IMAGES_BUCKET=gatehouse-images-$name
 ENV
-    echo "stack: DynamoDB Local on :$dynamo_port, moto on :$moto_port ($dir/env)"
+    echo "stack: DynamoDB Local on :$dynamo_port, moto on :$moto_port, engine on :$engine_port ($dir/env)"
     ;;
   stop)
     stop_pid "$dir/dynamodb.pid"
     stop_pid "$dir/moto.pid"
+    stop_pid "$dir/engine.pid"
     ;;
   *)
-    echo "usage: $0 start|stop NAME [DYNAMO_PORT MOTO_PORT]" >&2
+    echo "usage: $0 start|stop NAME [DYNAMO_PORT MOTO_PORT ENGINE_PORT]" >&2
     exit 2
     ;;
 esac

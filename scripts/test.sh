@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `make test`: the whole suite against a private local stack (DynamoDB Local,
-# moto and `cargo lambda watch` on free ports), torn down afterwards.
+# moto, the local face and document engine and `cargo lambda watch` on free
+# ports), torn down afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-DYNAMO_PORT=$(free_port); MOTO_PORT=$(free_port); API_PORT=$(free_port)
+DYNAMO_PORT=$(free_port); MOTO_PORT=$(free_port); API_PORT=$(free_port); ENGINE_PORT=$(free_port)
 
 watch_pid=""
 cleanup() {
@@ -14,7 +15,7 @@ cleanup() {
   scripts/stack.sh stop test
 }
 trap cleanup EXIT
-scripts/stack.sh start test "$DYNAMO_PORT" "$MOTO_PORT"
+scripts/stack.sh start test "$DYNAMO_PORT" "$MOTO_PORT" "$ENGINE_PORT"
 source scripts/local-env.sh test
 
 cargo build --workspace --all-targets --locked
@@ -33,12 +34,18 @@ watch_pid=$!
 set +m
 python3 scripts/wait_http.py "http://127.0.0.1:$API_PORT/" 60 || { cat "$WATCH_LOG"; exit 1; }
 export GATEHOUSE_E2E_URL="http://127.0.0.1:$API_PORT"
+python3 scripts/warm_functions.py "$GATEHOUSE_E2E_URL"
 export GATEHOUSE_WATCH_LOG="$PWD/$WATCH_LOG"
 
 # Real responses for the generated-client type check below.
 export GATEHOUSE_RESPONSE_SAMPLES="$PWD/.local/test/responses"
 rm -rf "$GATEHOUSE_RESPONSE_SAMPLES"
 cargo test --workspace --locked "$@"
+
+# The local face engine's own checks (similarity map, real faces).
+if [ "$#" -eq 0 ]; then
+  (cd local_engine && ../.local/tools/engine/bin/python -m unittest test_engine)
+fi
 
 # With no arguments (the whole suite), the contract run and the type check
 # of a client generated from openapi.yaml follow.

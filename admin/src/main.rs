@@ -361,6 +361,12 @@ async fn main() -> Result<()> {
             let onboarding = admin
                 .flow(new_flow(demo_flow(FlowType::Onboarding, "onboarding")))
                 .await?;
+            // The same onboarding with Gatehouse reading the document and
+            // checking the live face (locally: the face and document engine).
+            let mut verified = demo_flow(FlowType::Onboarding, "verified onboarding");
+            verified.onboarding.identity_verification.verifier =
+                gatehouse::domain::identity::Verifier::Gatehouse;
+            let verified = admin.flow(new_flow(verified)).await?;
             json!({
                 "table": cli.table,
                 "client": client,
@@ -369,6 +375,7 @@ async fn main() -> Result<()> {
                 "project": project.id,
                 "projectFlow": flow.id,
                 "onboardingFlow": onboarding.id,
+                "verifiedOnboardingFlow": verified.id,
             })
         }
     };

@@ -24,7 +24,7 @@ trap 'git worktree remove --force "$OUT/worktree" >/dev/null 2>&1 || true; scrip
 cargo lambda build --release --x86-64 -p gatehouse-functions -p gatehouse-bench "${bin_args[@]}" --lambda-dir "$OUT/new" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-scripts/stack.sh start ab "$(free_port)" "$(free_port)" >&2
+scripts/stack.sh start ab "$(free_port)" "$(free_port)" "$(free_port)" >&2
 source scripts/local-env.sh ab
 cargo build --quiet -p gatehouse-admin
 admin=target/debug/gatehouse-admin

@@ -262,6 +262,32 @@ impl MessagingConfig {
     }
 }
 
+/// Where identity verification keeps images, and what a client needs to
+/// start AWS's liveness component.
+#[derive(Clone, Debug)]
+pub struct IdentityConfig {
+    /// The images bucket (SSE-KMS, Block Public Access, TLS only).
+    pub bucket: String,
+    /// The bucket's KMS key: S3 writes and liveness output use it.
+    pub kms_key: Option<String>,
+    /// The Cognito identity pool whose unauthenticated role may only call
+    /// `rekognition:StartFaceLivenessSession` (template.yaml).
+    pub liveness_identity_pool: Option<String>,
+    pub region: Option<String>,
+}
+
+impl IdentityConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let optional = |name: &str| std::env::var(name).ok().filter(|s| !s.trim().is_empty());
+        Ok(Self {
+            bucket: required("GATEHOUSE_IMAGES_BUCKET")?,
+            kms_key: optional("GATEHOUSE_IMAGES_KMS_KEY"),
+            liveness_identity_pool: optional("GATEHOUSE_LIVENESS_IDENTITY_POOL"),
+            region: optional("AWS_REGION"),
+        })
+    }
+}
+
 /// The abuse limits (README "Abuse limits"); each can be overridden.
 pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, ConfigError> {
     let d = crate::domain::limits::AbuseLimits::default();

@@ -6,18 +6,22 @@
 use crate::adapters::dynamodb::{
     DynamoConfigStore, DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore,
 };
+use crate::adapters::rekognition::RekognitionFaces;
+use crate::adapters::s3::S3Images;
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
+use crate::adapters::textract::TextractDocuments;
 use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
-use crate::ports::{Clock, CodePorts, Ports, SystemClock};
+use crate::ports::{Clock, CodePorts, IdentityPorts, Ports, SystemClock};
 use crate::service::{
-    Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, LoginReader,
-    PublicProjects, Registrations,
+    Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, IdentityChecks,
+    LoginReader, PublicProjects, Registrations,
 };
 use crate::settings::{
-    CodeConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig, TokenConfig,
+    CodeConfig, IdentityConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig,
+    TokenConfig,
 };
 use std::sync::Arc;
 
@@ -37,7 +41,14 @@ impl Ports for AwsPorts {
     type Config = DynamoConfigStore;
 }
 
+impl IdentityPorts for AwsPorts {
+    type Faces = RekognitionFaces;
+    type Documents = TextractDocuments;
+    type Images = S3Images;
+}
+
 pub type Sender = CodeSender<AwsPorts>;
+pub type IdentityService = IdentityChecks<AwsPorts>;
 pub type RegistrationService = Registrations<AwsPorts>;
 pub type PublicProjectService = PublicProjects<AwsPorts>;
 pub type AwsConfig = aws_config::SdkConfig;
@@ -298,6 +309,49 @@ fn build_registrations(
     ))
 }
 
+/// For the identity-verification endpoints: enrollee tokens are checked with
+/// the public keys only; no pepper, no signing key.
+pub fn identity_checks(aws: &Aws) -> Result<(IdentityService, IdentityConfig), BoxError> {
+    identity_checks_with(aws, system_clock())
+}
+
+fn identity_checks_with(
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+) -> Result<(IdentityService, IdentityConfig), BoxError> {
+    let config = IdentityConfig::from_env()?;
+    let registrations = build_registrations(aws, clock, RegistrationSecrets::NONE)?;
+    // Image calls take seconds (Textract reads a page in 1-5 s), not the
+    // milliseconds the DynamoDB policy is cut for: one attempt may take 10 s,
+    // and all of them 25 s, inside API Gateway's 30.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .operation_attempt_timeout(std::time::Duration::from_secs(10))
+        .operation_timeout(std::time::Duration::from_secs(25))
+        .build();
+    let rekognition = aws_sdk_rekognition::config::Builder::from(&aws.config)
+        .timeout_config(timeouts.clone())
+        .build();
+    let textract = aws_sdk_textract::config::Builder::from(&aws.config)
+        .timeout_config(timeouts)
+        .build();
+    let checks = IdentityChecks::new(
+        registrations,
+        RekognitionFaces::new(
+            aws_sdk_rekognition::Client::from_conf(rekognition),
+            config.kms_key.clone(),
+        ),
+        TextractDocuments::new(aws_sdk_textract::Client::from_conf(textract)),
+        S3Images::new(
+            aws_sdk_s3::Client::new(&aws.config),
+            &config.bucket,
+            config.kms_key.clone(),
+        ),
+        &config.bucket,
+    );
+    Ok((checks, config))
+}
+
 /// For `/v2/projects`, `/v2/project-flows` and `/v2/api-keys`.
 pub fn tenant_config(
     aws: &Aws,
@@ -355,6 +409,14 @@ pub mod harness {
         clock: Arc<dyn Clock>,
     ) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
         build_verifier(aws, clock, peppered_hasher(aws)?, signing_tokens(aws)?)
+    }
+
+    /// The identity checks, reading time from `clock`.
+    pub fn identity_checks_with_clock(
+        aws: &Aws,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(IdentityService, IdentityConfig), BoxError> {
+        identity_checks_with(aws, clock)
     }
 
     /// With every secret, reading time from `clock`.

@@ -36,7 +36,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn from(response: Response<Body>) -> Self {
+    pub fn from_response(response: Response<Body>) -> Self {
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -256,7 +256,7 @@ impl Api {
             api_key,
             Some(body),
         );
-        Reply::from(answered(
+        Reply::from_response(answered(
             app_logins::create(&self.auth, &self.sender, req).await,
         ))
     }
@@ -274,7 +274,7 @@ impl Api {
             None,
         );
         *req.body_mut() = Body::Binary(body.to_vec());
-        Reply::from(answered(
+        Reply::from_response(answered(
             app_logins::create(&self.auth, &self.sender, req).await,
         ))
     }
@@ -290,7 +290,7 @@ impl Api {
             headers,
             Some(body),
         );
-        Reply::from(answered(
+        Reply::from_response(answered(
             app_logins::create(&self.auth, &self.sender, req).await,
         ))
     }
@@ -310,7 +310,7 @@ impl Api {
             None,
             Some(body),
         );
-        Reply::from(answered(app_logins::validate(&self.verifier, req).await))
+        Reply::from_response(answered(app_logins::validate(&self.verifier, req).await))
     }
 
     pub async fn validate(&self, login_id: &str, body: Value) -> Reply {
@@ -329,7 +329,7 @@ impl Api {
             None,
             Some(&body.to_string()),
         );
-        Reply::from(
+        Reply::from_response(
             gatehouse::api::verifik::with_translation_key(respond(
                 gatehouse::api::verifik::validate(&self.verifik, req).await,
             ))
@@ -349,13 +349,13 @@ impl Api {
             None,
             body.as_deref(),
         );
-        Reply::from(answered(app_logins::resend(&self.sender, req).await))
+        Reply::from_response(answered(app_logins::resend(&self.sender, req).await))
     }
 
     pub async fn get(&self, api_key: Option<&str>, login_id: &str, query: &str) -> Reply {
         let path = format!("/v2/app-logins/{login_id}");
         let req = event(&self.ip, "GET", &path, query, Some(login_id), api_key, None);
-        Reply::from(answered(
+        Reply::from_response(answered(
             app_logins::get(&self.reader_auth, &self.reader, req).await,
         ))
     }
@@ -370,7 +370,7 @@ impl Api {
             api_key,
             None,
         );
-        Reply::from(answered(
+        Reply::from_response(answered(
             app_logins::list(&self.reader_auth, &self.reader, req).await,
         ))
     }
@@ -503,7 +503,7 @@ impl RegistrationApi {
             Endpoint::Resume => h::resume(svc, req).await,
             Endpoint::Analytics => h::analytics(svc, req).await,
         };
-        Reply::from(answered(response))
+        Reply::from_response(answered(response))
     }
 
     pub async fn call(
@@ -588,6 +588,6 @@ impl ConfigApi {
             ("DELETE", "api-keys", true) => h::revoke_api_key(auth, admin, req).await,
             other => panic!("no route for {other:?}"),
         };
-        Reply::from(answered(response))
+        Reply::from_response(answered(response))
     }
 }

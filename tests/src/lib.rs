@@ -5,6 +5,7 @@
 pub mod api;
 pub mod enrollment;
 pub mod faults;
+pub mod identity;
 pub mod jose;
 pub mod logs;
 pub mod moto;

@@ -2,6 +2,9 @@
 //! each adapter turns them into `crate::error::Error`.
 
 pub mod dynamodb;
+pub mod rekognition;
+pub mod s3;
 pub mod secrets;
 pub mod ses;
 pub mod sns;
+pub mod textract;

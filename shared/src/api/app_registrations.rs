@@ -75,7 +75,11 @@ pub fn registration_view(
     );
     match reader {
         Reader::Tenant => view,
-        Reader::Enrollee => conceal_withheld(view),
+        Reader::Enrollee => {
+            let mut view = conceal_withheld(view);
+            super::response::enrollee_identity(&mut view);
+            view
+        }
     }
 }
 

@@ -57,16 +57,21 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
 /// a CORS preflight. Duplicate keys, and control or format characters in
 /// any string, are refused rather than silently resolved or stored.
 pub fn json_object(req: &Request) -> Result<Map<String, Value>> {
+    json_object_up_to(req, MAX_BODY_BYTES)
+}
+
+/// As `json_object`, for a body of up to `max_bytes` (images).
+pub fn json_object_up_to(req: &Request, max_bytes: usize) -> Result<Map<String, Value>> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
         _ => &[],
     };
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > max_bytes {
         return Err(Error::invalid(
             "body_too_large",
-            format!("request body is over {MAX_BODY_BYTES} bytes"),
+            format!("request body is over {max_bytes} bytes"),
         ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -136,6 +141,20 @@ impl<'a> Fields<'a> {
                 format!("{name} is too long"),
             )),
             Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::invalid(
+                codes::INVALID_PARAMETER,
+                format!("{name} must be a string"),
+            )),
+        }
+    }
+
+    /// A string field of any length (base64 images; the body's own size
+    /// limit bounds it), borrowed; empty strings count as absent.
+    pub fn long_string(&self, name: &'static str) -> Result<Option<&'a str>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
             Some(_) => Err(Error::invalid(
                 codes::INVALID_PARAMETER,
                 format!("{name} must be a string"),

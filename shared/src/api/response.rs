@@ -75,3 +75,35 @@ pub fn populated_view(
     }
     value
 }
+
+/// One identity check as the enrollee may read it: the outcome, the
+/// user-safe codes and whether to retry; never a score or an internal code.
+pub fn enrollee_check(full: &serde_json::Value) -> serde_json::Value {
+    let mut safe = serde_json::Map::new();
+    for key in ["step", "status", "reasonCodes", "retryable", "checkedAt"] {
+        if let Some(value) = full.get(key) {
+            safe.insert(key.into(), value.clone());
+        }
+    }
+    serde_json::Value::Object(safe)
+}
+
+/// What the enrollee may read of `identityVerification`: the checks'
+/// outcomes only.
+pub fn enrollee_identity(view: &mut serde_json::Value) {
+    let Some(object) = view.as_object_mut() else {
+        return;
+    };
+    let Some(identity) = object.remove("identityVerification") else {
+        return;
+    };
+    let checks: Vec<serde_json::Value> = identity
+        .get("checks")
+        .and_then(serde_json::Value::as_array)
+        .map(|checks| checks.iter().map(enrollee_check).collect())
+        .unwrap_or_default();
+    object.insert(
+        "identityVerification".into(),
+        serde_json::json!({ "checks": checks }),
+    );
+}

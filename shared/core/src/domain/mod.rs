@@ -3,6 +3,7 @@
 pub mod code;
 pub mod contact;
 pub mod flow;
+pub mod identity;
 pub mod ids;
 pub mod limits;
 pub mod login;

@@ -146,6 +146,9 @@ pub struct OnboardingSettings {
     /// token that names only the verified contact.
     #[serde(rename = "allowSkipKYC")]
     pub allow_skip_kyc: bool,
+    /// Whether Gatehouse verifies the document and the live face itself, and
+    /// its thresholds.
+    pub identity_verification: crate::domain::identity::IdentitySettings,
 }
 
 impl Default for OnboardingSettings {
@@ -156,6 +159,7 @@ impl Default for OnboardingSettings {
             registration_lifetime_minutes: 24 * 60,
             manual_verification: ManualVerification::Never,
             allow_skip_kyc: false,
+            identity_verification: Default::default(),
         }
     }
 }
@@ -182,7 +186,7 @@ impl OnboardingSettings {
                 "registrationLifetimeMinutes must be between 10 and 43200 (30 days)",
             ));
         }
-        Ok(())
+        self.identity_verification.validate()
     }
 
     pub fn lifetime_seconds(&self) -> i64 {

@@ -30,6 +30,11 @@ impl Timestamp {
         (later.0 - self.0).whole_seconds().max(0) as u64
     }
 
+    /// The UTC calendar day.
+    pub fn date(&self) -> time::Date {
+        self.0.date()
+    }
+
     pub fn parse(input: &str) -> Option<Self> {
         OffsetDateTime::parse(input, &Rfc3339).ok().map(Self::from)
     }

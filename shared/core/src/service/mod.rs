@@ -20,5 +20,5 @@ pub use code_sessions::{
 };
 pub use login_reader::LoginReader;
 pub use public_projects::PublicProjects;
-pub use registrations::{Caller, Registrations};
+pub use registrations::{Caller, IdentityChecks, Registrations};
 pub use tenant_config::TenantConfig;

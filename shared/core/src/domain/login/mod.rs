@@ -129,6 +129,12 @@ pub enum AccessEventKind {
     ClientReportedStatus,
     ManualReview,
     Resumed,
+    /// Gatehouse read a document or checked a live face.
+    IdentityChecked,
+    /// A liveness session was started for the enrollee.
+    LivenessSessionStarted,
+    /// The images, faces and extracted fields were deleted.
+    BiometricsRedacted,
 }
 
 /// One entry of the access-control log: what happened, when, from where.

@@ -127,6 +127,8 @@ pub enum RedFlagCode {
     ResultContradiction,
     NameMismatch,
     ClientStatusMismatch,
+    /// The live face matches a face enrolled under another identity.
+    FaceAlreadyEnrolled,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,6 +187,15 @@ pub struct Registration {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub skipped_kyc: bool,
+    /// What Gatehouse verified itself (document, live face), where the flow
+    /// has it verify: for the tenant; the enrollee sees only the checks'
+    /// outcomes.
+    #[serde(
+        default,
+        rename = "identityVerification",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub identity: Option<super::identity::IdentityEvidence>,
     /// The code session holding this registration's contact codes. Internal.
     pub verification_session: String,
     /// Bumped on every write; the store's optimistic lock. Internal.
@@ -273,6 +284,7 @@ impl Registration {
             completed_at: None,
             manual_review: None,
             skipped_kyc: false,
+            identity: None,
             verification_session,
             version: 0,
         };

@@ -7,10 +7,12 @@
 //! domain update, and a versioned save that also moves the analytics
 //! counters.
 
+mod identity;
 mod reads;
 mod start;
 mod steps;
 
+pub use identity::{check_image, DocumentImages, IdentityChecks, StartedLiveness, MAX_IMAGE_BYTES};
 pub use reads::MAX_ANALYTICS_DAYS;
 pub use start::{StartRegistration, StartedRegistration};
 pub use steps::{ContactCheck, ResumedRegistration, SyncClaim, SyncedRegistration};

@@ -179,8 +179,22 @@ impl<P: Ports> Registrations<P> {
         }
         let reporter = format!("client:{client}");
         let (registration, _) = self
-            .update(caller, id, true, |r, _, now| {
+            .update(caller, id, true, |r, flow, now| {
                 ensure_step_in_flow(r, result.step)?;
+                if flow
+                    .onboarding_settings
+                    .identity_verification
+                    .gatehouse_verifies()
+                    && matches!(result.step, StepName::Document | StepName::Liveness)
+                {
+                    return Err(Error::conflict(
+                        "step_verified_by_gatehouse",
+                        format!(
+                            "Gatehouse verifies {} itself on this projectFlow; it takes no reported result",
+                            result.step
+                        ),
+                    ));
+                }
                 r.apply_result(&result, &reporter, now);
                 r.log(origin.event(AccessEventKind::ResultReported, None, now));
                 Ok(())
@@ -450,7 +464,7 @@ fn storable(value: &Value, depth: usize) -> Result<()> {
     }
 }
 
-fn ensure_step_in_flow(registration: &Registration, step: StepName) -> Result<()> {
+pub(super) fn ensure_step_in_flow(registration: &Registration, step: StepName) -> Result<()> {
     if registration.step(step).is_none() {
         return Err(Error::conflict(
             "step_not_in_flow",

@@ -14,6 +14,12 @@ use crate::error::Result;
 use std::collections::BTreeSet;
 use std::future::Future;
 
+mod identity;
+pub use identity::{
+    DocumentReader, FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessResult,
+    LivenessStatus, UserMatch,
+};
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }

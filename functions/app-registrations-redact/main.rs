@@ -1,0 +1,12 @@
+//! DELETE /v2/app-registrations/{id}/biometrics
+use gatehouse::api::{cors, identity};
+use gatehouse::{telemetry, wiring};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let (checks, _) = wiring::identity_checks(&aws)?;
+    cors::serve(|req| identity::redact(&checks, req)).await
+}

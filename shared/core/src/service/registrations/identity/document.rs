@@ -1,0 +1,128 @@
+//! `POST /v2/document-validations/app-registration`: read the document, crop
+//! its portrait, judge it.
+
+use super::images::{check_image, crop_face};
+use super::{attempts_left_after_failure, image_prefix, ready_for, verified_here, IdentityChecks};
+use crate::domain::identity::{judge_document, mrz, usable_faces, DocumentFields, StepCheck};
+use crate::domain::ids::new_id;
+use crate::domain::login::{AccessEventKind, RequestOrigin};
+use crate::domain::onboarding::StepName;
+use crate::domain::registration::NewResult;
+use crate::domain::Registration;
+use crate::error::Result;
+use crate::ports::{DocumentReader, FaceEngine, IdentityPorts, ImageStore};
+use crate::service::Caller;
+
+/// The document's photo page, and its back where the zone is printed there
+/// (ID cards).
+#[derive(Clone, Debug)]
+pub struct DocumentImages {
+    pub front: Vec<u8>,
+    pub back: Option<Vec<u8>>,
+}
+
+impl<P: IdentityPorts> IdentityChecks<P> {
+    /// Reads the zone (front, then back), finds the portrait, checks dates,
+    /// number and names, and records the document step's result. Returns
+    /// the registration and the check.
+    #[tracing::instrument(skip_all, fields(registration_id = %id))]
+    pub async fn check_document(
+        &self,
+        caller: &Caller,
+        id: &str,
+        images: DocumentImages,
+        origin: &RequestOrigin,
+    ) -> Result<(Registration, StepCheck)> {
+        let registration = self.registrations.load(caller, id).await?;
+        let flow = self.registrations.flow_of(&registration).await?;
+        let settings = verified_here(&flow)?.clone();
+        ready_for(&registration, StepName::Document)?;
+        check_image(&images.front, "image")?;
+        if let Some(back) = &images.back {
+            check_image(back, "backImage")?;
+        }
+
+        let upload = format!("{}document-{}", image_prefix(&registration), new_id());
+        let mut stored = vec![format!("{upload}-front")];
+        self.images.put(&stored[0], images.front.clone()).await?;
+        let mut lines = self.documents.read_lines(&images.front).await?;
+        if let Some(back) = images.back {
+            stored.push(format!("{upload}-back"));
+            self.images.put(&stored[1], back.clone()).await?;
+            lines.extend(self.documents.read_lines(&back).await?);
+        }
+        let faces = self.faces.detect_faces(&images.front).await?;
+        let now = self.registrations.clock.now();
+        let today = now.date();
+        let zone = mrz::find(&lines, today);
+        let reasons = judge_document(&zone, &faces, &settings, today);
+        let portrait = match usable_faces(&faces).as_slice() {
+            [face] => {
+                let key = format!("{upload}-face");
+                self.images
+                    .put(&key, crop_face(&images.front, face)?)
+                    .await?;
+                Some(key)
+            }
+            _ => None,
+        };
+        let fields = zone.as_ref().ok().map(DocumentFields::from_mrz);
+        tracing::info!(
+            passed = reasons.is_empty(),
+            reasons = ?reasons,
+            lines = lines.len(),
+            faces = faces.len(),
+            "document checked"
+        );
+
+        let (registration, _) = self
+            .registrations
+            .update_from(caller, id, Some(registration), true, |r, _, now| {
+                ready_for(r, StepName::Document)?;
+                let left = if reasons.is_empty() {
+                    0
+                } else {
+                    attempts_left_after_failure(r, StepName::Document)
+                };
+                let check = StepCheck::new(StepName::Document, &reasons, left, now);
+                let evidence = r.identity.get_or_insert_with(Default::default);
+                for key in stored.iter().chain(portrait.iter()) {
+                    evidence.add_image(key.clone());
+                }
+                if fields.is_some() {
+                    evidence.document = fields.clone();
+                }
+                if reasons.is_empty() {
+                    evidence.document_face = portrait.clone();
+                }
+                evidence.record_check(check.clone());
+                r.apply_result(
+                    &NewResult {
+                        step: StepName::Document,
+                        status: check.status,
+                        verifier: "gatehouse".into(),
+                        reason: check.reason(),
+                        reference: None,
+                        document_name: fields.as_ref().map(DocumentFields::full_name),
+                    },
+                    "gatehouse",
+                    now,
+                );
+                r.log(origin.event(AccessEventKind::IdentityChecked, None, now));
+                Ok(())
+            })
+            .await?;
+        let check = last_check(&registration, StepName::Document)?;
+        Ok((registration, check))
+    }
+}
+
+/// The check just recorded for `step`.
+pub(super) fn last_check(registration: &Registration, step: StepName) -> Result<StepCheck> {
+    registration
+        .identity
+        .as_ref()
+        .and_then(|e| e.checks.iter().rev().find(|c| c.step == step))
+        .cloned()
+        .ok_or_else(|| crate::error::Error::internal("a check was recorded but is not stored"))
+}

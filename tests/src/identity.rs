@@ -1,0 +1,204 @@
+//! Identity verification through the real handlers and the production
+//! Rekognition, Textract and S3 adapters, against the local face and
+//! document engine (local_engine/) and moto's S3.
+
+use crate::api::{event, Reply};
+use base64::Engine as _;
+use gatehouse::ports::Clock;
+use gatehouse::settings::IdentityConfig;
+use gatehouse::wiring;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub struct IdentityApi {
+    pub ip: String,
+    checks: wiring::IdentityService,
+    config: IdentityConfig,
+}
+
+impl IdentityApi {
+    pub async fn new() -> Self {
+        Self::with_clock(Arc::new(gatehouse::ports::SystemClock)).await
+    }
+
+    pub async fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        crate::logs::capture();
+        let aws = wiring::Aws::load().await.expect("AWS config");
+        let (checks, config) =
+            wiring::harness::identity_checks_with_clock(&aws, clock).expect("identity config");
+        Self {
+            ip: format!("198.18.{}.{}", ulid::Ulid::new().random() % 250, 7),
+            checks,
+            config,
+        }
+    }
+
+    async fn call(&self, path: &str, id: Option<&str>, bearer: Option<&str>, body: Value) -> Reply {
+        use gatehouse::api::identity as h;
+        use gatehouse::api::request::answered;
+        let text = body.to_string();
+        let method = if path.ends_with("/biometrics") {
+            "DELETE"
+        } else {
+            "POST"
+        };
+        let req = event(&self.ip, method, path, "", id, bearer, Some(&text));
+        let answer = match path {
+            "/v2/document-validations/app-registration" => h::document(&self.checks, req).await,
+            "/v2/biometric-validations/app-registration/session" => {
+                h::liveness_session(&self.checks, &self.config, req).await
+            }
+            "/v2/biometric-validations/app-registration" => h::liveness(&self.checks, req).await,
+            _ => h::redact(&self.checks, req).await,
+        };
+        Reply::from_response(answered(answer))
+    }
+
+    /// `POST /v2/document-validations/app-registration`
+    pub async fn document(&self, bearer: &str, body: Value) -> Reply {
+        self.call(
+            "/v2/document-validations/app-registration",
+            None,
+            Some(bearer),
+            body,
+        )
+        .await
+    }
+
+    /// `POST /v2/biometric-validations/app-registration/session`
+    pub async fn session(&self, bearer: &str, body: Value) -> Reply {
+        self.call(
+            "/v2/biometric-validations/app-registration/session",
+            None,
+            Some(bearer),
+            body,
+        )
+        .await
+    }
+
+    /// `POST /v2/biometric-validations/app-registration`
+    pub async fn liveness(&self, bearer: &str, body: Value) -> Reply {
+        self.call(
+            "/v2/biometric-validations/app-registration",
+            None,
+            Some(bearer),
+            body,
+        )
+        .await
+    }
+
+    /// `DELETE /v2/app-registrations/{id}/biometrics`
+    pub async fn redact(&self, bearer: &str, id: &str) -> Reply {
+        self.call(
+            &format!("/v2/app-registrations/{id}/biometrics"),
+            Some(id),
+            Some(bearer),
+            Value::Null,
+        )
+        .await
+    }
+}
+
+/// The local engine's own routes: fixtures, the liveness still, and its
+/// AWS API for checks from outside Gatehouse.
+pub struct Engine {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self {
+            url: crate::stack_var("GATEHOUSE_ENGINE_URL"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A public-domain face: `astronaut`, `hopper`, `coffee` (no face) or
+    /// `pair` (two people); variants `selfie`, `rotated`, `small`, `lowq`.
+    pub async fn face(&self, name: &str, variant: &str) -> Vec<u8> {
+        let reply = self
+            .http
+            .get(format!(
+                "{}/local/fixtures/faces/{name}?variant={variant}",
+                self.url
+            ))
+            .send()
+            .await
+            .expect("engine answers");
+        assert!(reply.status().is_success(), "fixture {name}");
+        reply.bytes().await.expect("bytes").to_vec()
+    }
+
+    /// A rendered passport (or `"kind": "id"` card) with an MRZ; `faces`
+    /// names the portraits on it.
+    pub async fn document(&self, fields: Value) -> Vec<u8> {
+        let reply = self
+            .http
+            .post(format!("{}/local/fixtures/document", self.url))
+            .json(&fields)
+            .send()
+            .await
+            .expect("engine answers");
+        assert!(reply.status().is_success(), "document fixture");
+        reply.bytes().await.expect("bytes").to_vec()
+    }
+
+    /// What the liveness component would do: the still becomes the
+    /// session's reference image, with `confidence`.
+    pub async fn run_liveness(&self, session_id: &str, still: &[u8], confidence: f32) -> u16 {
+        self.http
+            .post(format!("{}/local/liveness/{session_id}", self.url))
+            .json(&json!({"image": base64(still), "confidence": confidence}))
+            .send()
+            .await
+            .expect("engine answers")
+            .status()
+            .as_u16()
+    }
+
+    /// A Rekognition call, straight to the engine.
+    pub async fn rekognition(&self, operation: &str, body: Value) -> (u16, Value) {
+        let reply = self
+            .http
+            .post(&self.url)
+            .header("X-Amz-Target", format!("RekognitionService.{operation}"))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("engine answers");
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The keys under `prefix` in the images bucket (moto's S3).
+pub async fn stored_images(prefix: &str) -> Vec<String> {
+    let url = format!(
+        "{}/{}?list-type=2&prefix={prefix}",
+        crate::stack_var("GATEHOUSE_MOTO_URL"),
+        crate::stack_var("GATEHOUSE_IMAGES_BUCKET")
+    );
+    let xml = reqwest::get(url)
+        .await
+        .expect("moto answers")
+        .text()
+        .await
+        .expect("text");
+    xml.split("<Key>")
+        .skip(1)
+        .filter_map(|s| s.split("</Key>").next())
+        .map(str::to_string)
+        .collect()
+}
