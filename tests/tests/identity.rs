@@ -2,7 +2,7 @@
 //! Textract adapter and faces by the Rekognition adapter, both against the
 //! local engine (dlib and Tesseract doing real work), images in moto's S3.
 
-use gatehouse::domain::identity::{IdentitySettings, Verifier};
+use gatehouse::domain::identity::{IdentitySettings, StillFrame, Verifier};
 use gatehouse::domain::onboarding::{ManualVerification, OnboardingSteps};
 use gatehouse::domain::{OnboardingSettings, Requirement};
 use gatehouse_tests::api::ShiftedClock;
@@ -41,10 +41,12 @@ struct World {
 
 impl World {
     async fn new(max_attempts: u32, manual: ManualVerification) -> Self {
+        Self::with_settings(settings(max_attempts, manual)).await
+    }
+
+    async fn with_settings(settings: OnboardingSettings) -> Self {
         Self {
-            tenant: Tenant::onboarding(settings(max_attempts, manual))
-                .create()
-                .await,
+            tenant: Tenant::onboarding(settings).create().await,
             registrations: RegistrationApi::new().await,
             identity: IdentityApi::new().await,
             engine: Engine::new(),
@@ -595,4 +597,58 @@ async fn liveness_sessions_are_limited_per_registration() {
     assert_eq!(sixth.code(), "liveness_sessions_exhausted");
     let wait: u64 = sixth.retry_after.as_deref().unwrap().parse().unwrap();
     assert!((1..=181).contains(&wait), "{wait}");
+}
+
+#[tokio::test]
+async fn a_still_frame_goes_to_a_person_where_the_flow_allows_it() {
+    let mut flow = settings(3, ManualVerification::Never);
+    flow.identity_verification.still_frame = StillFrame::ManualReview;
+    let world = World::with_settings(flow).await;
+    let enrollee = world.enrollee().await;
+    world.submit_document(&enrollee, astronaut_passport()).await;
+
+    // Someone else's face still fails the match.
+    let other = world.engine.face("hopper", "selfie").await;
+    let mismatch = world
+        .identity
+        .liveness(
+            &enrollee.token,
+            json!({"image": base64(&other), "os": "web"}),
+        )
+        .await;
+    assert_eq!(
+        check(&mismatch, "biometricValidation")["reasonCodes"],
+        json!(["face_mismatch"])
+    );
+
+    // The right face passes the step, and a person decides the rest.
+    let still = world.engine.face("astronaut", "rotated").await;
+    let reply = world
+        .identity
+        .liveness(
+            &enrollee.token,
+            json!({"image": base64(&still), "os": "web"}),
+        )
+        .await;
+    assert_eq!(
+        check(&reply, "biometricValidation")["status"],
+        "passed",
+        "{}",
+        reply.raw
+    );
+    assert_eq!(
+        reply.body["data"]["appRegistration"]["status"], "NEEDS_MANUAL_VERIFICATION",
+        "whatever manualVerification says"
+    );
+    assert_enrollee_safe(&reply);
+    let stored = world.tenant_view(&enrollee).await;
+    let flags: Vec<&str> = stored["redFlags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(flags.contains(&"liveness_not_proven"), "{flags:?}");
+    assert!(stored["identityVerification"]["enrollment"].is_null());
+    assert_eq!(step_of(&stored, "liveness")["attempts"], 1);
 }

@@ -144,17 +144,27 @@ pub async fn liveness_session<P: IdentityPorts>(
 
 /// `POST /v2/biometric-validations/app-registration`: `{sessionId}`.
 /// Verifik's `{image, os}` is one still frame, which proves no liveness: it
-/// gets a 400 naming the session flow.
+/// gets a 400 naming the session flow, unless the flow sends such
+/// registrations to manual review (`stillFrame: manualReview`).
 pub async fn liveness<P: IdentityPorts>(checks: &IdentityChecks<P>, req: Request) -> Answer {
     let caller = checks.registrations().caller(bearer(&req)).await?;
     let body = json_object_up_to(&req, MAX_IMAGE_BODY_BYTES)?;
     let fields = Fields::new(&body);
     if body.contains_key("image") && !body.contains_key("sessionId") {
-        return Err(Error::invalid(
-            "liveness_session_required",
-            "a single still frame cannot prove liveness: start a session with POST \
-             /v2/biometric-validations/app-registration/session, run the liveness check \
-             with its sessionId, then send {sessionId} here",
+        // Refused unless the flow sends such registrations to a person.
+        reject_unknown_fields(&body, &["image", "os", "appRegistrationId"])?;
+        let mut missing = Missing::default();
+        let frame = missing.require("image", image_field(&fields, "image")?);
+        missing.check()?;
+        let id = registration_id(&caller, &fields)?;
+        let (registration, check) = checks
+            .check_still_frame(&caller, &id, frame.unwrap_or_default(), &origin(&req))
+            .await?;
+        return Ok(checked(
+            &caller,
+            &registration,
+            "biometricValidation",
+            &check,
         ));
     }
     reject_unknown_fields(&body, &["sessionId", "appRegistrationId"])?;

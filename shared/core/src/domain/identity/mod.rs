@@ -9,7 +9,7 @@
 pub mod mrz;
 mod settings;
 
-pub use settings::{IdentitySettings, Verifier};
+pub use settings::{IdentitySettings, StillFrame, Verifier};
 
 use super::onboarding::StepName;
 use super::registration::ResultStatus;
@@ -265,6 +265,18 @@ pub fn judge_face(
         }
         Some(_) => {}
     }
+    reasons.extend(judge_match(faces, similarity, settings));
+    reasons
+}
+
+/// Judges a face alone: one usable face, matching the document's portrait
+/// when there is one. What a still frame can show, without liveness.
+pub fn judge_match(
+    faces: &[DetectedFace],
+    similarity: Option<f32>,
+    settings: &IdentitySettings,
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
     match usable_faces(faces).len() {
         0 => reasons.push(Reason::NoFace),
         1 => {

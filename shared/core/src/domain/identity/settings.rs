@@ -17,6 +17,21 @@ pub enum Verifier {
     Gatehouse,
 }
 
+/// What a single still frame (Verifik's `{image, os}`) gets on the liveness
+/// step. A still frame cannot prove liveness.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StillFrame {
+    /// A 400 naming the session flow.
+    #[default]
+    Refuse,
+    /// The frame's face is still matched against the document, and the
+    /// registration then waits for a person (NEEDS_MANUAL_VERIFICATION,
+    /// whatever `manualVerification` says) with the red flag
+    /// `liveness_not_proven`.
+    ManualReview,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct IdentitySettings {
@@ -30,6 +45,7 @@ pub struct IdentitySettings {
     pub search_min_score: f32,
     /// Refuse documents of people younger than this.
     pub minimum_age: Option<u8>,
+    pub still_frame: StillFrame,
 }
 
 impl Default for IdentitySettings {
@@ -40,6 +56,7 @@ impl Default for IdentitySettings {
             compare_min_score: 90.0,
             search_min_score: 90.0,
             minimum_age: None,
+            still_frame: StillFrame::Refuse,
         }
     }
 }

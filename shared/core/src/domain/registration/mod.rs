@@ -129,6 +129,17 @@ pub enum RedFlagCode {
     ClientStatusMismatch,
     /// The live face matches a face enrolled under another identity.
     FaceAlreadyEnrolled,
+    /// A still frame stood in for a liveness check (the flow's
+    /// `stillFrame: manualReview`): a person must decide.
+    LivenessNotProven,
+}
+
+impl RedFlagCode {
+    /// Sends the registration to a person whatever the flow's
+    /// `manualVerification` says.
+    pub fn forces_review(self) -> bool {
+        matches!(self, RedFlagCode::LivenessNotProven)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

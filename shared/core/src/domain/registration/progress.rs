@@ -287,11 +287,13 @@ impl Registration {
             } else if skipped && !all_passed {
                 RegistrationStatus::CompletedWithoutKyc
             } else if all_passed {
-                let manual = match flow.onboarding_settings.manual_verification {
-                    ManualVerification::Never => false,
-                    ManualVerification::Always => true,
-                    ManualVerification::OnRedFlags => !self.red_flags.is_empty(),
-                };
+                let forced = self.red_flags.iter().any(|f| f.code.forces_review());
+                let manual = forced
+                    || match flow.onboarding_settings.manual_verification {
+                        ManualVerification::Never => false,
+                        ManualVerification::Always => true,
+                        ManualVerification::OnRedFlags => !self.red_flags.is_empty(),
+                    };
                 if manual {
                     RegistrationStatus::NeedsManualVerification
                 } else {

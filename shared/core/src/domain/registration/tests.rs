@@ -313,3 +313,29 @@ fn closed_cohorts_count_stragglers_as_dropped_off() {
 }
 
 use std::collections::BTreeMap;
+
+#[test]
+fn an_unproven_liveness_waits_for_a_person_whatever_the_flow_says() {
+    let mut settings = OnboardingSettings {
+        manual_verification: ManualVerification::Never,
+        ..Default::default()
+    };
+    settings.steps.document = Requirement::Skip;
+    settings.steps.liveness = Requirement::Skip;
+    let f = flow(settings);
+    let now = Timestamp::now();
+    let mut r = Registration::start(&f, &enrollee(), "s".into(), &RequestOrigin::default(), now);
+    set_step(&mut r, StepName::SignUpForm, StepStatus::Passed);
+    r.submit_information(StepName::BasicInformation, Default::default(), now);
+    let mut flagged = r.clone();
+    r.flag(RedFlagCode::IpVelocity, "many", now);
+    r.recompute(&f, now);
+    assert_eq!(
+        r.status,
+        RegistrationStatus::Completed,
+        "other flags follow the flow"
+    );
+    flagged.flag(RedFlagCode::LivenessNotProven, "a still frame", now);
+    flagged.recompute(&f, now);
+    assert_eq!(flagged.status, RegistrationStatus::NeedsManualVerification);
+}

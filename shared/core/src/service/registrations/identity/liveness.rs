@@ -49,7 +49,7 @@ fn session_expired() -> Error {
 
 /// The face is compared with the document's portrait, so a flow that asks
 /// for the document asks for it first.
-fn document_first(registration: &Registration) -> Result<()> {
+pub(super) fn document_first(registration: &Registration) -> Result<()> {
     match registration.step(StepName::Document).map(|s| s.status) {
         None | Some(StepStatus::Passed) => Ok(()),
         _ => Err(Error::conflict(

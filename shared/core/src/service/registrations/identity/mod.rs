@@ -7,6 +7,7 @@ mod document;
 mod images;
 mod liveness;
 mod redact;
+mod still_frame;
 
 pub use document::DocumentImages;
 pub use images::{check_image, MAX_IMAGE_BYTES};

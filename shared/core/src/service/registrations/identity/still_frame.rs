@@ -1,0 +1,109 @@
+//! Verifik's `{image, os}` on the liveness step: one still frame, which
+//! proves no liveness. Refused, unless the flow chose `stillFrame:
+//! manualReview`: then the frame's face is matched against the document
+//! and a person decides.
+
+use super::document::last_check;
+use super::images::check_image;
+use super::liveness::document_first;
+use super::{attempts_left_after_failure, image_prefix, ready_for, verified_here, IdentityChecks};
+use crate::domain::identity::{judge_match, StepCheck, StillFrame};
+use crate::domain::ids::new_id;
+use crate::domain::login::{AccessEventKind, RequestOrigin};
+use crate::domain::onboarding::StepName;
+use crate::domain::registration::{NewResult, RedFlagCode};
+use crate::domain::Registration;
+use crate::error::{Error, Result};
+use crate::ports::{FaceEngine, IdentityPorts, ImageStore};
+use crate::service::Caller;
+
+pub(super) fn session_required() -> Error {
+    Error::invalid(
+        "liveness_session_required",
+        "a single still frame cannot prove liveness: start a session with POST \
+         /v2/biometric-validations/app-registration/session, run the liveness check \
+         with its sessionId, then send {sessionId} here",
+    )
+}
+
+impl<P: IdentityPorts> IdentityChecks<P> {
+    /// `POST /v2/biometric-validations/app-registration {image, os}`.
+    #[tracing::instrument(skip_all, fields(registration_id = %id))]
+    pub async fn check_still_frame(
+        &self,
+        caller: &Caller,
+        id: &str,
+        frame: Vec<u8>,
+        origin: &RequestOrigin,
+    ) -> Result<(Registration, StepCheck)> {
+        let registration = self.registrations.load(caller, id).await?;
+        let flow = self.registrations.flow_of(&registration).await?;
+        let settings = verified_here(&flow)?.clone();
+        if settings.still_frame != StillFrame::ManualReview {
+            return Err(session_required());
+        }
+        ready_for(&registration, StepName::Liveness)?;
+        document_first(&registration)?;
+        check_image(&frame, "image")?;
+        let key = format!("{}still-{}", image_prefix(&registration), new_id());
+        self.images.put(&key, frame.clone()).await?;
+        let faces = self.faces.detect_faces(&frame).await?;
+        let portrait = match registration
+            .identity
+            .as_ref()
+            .and_then(|e| e.document_face.as_deref())
+        {
+            Some(portrait) => self.images.get(portrait).await?,
+            None => None,
+        };
+        let similarity = match &portrait {
+            Some(portrait) if !faces.is_empty() => {
+                Some(self.faces.compare(&frame, portrait).await?.unwrap_or(0.0))
+            }
+            _ => None,
+        };
+        let reasons = judge_match(&faces, similarity, &settings);
+        tracing::info!(passed = reasons.is_empty(), reasons = ?reasons, "still frame checked");
+
+        let (registration, _) = self
+            .registrations
+            .update_from(caller, id, Some(registration), true, |r, _, now| {
+                ready_for(r, StepName::Liveness)?;
+                let left = if reasons.is_empty() {
+                    0
+                } else {
+                    attempts_left_after_failure(r, StepName::Liveness)
+                };
+                let check = StepCheck::new(StepName::Liveness, &reasons, left, now);
+                let evidence = r.identity.get_or_insert_with(Default::default);
+                evidence.add_image(key.clone());
+                evidence.scores.liveness = None;
+                evidence.scores.similarity = similarity;
+                evidence.record_check(check.clone());
+                if reasons.is_empty() {
+                    r.flag(
+                        RedFlagCode::LivenessNotProven,
+                        "a still frame stood in for a liveness check",
+                        now,
+                    );
+                }
+                r.apply_result(
+                    &NewResult {
+                        step: StepName::Liveness,
+                        status: check.status,
+                        verifier: "gatehouse:still-frame".into(),
+                        reason: check.reason(),
+                        reference: None,
+                        document_name: None,
+                    },
+                    "gatehouse",
+                    now,
+                );
+                r.log(origin.event(AccessEventKind::IdentityChecked, None, now));
+                Ok(())
+            })
+            .await?;
+        let check = last_check(&registration, StepName::Liveness)?;
+        Ok((registration, check))
+    }
+}
