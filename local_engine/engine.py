@@ -272,6 +272,18 @@ class Engine:
                            "Confidence": line["Confidence"], "Geometry": {"BoundingBox": line["BoundingBox"]}})
         return {"DocumentMetadata": {"Pages": 1}, "Blocks": blocks, "DetectDocumentTextModelVersion": "1.0"}
 
+    def AnalyzeID(self, body):
+        pages = body.get("DocumentPages") or []
+        if len(pages) not in (1, 2):
+            raise AwsError("InvalidParameterException", "DocumentPages takes one or two pages")
+        data = image_bytes({"Bytes": (pages[0] or {}).get("Bytes")})
+        try:
+            found = documents.card_lines(data)
+        except OSError as error:
+            raise AwsError("UnsupportedDocumentException", f"not a readable image: {error}") from None
+        return {"IdentityDocuments": [{"DocumentIndex": 1, "IdentityDocumentFields": documents.id_fields(found)}],
+                "DocumentMetadata": {"Pages": len(pages)}, "AnalyzeIDModelVersion": "1.0"}
+
 
 def fixture_face(name: str, variant: str) -> bytes:
     """Public-domain faces that ship in packages: the astronaut (NASA, in
@@ -315,6 +327,8 @@ def fixture_document(body: dict) -> bytes:
               "birthDate": "561119", "expiryDate": "351231"}
     fields.update({k: v for k, v in body.items() if k != "faces"})
     portraits = [fixture_image(name, "selfie") for name in body.get("faces", ["astronaut"])]
+    if fields["kind"] == "usDriversLicense":
+        return documents.render_us_licence(fields, portraits)
     return documents.render(fields, portraits)
 
 

@@ -652,3 +652,45 @@ async fn a_still_frame_goes_to_a_person_where_the_flow_allows_it() {
     assert!(stored["identityVerification"]["enrollment"].is_null());
     assert_eq!(step_of(&stored, "liveness")["attempts"], 1);
 }
+
+#[tokio::test]
+async fn a_us_licence_without_a_zone_is_read_by_its_printed_fields() {
+    let world = World::new(3, ManualVerification::Never).await;
+    let enrollee = world.enrollee().await;
+    let expired = world
+        .submit_document(
+            &enrollee,
+            json!({"kind": "usDriversLicense", "surname": "Lopez", "givenNames": "Ana", "expiryDate": "250101"}),
+        )
+        .await;
+    assert_eq!(
+        check(&expired, "documentValidation")["reasonCodes"],
+        json!(["document_expired"]),
+        "{}",
+        expired.raw
+    );
+
+    let licence = world
+        .submit_document(
+            &enrollee,
+            json!({"kind": "usDriversLicense", "surname": "Lopez", "givenNames": "Ana", "number": "D1234567"}),
+        )
+        .await;
+    assert_eq!(
+        check(&licence, "documentValidation")["status"],
+        "passed",
+        "{}",
+        licence.raw
+    );
+    assert_enrollee_safe(&licence);
+    let stored = world.tenant_view(&enrollee).await;
+    let document = &stored["identityVerification"]["document"];
+    assert_eq!(document["kind"], "usDriversLicense");
+    assert_eq!(document["documentNumber"], "****4567");
+    assert_eq!(document["birthDate"], "1956-11-19");
+    assert_eq!(document["expiryDate"], "2035-12-31");
+    assert!(
+        stored["redFlags"].as_array().unwrap().is_empty(),
+        "the names match"
+    );
+}

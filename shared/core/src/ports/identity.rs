@@ -2,7 +2,7 @@
 //! (Rekognition), a document reader (Textract) and an image store (S3).
 
 use super::Ports;
-use crate::domain::identity::DetectedFace;
+use crate::domain::identity::{DetectedFace, IdField};
 use crate::error::Result;
 use std::future::Future;
 
@@ -104,6 +104,10 @@ pub trait FaceEngine: Send + Sync + 'static {
 pub trait DocumentReader: Send + Sync + 'static {
     /// The text lines of a document image, in reading order.
     fn read_lines(&self, image: &[u8]) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// The identity fields of a US document without a machine-readable
+    /// zone (a driver's licence, a state ID card).
+    fn read_id_fields(&self, image: &[u8]) -> impl Future<Output = Result<Vec<IdField>>> + Send;
 }
 
 pub trait ImageStore: Send + Sync + 'static {

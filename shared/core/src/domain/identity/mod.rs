@@ -6,8 +6,11 @@
 //! Everything here is pure: the ports read the images, this module judges
 //! what they found. Scores use Rekognition's 0-100 scale.
 
+mod document;
 pub mod mrz;
 mod settings;
+
+pub use document::{IdField, ReadDocument, ReadFailure};
 
 pub use settings::{IdentitySettings, StillFrame, Verifier};
 
@@ -49,10 +52,12 @@ pub fn usable_faces(faces: &[DetectedFace]) -> Vec<DetectedFace> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// No machine-readable zone could be read.
-    MrzNotFound,
+    /// Neither a machine-readable zone nor printed fields could be read.
+    NotRead,
     /// A zone was read but a check digit failed: misread or altered.
     MrzCheckDigit,
+    /// Printed fields were read, but not both dates.
+    FieldsMissing,
     DocumentNumberMissing,
     DocumentExpired,
     Underage,
@@ -69,8 +74,9 @@ pub enum Reason {
 impl Reason {
     pub fn code(self) -> &'static str {
         match self {
-            Reason::MrzNotFound => "mrz_not_found",
+            Reason::NotRead => "document_not_read",
             Reason::MrzCheckDigit => "mrz_check_digit",
+            Reason::FieldsMissing => "document_fields_missing",
             Reason::DocumentNumberMissing => "document_number_missing",
             Reason::DocumentExpired => "document_expired",
             Reason::Underage => "underage",
@@ -86,9 +92,10 @@ impl Reason {
     /// number or score failed.
     pub fn user_code(self) -> &'static str {
         match self {
-            Reason::MrzNotFound | Reason::MrzCheckDigit | Reason::DocumentNumberMissing => {
-                "document_unreadable"
-            }
+            Reason::NotRead
+            | Reason::MrzCheckDigit
+            | Reason::FieldsMissing
+            | Reason::DocumentNumberMissing => "document_unreadable",
             Reason::DocumentExpired => "document_expired",
             Reason::Underage => "underage",
             Reason::NoFace => "no_face",
@@ -181,20 +188,17 @@ pub fn mask_document_number(number: &str) -> String {
 }
 
 impl DocumentFields {
-    pub fn from_mrz(mrz: &mrz::Mrz) -> Self {
+    pub fn from_read(read: &ReadDocument) -> Self {
         Self {
-            kind: match mrz.format {
-                mrz::MrzFormat::Td3 => "passport".into(),
-                mrz::MrzFormat::Td1 => "idCard".into(),
-            },
-            issuing_country: mrz.issuing_country.clone(),
-            nationality: mrz.nationality.clone(),
-            surname: mrz.surname.clone(),
-            given_names: mrz.given_names.clone(),
-            document_number: mask_document_number(&mrz.document_number),
-            birth_date: mrz.birth_date.to_string(),
-            expiry_date: mrz.expiry_date.to_string(),
-            sex: mrz.sex.map(String::from),
+            kind: read.kind.into(),
+            issuing_country: read.issuing_country.clone(),
+            nationality: read.nationality.clone(),
+            surname: read.surname.clone(),
+            given_names: read.given_names.clone(),
+            document_number: mask_document_number(&read.document_number),
+            birth_date: read.birth_date.to_string(),
+            expiry_date: read.expiry_date.to_string(),
+            sex: read.sex.map(String::from),
         }
     }
 
@@ -215,17 +219,19 @@ pub fn age_on(birth: Date, today: Date) -> i32 {
     age
 }
 
-/// Judges a document from its zone and the faces on its photo page.
+/// Judges a document from what was read of it and the faces on its photo
+/// page.
 pub fn judge_document(
-    zone: &Result<mrz::Mrz, mrz::MrzError>,
+    read: &Result<ReadDocument, ReadFailure>,
     faces: &[DetectedFace],
     settings: &IdentitySettings,
     today: Date,
 ) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    match zone {
-        Err(mrz::MrzError::NotFound) => reasons.push(Reason::MrzNotFound),
-        Err(_) => reasons.push(Reason::MrzCheckDigit),
+    match read {
+        Err(ReadFailure::NotFound) => reasons.push(Reason::NotRead),
+        Err(ReadFailure::CheckDigit) => reasons.push(Reason::MrzCheckDigit),
+        Err(ReadFailure::MissingFields) => reasons.push(Reason::FieldsMissing),
         Ok(mrz) => {
             if mrz.document_number.is_empty() {
                 reasons.push(Reason::DocumentNumberMissing);

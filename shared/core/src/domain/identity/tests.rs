@@ -11,10 +11,9 @@ fn face(confidence: f32) -> DetectedFace {
     }
 }
 
-fn zone(expiry: Date, birth: Date) -> Result<mrz::Mrz, mrz::MrzError> {
-    Ok(mrz::Mrz {
-        format: mrz::MrzFormat::Td3,
-        document_code: "P".into(),
+fn zone(expiry: Date, birth: Date) -> Result<ReadDocument, ReadFailure> {
+    Ok(ReadDocument {
+        kind: "passport",
         issuing_country: "USA".into(),
         surname: "COLLINS".into(),
         given_names: "EILEEN".into(),

@@ -3,7 +3,9 @@
 
 use super::images::{check_image, crop_face};
 use super::{attempts_left_after_failure, image_prefix, ready_for, verified_here, IdentityChecks};
-use crate::domain::identity::{judge_document, mrz, usable_faces, DocumentFields, StepCheck};
+use crate::domain::identity::{
+    judge_document, mrz, usable_faces, DocumentFields, ReadDocument, StepCheck,
+};
 use crate::domain::ids::new_id;
 use crate::domain::login::{AccessEventKind, RequestOrigin};
 use crate::domain::onboarding::StepName;
@@ -22,8 +24,9 @@ pub struct DocumentImages {
 }
 
 impl<P: IdentityPorts> IdentityChecks<P> {
-    /// Reads the zone (front, then back), finds the portrait, checks dates,
-    /// number and names, and records the document step's result. Returns
+    /// Reads the zone (front, then back) or, without one, the printed
+    /// fields; finds the portrait; checks dates, number and names; and
+    /// records the document step's result. Returns
     /// the registration and the check.
     #[tracing::instrument(skip_all, fields(registration_id = %id))]
     pub async fn check_document(
@@ -54,8 +57,15 @@ impl<P: IdentityPorts> IdentityChecks<P> {
         let faces = self.faces.detect_faces(&images.front).await?;
         let now = self.registrations.clock.now();
         let today = now.date();
-        let zone = mrz::find(&lines, today);
-        let reasons = judge_document(&zone, &faces, &settings, today);
+        // The zone first: cheap to read and guarded by check digits. A
+        // document without one (a US licence) is read field by field.
+        let read = match mrz::find(&lines, today) {
+            Err(mrz::MrzError::NotFound) => {
+                ReadDocument::from_id_fields(&self.documents.read_id_fields(&images.front).await?)
+            }
+            zone => ReadDocument::from_zone(zone),
+        };
+        let reasons = judge_document(&read, &faces, &settings, today);
         let portrait = match usable_faces(&faces).as_slice() {
             [face] => {
                 let key = format!("{upload}-face");
@@ -66,7 +76,7 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             }
             _ => None,
         };
-        let fields = zone.as_ref().ok().map(DocumentFields::from_mrz);
+        let fields = read.as_ref().ok().map(DocumentFields::from_read);
         tracing::info!(
             passed = reasons.is_empty(),
             reasons = ?reasons,
