@@ -231,3 +231,130 @@ async fn onboarding_over_real_paths() {
     assert_eq!(body["data"]["appRegistration"]["status"], "ONGOING");
     gatehouse_tests::assert_no_user_token(&body["data"]);
 }
+
+/// Identity verification through the Lambda binaries as deployed (their
+/// own wiring and environment), the local engine behind the production
+/// Rekognition and Textract adapters; then no function's log line holds
+/// image bytes or the document number.
+#[tokio::test]
+async fn an_onboarding_verified_by_gatehouse_over_real_paths() {
+    use gatehouse::domain::identity::Verifier;
+    use gatehouse::domain::onboarding::OnboardingSteps;
+    use gatehouse::domain::{OnboardingSettings, Requirement};
+    use gatehouse_tests::identity::{base64, Engine};
+    use reqwest::Method;
+
+    let mut settings = OnboardingSettings {
+        steps: OnboardingSteps {
+            basic_information: Requirement::Skip,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    settings.identity_verification.verifier = Verifier::Gatehouse;
+    let tenant = Tenant::onboarding(settings).create().await;
+    let http = Http::new();
+    let moto = Moto::new();
+    let engine = Engine::new();
+    let email = unique_email();
+    let phone = gatehouse_tests::unique_co_mobile();
+
+    let (status, created, raw) = http
+        .send(
+            Method::POST,
+            "/v2/app-registrations",
+            None,
+            Some(json!({"projectFlow": tenant.flow, "email": email, "countryCode": "+57", "phone": phone, "fullName": "Ana Lopez"}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 201, "{raw}");
+    let id = created["data"]["appRegistration"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = created["data"]["token"].as_str().unwrap().to_string();
+    for (kind, code) in [
+        ("email", moto.latest_email_code(&email).await),
+        ("phone", moto.latest_sms_code(&format!("+57{phone}")).await),
+    ] {
+        let (status, _, raw) = http
+            .send(
+                Method::POST,
+                &format!("/v2/app-registrations/{id}/validate"),
+                Some(&token),
+                Some(json!({"type": kind, "otp": code}).to_string()),
+            )
+            .await;
+        assert_eq!(status, 200, "{raw}");
+    }
+
+    let passport = engine
+        .document(json!({"surname": "Lopez", "givenNames": "Ana", "number": "E2E123456"}))
+        .await;
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/document-validations/app-registration",
+            Some(&token),
+            Some(json!({"image": base64(&passport)}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(
+        body["data"]["documentValidation"]["status"], "passed",
+        "{raw}"
+    );
+
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/biometric-validations/app-registration/session",
+            Some(&token),
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(status, 201, "{raw}");
+    let session = body["data"]["sessionId"].as_str().unwrap().to_string();
+    let still = engine.face("astronaut", "rotated").await;
+    assert_eq!(engine.run_liveness(&session, &still, 96.0).await, 204);
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/biometric-validations/app-registration",
+            Some(&token),
+            Some(json!({"sessionId": session}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    assert_eq!(
+        body["data"]["appRegistration"]["status"], "COMPLETED",
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("similarity") && !raw.contains("E2E123456"),
+        "{raw}"
+    );
+
+    let (status, _, raw) = http
+        .send(
+            Method::DELETE,
+            &format!("/v2/app-registrations/{id}/biometrics"),
+            Some(&tenant.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+
+    let log = std::fs::read_to_string(stack_var("GATEHOUSE_WATCH_LOG")).unwrap();
+    assert!(
+        log.contains("biometrics redacted"),
+        "the redaction is logged"
+    );
+    assert!(!log.contains("E2E123456"), "a document number was logged");
+    for image in [&passport, &still] {
+        assert!(
+            !log.contains(&base64(image)[100..164]),
+            "image bytes were logged"
+        );
+    }
+}
