@@ -53,6 +53,7 @@ impl IdentityApi {
                 h::liveness_session(&self.checks, &self.config, req).await
             }
             "/v2/biometric-validations/app-registration" => h::liveness(&self.checks, req).await,
+            "/v2/face-recognition/compare/app-registration" => h::compare(&self.checks, req).await,
             _ => h::redact(&self.checks, req).await,
         };
         Reply::from_response(answered(answer))
@@ -89,6 +90,23 @@ impl IdentityApi {
             body,
         )
         .await
+    }
+
+    /// `POST /v2/face-recognition/compare/app-registration`: the decision.
+    pub async fn decision(&self, bearer: &str) -> String {
+        let reply = self
+            .call(
+                "/v2/face-recognition/compare/app-registration",
+                None,
+                Some(bearer),
+                json!({}),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.raw);
+        reply.body["data"]["decision"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// `DELETE /v2/app-registrations/{id}/biometrics`

@@ -144,6 +144,10 @@ fn assert_enrollee_safe(reply: &Reply) {
 async fn the_astronauts_document_and_live_face_complete_and_enrol() {
     let world = World::new(3, ManualVerification::Never).await;
     let enrollee = world.enrollee().await;
+    assert_eq!(
+        world.identity.decision(&enrollee.token).await,
+        "not_checked"
+    );
 
     let document = world.submit_document(&enrollee, astronaut_passport()).await;
     let result = check(&document, "documentValidation");
@@ -157,6 +161,7 @@ async fn the_astronauts_document_and_live_face_complete_and_enrol() {
     assert_eq!(result["status"], "passed", "{}", live.raw);
     assert_eq!(live.body["data"]["appRegistration"]["status"], "COMPLETED");
     assert_enrollee_safe(&live);
+    assert_eq!(world.identity.decision(&enrollee.token).await, "match");
 
     // The tenant reads the fields (number masked), the scores, the
     // enrolment; the images are in the bucket.
@@ -222,6 +227,7 @@ async fn grace_hoppers_face_on_the_astronauts_document_fails_until_attempts_run_
     assert_eq!(result["reasonCodes"], json!(["face_mismatch"]));
     assert_eq!(result["retryable"], true);
     assert_eq!(first.body["data"]["appRegistration"]["status"], "ONGOING");
+    assert_eq!(world.identity.decision(&enrollee.token).await, "no_match");
     assert_enrollee_safe(&first);
 
     let second = world.live_face(&enrollee, "hopper", 97.0).await;
@@ -250,6 +256,11 @@ async fn a_low_liveness_score_fails_without_saying_the_score() {
     let stored = world.tenant_view(&enrollee).await;
     let internal = &stored["identityVerification"]["checks"][1]["internalReasonCodes"];
     assert_eq!(internal, &json!(["liveness_below_threshold"]));
+    assert_eq!(
+        world.identity.decision(&enrollee.token).await,
+        "not_checked",
+        "no compare without liveness"
+    );
 }
 
 #[tokio::test]

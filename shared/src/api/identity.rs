@@ -184,6 +184,16 @@ pub async fn liveness<P: IdentityPorts>(checks: &IdentityChecks<P>, req: Request
     ))
 }
 
+/// `POST /v2/face-recognition/compare/app-registration`: the decision only.
+pub async fn compare<P: IdentityPorts>(checks: &IdentityChecks<P>, req: Request) -> Answer {
+    let caller = checks.registrations().caller(bearer(&req)).await?;
+    let body = super::request::optional_json_object(&req)?;
+    reject_unknown_fields(&body, &["appRegistrationId"])?;
+    let id = registration_id(&caller, &Fields::new(&body))?;
+    let decision = checks.face_decision(&caller, &id).await?;
+    Ok(data(StatusCode::OK, json!({ "decision": decision })))
+}
+
 /// `DELETE /v2/app-registrations/{id}/biometrics` (API key)
 pub async fn redact<P: IdentityPorts>(checks: &IdentityChecks<P>, req: Request) -> Answer {
     let caller = checks.registrations().caller(bearer(&req)).await?;

@@ -406,6 +406,41 @@ impl IdentityEvidence {
     }
 }
 
+/// Whether the live face matched the document's portrait, as
+/// `POST /v2/face-recognition/compare/app-registration` tells it: the
+/// decision only, never a score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceDecision {
+    Match,
+    NoMatch,
+    /// No live face was compared yet (or the check failed before the
+    /// compare: no liveness, no face).
+    NotChecked,
+}
+
+impl IdentityEvidence {
+    /// The decision of the latest live-face check.
+    pub fn face_decision(&self) -> FaceDecision {
+        let Some(check) = self
+            .checks
+            .iter()
+            .rev()
+            .find(|c| c.step == StepName::Liveness)
+        else {
+            return FaceDecision::NotChecked;
+        };
+        let mismatch = Reason::FaceMismatch.code();
+        if check.status == ResultStatus::Passed {
+            FaceDecision::Match
+        } else if check.internal_reason_codes.iter().any(|c| c == mismatch) {
+            FaceDecision::NoMatch
+        } else {
+            FaceDecision::NotChecked
+        }
+    }
+}
+
 /// The project's face collection.
 pub fn collection_id(project: &str) -> String {
     format!("gatehouse-{project}")

@@ -15,7 +15,7 @@ pub use liveness::StartedLiveness;
 
 use super::steps::ensure_step_in_flow;
 use super::{closed, Caller, Registrations};
-use crate::domain::identity::IdentitySettings;
+use crate::domain::identity::{FaceDecision, IdentitySettings};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::StepStatus;
 use crate::domain::{ProjectFlow, Registration};
@@ -51,6 +51,20 @@ impl<P: IdentityPorts> IdentityChecks<P> {
 
     pub fn registrations(&self) -> &Registrations<P> {
         &self.registrations
+    }
+}
+
+impl<P: IdentityPorts> IdentityChecks<P> {
+    /// `POST /v2/face-recognition/compare/app-registration`: whether the
+    /// live face matched the document, from the checks already made. It
+    /// runs no new compare, so it costs nothing and cannot be used to probe
+    /// the threshold.
+    pub async fn face_decision(&self, caller: &Caller, id: &str) -> Result<FaceDecision> {
+        let registration = self.registrations.load(caller, id).await?;
+        Ok(registration
+            .identity
+            .as_ref()
+            .map_or(FaceDecision::NotChecked, |e| e.face_decision()))
     }
 }
 
