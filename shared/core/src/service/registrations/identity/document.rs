@@ -2,14 +2,13 @@
 //! its portrait, judge it.
 
 use super::images::{check_image, crop_face};
-use super::{attempts_left_after_failure, image_prefix, ready_for, verified_here, IdentityChecks};
+use super::{image_prefix, ready_for, verified_here, IdentityChecks, Outcome};
 use crate::domain::identity::{
     judge_document, mrz, usable_faces, DocumentFields, ReadDocument, StepCheck,
 };
 use crate::domain::ids::new_id;
-use crate::domain::login::{AccessEventKind, RequestOrigin};
+use crate::domain::login::RequestOrigin;
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::NewResult;
 use crate::domain::Registration;
 use crate::error::Result;
 use crate::ports::{DocumentReader, FaceEngine, IdentityPorts, ImageStore};
@@ -89,12 +88,6 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             .registrations
             .update_from(caller, id, Some(registration), true, |r, _, now| {
                 ready_for(r, StepName::Document)?;
-                let left = if reasons.is_empty() {
-                    0
-                } else {
-                    attempts_left_after_failure(r, StepName::Document)
-                };
-                let check = StepCheck::new(StepName::Document, &reasons, left, now);
                 let evidence = r.identity.get_or_insert_with(Default::default);
                 for key in stored.iter().chain(portrait.iter()) {
                     evidence.add_image(key.clone());
@@ -105,20 +98,14 @@ impl<P: IdentityPorts> IdentityChecks<P> {
                 if reasons.is_empty() {
                     evidence.document_face = portrait.clone();
                 }
-                evidence.record_check(check.clone());
-                r.apply_result(
-                    &NewResult {
-                        step: StepName::Document,
-                        status: check.status,
-                        verifier: "gatehouse".into(),
-                        reason: check.reason(),
-                        reference: None,
-                        document_name: fields.as_ref().map(DocumentFields::full_name),
-                    },
-                    "gatehouse",
-                    now,
-                );
-                r.log(origin.event(AccessEventKind::IdentityChecked, None, now));
+                Outcome {
+                    step: StepName::Document,
+                    reasons: &reasons,
+                    verifier: "gatehouse",
+                    reference: None,
+                    document_name: fields.as_ref().map(DocumentFields::full_name),
+                }
+                .record(r, origin, now);
                 Ok(())
             })
             .await?;

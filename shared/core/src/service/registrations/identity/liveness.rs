@@ -3,17 +3,14 @@
 //! portrait, and the search for the same face under another identity.
 
 use super::document::last_check;
-use super::{
-    attempts_left_after_failure, caller_tenant, image_prefix, ready_for, verified_here,
-    IdentityChecks,
-};
+use super::{caller_tenant, image_prefix, ready_for, verified_here, IdentityChecks, Outcome};
 use crate::domain::identity::{
     collection_id, face_user_id, judge_face, Enrollment, LivenessSession, StepCheck,
     LIVENESS_SESSION_SECONDS, MAX_SESSIONS_PER_WINDOW,
 };
 use crate::domain::login::{AccessEventKind, RequestOrigin};
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::{NewResult, RedFlagCode, StepStatus};
+use crate::domain::registration::{RedFlagCode, StepStatus};
 use crate::domain::{Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessStatus};
@@ -200,12 +197,6 @@ impl<P: IdentityPorts> IdentityChecks<P> {
                     return Err(session_used());
                 }
                 session.used_at = Some(now);
-                let left = if reasons.is_empty() {
-                    0
-                } else {
-                    attempts_left_after_failure(r, StepName::Liveness)
-                };
-                let check = StepCheck::new(StepName::Liveness, &reasons, left, now);
                 let evidence = r.identity.get_or_insert_with(Default::default);
                 evidence.scores.liveness = confidence;
                 evidence.scores.similarity = similarity;
@@ -213,7 +204,6 @@ impl<P: IdentityPorts> IdentityChecks<P> {
                 if let Some(key) = &result.reference_key {
                     evidence.add_image(key.clone());
                 }
-                evidence.record_check(check.clone());
                 if duplicate.is_some() {
                     r.flag(
                         RedFlagCode::FaceAlreadyEnrolled,
@@ -221,19 +211,14 @@ impl<P: IdentityPorts> IdentityChecks<P> {
                         now,
                     );
                 }
-                r.apply_result(
-                    &NewResult {
-                        step: StepName::Liveness,
-                        status: check.status,
-                        verifier: "gatehouse".into(),
-                        reason: check.reason(),
-                        reference: Some(session_id.to_string()),
-                        document_name: None,
-                    },
-                    "gatehouse",
-                    now,
-                );
-                r.log(origin.event(AccessEventKind::IdentityChecked, None, now));
+                Outcome {
+                    step: StepName::Liveness,
+                    reasons: &reasons,
+                    verifier: "gatehouse",
+                    reference: Some(session_id.to_string()),
+                    document_name: None,
+                }
+                .record(r, origin, now);
                 Ok(())
             })
             .await?;

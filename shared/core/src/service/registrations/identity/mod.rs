@@ -15,10 +15,11 @@ pub use liveness::StartedLiveness;
 
 use super::steps::ensure_step_in_flow;
 use super::{closed, Caller, Registrations};
-use crate::domain::identity::{FaceDecision, IdentitySettings};
+use crate::domain::identity::{FaceDecision, IdentitySettings, Reason, StepCheck};
+use crate::domain::login::{AccessEventKind, RequestOrigin};
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::StepStatus;
-use crate::domain::{ProjectFlow, Registration};
+use crate::domain::registration::{NewResult, StepStatus};
+use crate::domain::{ProjectFlow, Registration, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::IdentityPorts;
 
@@ -117,11 +118,42 @@ fn ready_for(registration: &Registration, step: StepName) -> Result<()> {
     }
 }
 
-/// Attempts left once a failure is counted.
-fn attempts_left_after_failure(registration: &Registration, step: StepName) -> u32 {
-    registration
-        .step(step)
-        .map_or(0, |s| s.max_attempts.saturating_sub(s.attempts + 1))
+/// One check's outcome, as every identity check records it.
+struct Outcome<'a> {
+    step: StepName,
+    reasons: &'a [Reason],
+    verifier: &'static str,
+    reference: Option<String>,
+    document_name: Option<String>,
+}
+
+impl Outcome<'_> {
+    /// Records the check (with the attempts it leaves), the step result
+    /// that `Registration::recompute` decides from, and the access log.
+    /// What only one check stores (scores, images, flags) is set beside it.
+    fn record(self, r: &mut Registration, origin: &RequestOrigin, now: Timestamp) {
+        let left = match r.step(self.step) {
+            Some(s) if !self.reasons.is_empty() => s.max_attempts.saturating_sub(s.attempts + 1),
+            _ => 0,
+        };
+        let check = StepCheck::new(self.step, self.reasons, left, now);
+        r.identity
+            .get_or_insert_with(Default::default)
+            .record_check(check.clone());
+        r.apply_result(
+            &NewResult {
+                step: self.step,
+                status: check.status,
+                verifier: self.verifier.into(),
+                reason: check.reason(),
+                reference: self.reference,
+                document_name: self.document_name,
+            },
+            "gatehouse",
+            now,
+        );
+        r.log(origin.event(AccessEventKind::IdentityChecked, None, now));
+    }
 }
 
 fn caller_tenant(caller: &Caller) -> &str {

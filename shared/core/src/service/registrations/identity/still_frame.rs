@@ -6,12 +6,12 @@
 use super::document::last_check;
 use super::images::check_image;
 use super::liveness::document_first;
-use super::{attempts_left_after_failure, image_prefix, ready_for, verified_here, IdentityChecks};
+use super::{image_prefix, ready_for, verified_here, IdentityChecks, Outcome};
 use crate::domain::identity::{judge_match, StepCheck, StillFrame};
 use crate::domain::ids::new_id;
-use crate::domain::login::{AccessEventKind, RequestOrigin};
+use crate::domain::login::RequestOrigin;
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::{NewResult, RedFlagCode};
+use crate::domain::registration::RedFlagCode;
 use crate::domain::Registration;
 use crate::error::{Error, Result};
 use crate::ports::{FaceEngine, IdentityPorts, ImageStore};
@@ -69,17 +69,10 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             .registrations
             .update_from(caller, id, Some(registration), true, |r, _, now| {
                 ready_for(r, StepName::Liveness)?;
-                let left = if reasons.is_empty() {
-                    0
-                } else {
-                    attempts_left_after_failure(r, StepName::Liveness)
-                };
-                let check = StepCheck::new(StepName::Liveness, &reasons, left, now);
                 let evidence = r.identity.get_or_insert_with(Default::default);
                 evidence.add_image(key.clone());
                 evidence.scores.liveness = None;
                 evidence.scores.similarity = similarity;
-                evidence.record_check(check.clone());
                 if reasons.is_empty() {
                     r.flag(
                         RedFlagCode::LivenessNotProven,
@@ -87,19 +80,14 @@ impl<P: IdentityPorts> IdentityChecks<P> {
                         now,
                     );
                 }
-                r.apply_result(
-                    &NewResult {
-                        step: StepName::Liveness,
-                        status: check.status,
-                        verifier: "gatehouse:still-frame".into(),
-                        reason: check.reason(),
-                        reference: None,
-                        document_name: None,
-                    },
-                    "gatehouse",
-                    now,
-                );
-                r.log(origin.event(AccessEventKind::IdentityChecked, None, now));
+                Outcome {
+                    step: StepName::Liveness,
+                    reasons: &reasons,
+                    verifier: "gatehouse:still-frame",
+                    reference: None,
+                    document_name: None,
+                }
+                .record(r, origin, now);
                 Ok(())
             })
             .await?;
