@@ -87,6 +87,11 @@ impl World {
             self.engine.run_liveness(&session, &still, confidence).await,
             204
         );
+        self.submit_session(enrollee, &session).await
+    }
+
+    /// `POST /v2/biometric-validations/app-registration {sessionId}`.
+    async fn submit_session(&self, enrollee: &Enrollment, session: &str) -> Reply {
         self.identity
             .liveness(&enrollee.token, json!({"sessionId": session}))
             .await
@@ -374,24 +379,15 @@ async fn used_foreign_unfinished_and_expired_sessions_are_refused() {
 
     // Not finished yet: refused without being used up.
     let session = world.start_session(&enrollee).await;
-    let early = world
-        .identity
-        .liveness(&enrollee.token, json!({"sessionId": session}))
-        .await;
+    let early = world.submit_session(&enrollee, &session).await;
     assert_eq!(early.status, 409, "{}", early.raw);
     assert_eq!(early.code(), "liveness_session_not_finished");
 
     let failing = world.engine.face("hopper", "selfie").await;
     world.engine.run_liveness(&session, &failing, 97.0).await;
-    let checked = world
-        .identity
-        .liveness(&enrollee.token, json!({"sessionId": session}))
-        .await;
+    let checked = world.submit_session(&enrollee, &session).await;
     assert_eq!(check(&checked, "biometricValidation")["status"], "failed");
-    let replay = world
-        .identity
-        .liveness(&enrollee.token, json!({"sessionId": session}))
-        .await;
+    let replay = world.submit_session(&enrollee, &session).await;
     assert_eq!(replay.status, 409, "{}", replay.raw);
     assert_eq!(replay.code(), "liveness_session_used");
 
@@ -399,10 +395,7 @@ async fn used_foreign_unfinished_and_expired_sessions_are_refused() {
     let other = world.enrollee().await;
     world.submit_document(&other, astronaut_passport()).await;
     let foreign = world.start_session(&other).await;
-    let stolen = world
-        .identity
-        .liveness(&enrollee.token, json!({"sessionId": foreign}))
-        .await;
+    let stolen = world.submit_session(&enrollee, &foreign).await;
     assert_eq!(stolen.status, 404, "{}", stolen.raw);
     assert_eq!(stolen.code(), "liveness_session_not_found");
 

@@ -144,17 +144,23 @@ fn optional_failures_do_not_fail_the_registration() {
     assert_eq!(r.status, RegistrationStatus::Ongoing);
 }
 
-#[test]
-fn expiry_and_manual_verification() {
+/// A flow of contacts and basic information only, and a registration on it.
+fn without_identity_steps(manual: ManualVerification) -> (ProjectFlow, Registration, Timestamp) {
     let mut settings = OnboardingSettings {
-        manual_verification: ManualVerification::OnRedFlags,
+        manual_verification: manual,
         ..Default::default()
     };
     settings.steps.document = Requirement::Skip;
     settings.steps.liveness = Requirement::Skip;
     let f = flow(settings);
     let now = Timestamp::now();
-    let mut r = Registration::start(&f, &enrollee(), "s".into(), &RequestOrigin::default(), now);
+    let r = Registration::start(&f, &enrollee(), "s".into(), &RequestOrigin::default(), now);
+    (f, r, now)
+}
+
+#[test]
+fn expiry_and_manual_verification() {
+    let (f, mut r, now) = without_identity_steps(ManualVerification::OnRedFlags);
     let mut late = r.clone();
     assert!(late.recompute(&f, now.plus_seconds(86_400 + 1)));
     assert_eq!(late.status, RegistrationStatus::Expired);
@@ -316,15 +322,7 @@ use std::collections::BTreeMap;
 
 #[test]
 fn an_unproven_liveness_waits_for_a_person_whatever_the_flow_says() {
-    let mut settings = OnboardingSettings {
-        manual_verification: ManualVerification::Never,
-        ..Default::default()
-    };
-    settings.steps.document = Requirement::Skip;
-    settings.steps.liveness = Requirement::Skip;
-    let f = flow(settings);
-    let now = Timestamp::now();
-    let mut r = Registration::start(&f, &enrollee(), "s".into(), &RequestOrigin::default(), now);
+    let (f, mut r, now) = without_identity_steps(ManualVerification::Never);
     set_step(&mut r, StepName::SignUpForm, StepStatus::Passed);
     r.submit_information(StepName::BasicInformation, Default::default(), now);
     let mut flagged = r.clone();
