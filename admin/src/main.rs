@@ -80,6 +80,10 @@ enum Command {
         phone: bool,
         #[arg(long, default_value_t = false)]
         requires_2fa: bool,
+        /// Face sign-in with the default thresholds (with --requires-2fa,
+        /// the face is the second factor).
+        #[arg(long, default_value_t = false)]
+        face_login: bool,
         #[arg(long, default_value_t = 600)]
         code_lifetime_seconds: u32,
         #[arg(long, default_value_t = 5)]
@@ -284,6 +288,7 @@ async fn main() -> Result<()> {
             email,
             phone,
             requires_2fa,
+            face_login,
             code_lifetime_seconds,
             max_attempts,
             resend_cooldown_seconds,
@@ -297,6 +302,7 @@ async fn main() -> Result<()> {
                 code_lifetime_seconds,
                 max_attempts,
                 resend_cooldown_seconds,
+                face_liveness: face_login.then(Default::default),
             };
             let status = if draft {
                 FlowStatus::Draft

@@ -16,8 +16,8 @@ use crate::domain::CodeHasher;
 use crate::error::BoxError;
 use crate::ports::{Clock, CodePorts, IdentityPorts, Ports, SystemClock};
 use crate::service::{
-    Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, IdentityChecks,
-    LoginReader, PublicProjects, Registrations,
+    Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, FaceLogins,
+    IdentityChecks, LoginReader, PublicProjects, Registrations,
 };
 use crate::settings::{
     CodeConfig, IdentityConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig,
@@ -49,6 +49,7 @@ impl IdentityPorts for AwsPorts {
 
 pub type Sender = CodeSender<AwsPorts>;
 pub type IdentityService = IdentityChecks<AwsPorts>;
+pub type FaceLoginService = FaceLogins<AwsPorts>;
 pub type RegistrationService = Registrations<AwsPorts>;
 pub type PublicProjectService = PublicProjects<AwsPorts>;
 pub type AwsConfig = aws_config::SdkConfig;
@@ -321,35 +322,80 @@ fn identity_checks_with(
 ) -> Result<(IdentityService, IdentityConfig), BoxError> {
     let config = IdentityConfig::from_env()?;
     let registrations = build_registrations(aws, clock, RegistrationSecrets::NONE)?;
-    // Image calls take seconds (Textract reads a page in 1-5 s), not the
-    // milliseconds the DynamoDB policy is cut for: one attempt may take 10 s,
-    // and all of them 25 s, inside API Gateway's 30.
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .operation_attempt_timeout(std::time::Duration::from_secs(10))
-        .operation_timeout(std::time::Duration::from_secs(25))
-        .build();
-    let rekognition = aws_sdk_rekognition::config::Builder::from(&aws.config)
-        .timeout_config(timeouts.clone())
-        .build();
-    let textract = aws_sdk_textract::config::Builder::from(&aws.config)
-        .timeout_config(timeouts)
-        .build();
+    let engines = ImageEngines::new(aws, &config);
     let checks = IdentityChecks::new(
         registrations,
-        RekognitionFaces::new(
-            aws_sdk_rekognition::Client::from_conf(rekognition),
-            config.kms_key.clone(),
-        ),
-        TextractDocuments::new(aws_sdk_textract::Client::from_conf(textract)),
-        S3Images::new(
-            aws_sdk_s3::Client::new(&aws.config),
-            &config.bucket,
-            config.kms_key.clone(),
-        ),
+        engines.faces,
+        engines.documents,
+        engines.images,
         &config.bucket,
     );
     Ok((checks, config))
+}
+
+/// The Rekognition, Textract and S3 adapters of the identity functions.
+struct ImageEngines {
+    faces: RekognitionFaces,
+    documents: TextractDocuments,
+    images: S3Images,
+}
+
+impl ImageEngines {
+    fn new(aws: &Aws, config: &IdentityConfig) -> Self {
+        // Image calls take seconds (Textract reads a page in 1-5 s), not the
+        // milliseconds the DynamoDB policy is cut for: one attempt may take
+        // 10 s, and all of them 25 s, inside API Gateway's 30.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(2))
+            .operation_attempt_timeout(std::time::Duration::from_secs(10))
+            .operation_timeout(std::time::Duration::from_secs(25))
+            .build();
+        let rekognition = aws_sdk_rekognition::config::Builder::from(&aws.config)
+            .timeout_config(timeouts.clone())
+            .build();
+        let textract = aws_sdk_textract::config::Builder::from(&aws.config)
+            .timeout_config(timeouts)
+            .build();
+        Self {
+            faces: RekognitionFaces::new(
+                aws_sdk_rekognition::Client::from_conf(rekognition),
+                config.kms_key.clone(),
+            ),
+            documents: TextractDocuments::new(aws_sdk_textract::Client::from_conf(textract)),
+            images: S3Images::new(
+                aws_sdk_s3::Client::new(&aws.config),
+                &config.bucket,
+                config.kms_key.clone(),
+            ),
+        }
+    }
+}
+
+/// For the face-login endpoints: they sign face-step and sign-in tokens,
+/// so they hold the private key; they check no codes, so no pepper.
+pub fn face_logins(aws: &Aws) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
+    face_logins_with(aws, system_clock())
+}
+
+fn face_logins_with(
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
+    let config = IdentityConfig::from_env()?;
+    let store_config = StoreConfig::from_env()?;
+    let engines = ImageEngines::new(aws, &config);
+    let faces = FaceLogins::new(
+        DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
+        directory(aws, &store_config),
+        engines.faces,
+        engines.images,
+        signing_tokens(aws)?,
+        clock,
+        store_config.retention,
+        &config.bucket,
+    )
+    .with_limits(crate::settings::abuse_limits_from_env()?);
+    Ok((faces, config))
 }
 
 /// For `/v2/projects`, `/v2/project-flows` and `/v2/api-keys`.
@@ -417,6 +463,14 @@ pub mod harness {
         clock: Arc<dyn Clock>,
     ) -> Result<(IdentityService, IdentityConfig), BoxError> {
         identity_checks_with(aws, clock)
+    }
+
+    /// The face-login service, reading time from `clock`.
+    pub fn face_logins_with_clock(
+        aws: &Aws,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
+        face_logins_with(aws, clock)
     }
 
     /// With every secret, reading time from `clock`.

@@ -95,7 +95,7 @@ impl Default for Options {
 
 /// The stack's AWS config with every DynamoDB call counted, and sent to
 /// `endpoint` when given.
-async fn aws_through(endpoint: Option<&str>, calls: &CallCounter) -> wiring::Aws {
+pub async fn aws_through(endpoint: Option<&str>, calls: &CallCounter) -> wiring::Aws {
     let mut aws = wiring::Aws::load().await.expect("AWS config");
     let mut builder =
         aws_sdk_dynamodb::config::Builder::from(&aws.config).interceptor(calls.clone());

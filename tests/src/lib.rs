@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod enrollment;
+pub mod face;
 pub mod faults;
 pub mod identity;
 pub mod jose;

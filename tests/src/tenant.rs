@@ -57,6 +57,32 @@ impl Tenant {
     pub async fn create() -> Tenant {
         Self::builder().create().await
     }
+
+    /// Adds an active login flow with `settings` to this tenant's project;
+    /// returns its id.
+    pub async fn add_login_flow(&self, settings: LoginSettings) -> String {
+        let table = crate::stack_var("GATEHOUSE_TABLE");
+        let admin = DynamoConfigStore::new(Aws::load().await.expect("AWS config").dynamodb, table);
+        let now = Timestamp::now();
+        let flow = ProjectFlow {
+            id: new_id(),
+            client: self.client.clone(),
+            project: self.project.clone(),
+            name: "Face login".into(),
+            flow_type: FlowType::Login,
+            status: FlowStatus::Active,
+            redirect_url: None,
+            allowed_countries: vec![],
+            login_settings: settings,
+            onboarding_settings: OnboardingSettings::default(),
+            security: Default::default(),
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+        };
+        admin.put_flow(&flow).await.expect("flow");
+        flow.id
+    }
 }
 
 impl TenantBuilder {

@@ -202,3 +202,95 @@ async fn registration_operations_stay_within_their_round_trip_budget() {
     assert_eq!(report.status, 200);
     assert_eq!(api.dynamodb_calls(), ["Query"], "analytics: one Query");
 }
+
+#[tokio::test]
+async fn face_logins_stay_within_their_round_trip_budget() {
+    use gatehouse_tests::face::{FaceLoginApi, Started};
+    use gatehouse_tests::identity::Engine;
+    let tenant = Tenant::builder()
+        .settings(gatehouse::domain::LoginSettings {
+            face_liveness: Some(Default::default()),
+            ..Default::default()
+        })
+        .create()
+        .await;
+    let faces = FaceLoginApi::new().await;
+    let engine = &Engine::new();
+    let start = |identifier: String| {
+        faces.start(json!({"identifier": identifier, "projectFlow": tenant.flow}))
+    };
+    let look = |session: String| async move {
+        let still = engine.face("hopper", "selfie").await;
+        assert_eq!(engine.run_liveness(&session, &still, 98.0).await, 204);
+    };
+
+    let started = Started::from(&start(unique_email()).await);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"],
+        "cold face start: flow, project, the lockouts, then the login with the IP's budget"
+    );
+    look(started.session.clone()).await;
+    let token = started.face_token.as_deref().unwrap();
+    let failed = faces
+        .validate(token, json!({"sessionId": started.session}))
+        .await;
+    assert_eq!(failed.status, 403, "{}", failed.raw);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["GetItem", "BatchGetItem", "TransactWriteItems"],
+        "a failed check: login, lockouts, then the result and both failure counts in one write"
+    );
+
+    // A face added after a code login, then a face login with it.
+    let email = unique_email();
+    let api = Api::new().await;
+    let created = api
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": tenant.flow, "email": email}),
+        )
+        .await;
+    let code = Moto::new().latest_email_code(&email).await;
+    let coded = api
+        .validate(&login_id(&created), json!({"otp": code}))
+        .await;
+    let session_token = coded.body["data"]["token"].as_str().expect("a token");
+    faces.dynamodb_calls();
+    let enrolment = Started::from(&faces.start_for_login(session_token).await);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["GetItem", "BatchGetItem", "UpdateItem", "UpdateItem"],
+        "enrolment start: login, lockouts, the IP's budget, the session bound"
+    );
+    look(enrolment.session.clone()).await;
+    let enrolled = faces
+        .validate(session_token, json!({"sessionId": enrolment.session}))
+        .await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.raw);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["GetItem", "BatchGetItem", "UpdateItem"],
+        "a passed check: login, lockouts, one conditional write"
+    );
+
+    let started = Started::from(&start(email).await);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["BatchGetItem", "TransactWriteItems"],
+        "warm face start"
+    );
+    look(started.session.clone()).await;
+    let signed_in = faces
+        .validate(
+            started.face_token.as_deref().unwrap(),
+            json!({"sessionId": started.session}),
+        )
+        .await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.raw);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["GetItem", "BatchGetItem", "UpdateItem"],
+        "face sign-in"
+    );
+}

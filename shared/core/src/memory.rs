@@ -27,6 +27,8 @@ struct State {
     pointers: HashMap<PointerKey, (String, Timestamp)>,
     /// (key, window) -> (count, validated)
     counters: HashMap<(String, String), (u64, u64)>,
+    /// Face lockouts: subject -> until.
+    face_locks: HashMap<String, Timestamp>,
 }
 
 /// Whether every charge fits; if so, counts them all.
@@ -83,6 +85,57 @@ fn pointer_free(
 }
 
 impl LoginStore for MemoryLoginStore {
+    async fn save_face(
+        &self,
+        login: &Login,
+        guard: &crate::domain::login::FaceGuard,
+        _ttl: Timestamp,
+        failure: Option<&crate::ports::FaceFailure>,
+    ) -> Result<crate::ports::FaceSaved> {
+        use crate::ports::FaceSaved;
+        Ok(self.with(|s| {
+            let Some((stored, _)) = s.logins.get_mut(&login.id) else {
+                return FaceSaved::Refused;
+            };
+            if !guard.holds_on(stored) {
+                return FaceSaved::Refused;
+            }
+            stored.status = login.status;
+            stored.steps = login.steps.clone();
+            stored.access_control_log = login.access_control_log.clone();
+            stored.biometric_validation = login.biometric_validation.clone();
+            stored.completed_at = login.completed_at;
+            stored.updated_at = login.updated_at;
+            let mut locked_until = None;
+            if let Some(failure) = failure {
+                let (start, _) = failure.lockout.window(failure.now);
+                for subject in &failure.subjects {
+                    let count = &mut s
+                        .counters
+                        .entry((subject.clone(), start.to_string()))
+                        .or_default()
+                        .0;
+                    *count += 1;
+                    if failure.lockout.locks_at(*count) {
+                        let until = failure.now.plus_seconds(failure.lockout.lockout_seconds);
+                        s.face_locks.insert(subject.clone(), until);
+                        locked_until = Some(until);
+                    }
+                }
+            }
+            FaceSaved::Saved { locked_until }
+        }))
+    }
+
+    async fn face_lockout(&self, subjects: &[String]) -> Result<Option<Timestamp>> {
+        Ok(self.with(|s| {
+            subjects
+                .iter()
+                .filter_map(|subject| s.face_locks.get(subject).copied())
+                .max()
+        }))
+    }
+
     async fn create(
         &self,
         login: &Login,

@@ -6,7 +6,7 @@ use super::request::{
     bearer, channel_field, json_object, language_field, optional_json_object, origin, path_param,
     reject_unknown, Answer, ContactFields, Fields, Missing,
 };
-use super::response::{conceal_withheld, data, populated_view};
+use super::response::{code_verified, data, end_user_login, populated_view};
 use crate::domain::ids::Record;
 use crate::domain::{Login, OneTimeCode};
 use crate::error::{codes, Error, Result};
@@ -191,11 +191,14 @@ pub async fn validate<S: LoginStore>(verifier: &CodeChecker<S>, req: Request) ->
     let validated = verifier.validate(request, &origin(&req)).await?;
     Ok(data(
         StatusCode::OK,
-        json!({
-            "appLogin": conceal_withheld(login_view(&validated.login, &validations_only())),
-            "token": validated.token,
-            "showFaceLivenessRecommendation": false,
-        }),
+        code_verified(
+            json!({
+                "appLogin": end_user_login(login_view(&validated.login, &validations_only())),
+            }),
+            validated.token.as_deref(),
+            validated.face_token.as_deref(),
+            validated.login.recommends_face(),
+        ),
     ))
 }
 

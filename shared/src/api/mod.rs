@@ -6,6 +6,7 @@ pub mod app_logins;
 pub mod app_registrations;
 pub mod cors;
 pub mod error;
+pub mod face_logins;
 pub mod identity;
 pub mod jwks;
 pub mod listing;

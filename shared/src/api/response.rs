@@ -48,6 +48,44 @@ pub fn conceal_withheld(mut view: serde_json::Value) -> serde_json::Value {
     view
 }
 
+/// A login as its end user may read it: withheld codes read as sent, and
+/// the face check shows pass or fail with user-safe codes only; no score,
+/// no internal reason.
+pub fn end_user_login(view: serde_json::Value) -> serde_json::Value {
+    let mut view = conceal_withheld(view);
+    if let Some(face) = view
+        .get_mut("biometricValidation")
+        .and_then(|v| v.as_object_mut())
+    {
+        face.remove("scores");
+        for check in ["liveness", "match"] {
+            if let Some(check) = face.get_mut(check).and_then(|c| c.as_object_mut()) {
+                check.remove("internalReasonCodes");
+            }
+        }
+    }
+    view
+}
+
+/// What the answer to a verified code adds to the login: the token once the
+/// login is validated; the face-step token and a `message` when the face is
+/// still owed (Verifik's front end reads a truthy `message` as "second
+/// factor needed", so a plain success never carries one).
+pub fn code_verified(
+    mut answer: serde_json::Value,
+    token: Option<&str>,
+    face_token: Option<&str>,
+    recommends_face: bool,
+) -> serde_json::Value {
+    answer["token"] = serde_json::json!(token);
+    answer["showFaceLivenessRecommendation"] = serde_json::json!(recommends_face);
+    if let Some(face_token) = face_token {
+        answer["faceToken"] = serde_json::json!(face_token);
+        answer["message"] = serde_json::json!("biometric_verification_required");
+    }
+    answer
+}
+
 /// Renders a record the way Verifik does: each validation not asked for in
 /// `populates[]` shows as its id, and the access-control log only when
 /// asked for. `hidden` fields never show.

@@ -17,7 +17,7 @@ use super::request::{
     bearer, json_object, language_field, origin, path_param, reject_unknown, reject_unknown_fields,
     Answer, Fields, HandlerResult, Missing,
 };
-use super::response::{conceal_withheld, data};
+use super::response::{code_verified, data, end_user_login};
 use crate::domain::ids::Record;
 use crate::domain::{Channel, Email, FlowType, OneTimeCode, Phone, Registration, Timestamp};
 use crate::error::{codes, Error, Result};
@@ -275,7 +275,7 @@ pub async fn create<P: Ports>(registrations: &Registrations<P>, req: Request) ->
             &origin,
         )
         .await?;
-    let view = conceal_withheld(login_view(
+    let view = end_user_login(login_view(
         &login,
         &[Populate::EmailValidation, Populate::PhoneValidation].into(),
     ));
@@ -355,7 +355,7 @@ pub async fn validate<P: Ports>(registrations: &Registrations<P>, req: Request) 
             &origin,
         )
         .await?;
-    let login = conceal_withheld(login_view(
+    let login = end_user_login(login_view(
         &validated.login,
         &[Populate::EmailValidation, Populate::PhoneValidation].into(),
     ));
@@ -365,12 +365,12 @@ pub async fn validate<P: Ports>(registrations: &Registrations<P>, req: Request) 
         .cloned();
     Ok(data(
         StatusCode::OK,
-        json!({
-            "appLogin": login,
-            "status": status,
-            "token": validated.token,
-            "showFaceLivenessRecommendation": false,
-        }),
+        code_verified(
+            json!({ "appLogin": login, "status": status }),
+            validated.token.as_deref(),
+            validated.face_token.as_deref(),
+            validated.login.recommends_face(),
+        ),
     ))
 }
 

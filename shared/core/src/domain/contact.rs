@@ -153,6 +153,20 @@ pub struct Phone {
 }
 
 impl Phone {
+    /// A whole international number, `+573001234567`.
+    pub fn parse_international(input: &str) -> Result<Self, Error> {
+        let invalid = || Error::invalid("invalid_phone", "phone is not a valid phone number");
+        let input = input.trim();
+        if !input.starts_with('+') {
+            return Err(invalid());
+        }
+        let parsed = phonenumber::parse(None, input).map_err(|_| invalid())?;
+        Self::parse(
+            &format!("+{}", parsed.code().value()),
+            &parsed.national().value().to_string(),
+        )
+    }
+
     pub fn parse(country_code: &str, number: &str) -> Result<Self, Error> {
         let country_code = country_code.trim();
         let valid_cc = country_code.len() >= 2
@@ -195,6 +209,15 @@ impl Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_international_number_splits_into_country_code_and_number() {
+        let phone = Phone::parse_international("+573001234567").unwrap();
+        assert_eq!(phone.country_code, "+57");
+        assert_eq!(phone.number, "3001234567");
+        assert!(Phone::parse_international("3001234567").is_err());
+        assert!(Phone::parse_international("+57").is_err());
+    }
 
     #[test]
     fn email_is_trimmed_and_lowercased() {

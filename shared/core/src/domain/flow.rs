@@ -105,12 +105,21 @@ pub enum FlowStatus {
 pub struct LoginSettings {
     pub email: bool,
     pub phone: bool,
-    /// Both channels must be given and verified (Verifik's `requires2FA`).
+    /// Two factors (Verifik's `requires2FA`): both codes, or a code and
+    /// the face when `faceLiveness` is on.
     #[serde(rename = "requires2FA")]
     pub requires_2fa: bool,
     pub code_lifetime_seconds: u32,
     pub max_attempts: u32,
     pub resend_cooldown_seconds: u32,
+    /// Face sign-in (Verifik's `faceLiveness`): alone, or after the codes
+    /// when `requires2FA` is set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::login::face_liveness_setting"
+    )]
+    pub face_liveness: Option<super::login::FaceLoginSettings>,
 }
 
 impl Default for LoginSettings {
@@ -122,6 +131,7 @@ impl Default for LoginSettings {
             code_lifetime_seconds: 600,
             max_attempts: 5,
             resend_cooldown_seconds: 60,
+            face_liveness: None,
         }
     }
 }
@@ -154,7 +164,10 @@ impl LoginSettings {
                 "resendCooldownSeconds must be at most 3600",
             ));
         }
-        Ok(())
+        match &self.face_liveness {
+            Some(face) => face.validate(),
+            None => Ok(()),
+        }
     }
 
     pub fn allows(&self, channel: Channel) -> bool {

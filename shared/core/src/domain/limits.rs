@@ -196,6 +196,21 @@ impl AbuseLimits {
         }
     }
 
+    /// The charge for one face session started from `ip`: it counts with
+    /// the code sends, each being something a stranger makes the tenant
+    /// pay for.
+    pub fn face_start_charge(&self, now: Timestamp, ip: &str) -> LimitCharge {
+        let (start, end) = window_of(now, 3_600);
+        LimitCharge {
+            key: format!("SEND#IP#{ip}"),
+            window_start: start,
+            window_end: end,
+            amount: 1,
+            limit: self.sends_per_ip_hour,
+            code: "ip_rate_limited",
+        }
+    }
+
     /// The charge for one public project read from `ip`.
     pub fn project_read_charge(&self, now: Timestamp, ip: &str) -> LimitCharge {
         let (start, end) = window_of(now, 600);
@@ -214,6 +229,64 @@ impl AbuseLimits {
     pub fn breaker_open(&self, sent: u64, validated: u64) -> bool {
         sent >= self.breaker_min_sms
             && validated.saturating_mul(100) < sent.saturating_mul(self.breaker_min_success_percent)
+    }
+}
+
+/// Failed face checks: `failures` of them in one window, counted per
+/// identifier (per client) and per source IP (all clients), lock that
+/// identifier or IP out of face checks for `lockout_seconds`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaceLockout {
+    pub failures: u64,
+    pub window_seconds: i64,
+    pub lockout_seconds: i64,
+}
+
+impl Default for FaceLockout {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            window_seconds: 180,
+            lockout_seconds: 1_800,
+        }
+    }
+}
+
+impl FaceLockout {
+    /// What a face check is counted against.
+    pub fn subjects(client: &str, identifier: &str, ip: Option<&str>) -> Vec<String> {
+        let mut subjects = vec![format!(
+            "FACE#IDENT#{client}#{}",
+            crate::domain::contact::mailbox_key(identifier)
+        )];
+        if let Some(ip) = ip {
+            subjects.push(format!("FACE#IP#{ip}"));
+        }
+        subjects
+    }
+
+    /// The counting window that holds `now`.
+    pub fn window(&self, now: Timestamp) -> (Timestamp, Timestamp) {
+        window_of(now, self.window_seconds)
+    }
+
+    /// Whether a count reached within one window locks the subject out.
+    pub fn locks_at(&self, count: u64) -> bool {
+        count >= self.failures
+    }
+
+    /// 429 until the lockout ends.
+    pub fn refusal(&self, until: Timestamp, now: Timestamp) -> Error {
+        Error::TooManyRequests {
+            code: "face_checks_locked",
+            message: format!(
+                "too many failed face checks ({} in {} s); face sign-in is locked for {} minutes",
+                self.failures,
+                self.window_seconds,
+                self.lockout_seconds / 60
+            ),
+            retry_after: Some(now.seconds_until(until).max(1)),
+        }
     }
 }
 

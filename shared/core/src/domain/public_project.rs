@@ -131,7 +131,7 @@ impl PublicFlow {
                 phone: login.phone,
                 phone_gateway: "sms",
                 requires_2fa: login.requires_2fa,
-                face_liveness: false,
+                face_liveness: login.face_liveness.is_some(),
             },
             onboarding_settings: PublicOnboardingSettings {
                 steps: flow.onboarding_settings.steps.clone(),

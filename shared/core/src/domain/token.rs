@@ -69,6 +69,25 @@ pub struct EnrolleeClaims {
     pub project_flow: String,
 }
 
+/// The audience of face-step tokens: nothing else accepts them.
+pub const FACE_STEP_AUDIENCE: &str = "gatehouse:face-step";
+
+/// The face step's token: lets one browser take the face check of one
+/// login, for a few minutes. It is not a session: it signs nobody in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaceStepClaims {
+    pub iss: String,
+    /// The login id.
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub client: String,
+    #[serde(rename = "projectFlow")]
+    pub project_flow: String,
+}
+
 /// One key that checks our tokens, as a JWK names it.
 #[derive(Clone)]
 struct VerifyingKey {
@@ -270,6 +289,55 @@ impl TokenIssuer {
     pub fn sign(&self, claims: &LoginClaims) -> Result<String> {
         self.encode(claims)
     }
+
+    /// A face-step token for `login_id`, valid `seconds`.
+    pub fn sign_face_step(
+        &self,
+        login_id: &str,
+        client: &str,
+        project_flow: &str,
+        now: crate::domain::Timestamp,
+        seconds: i64,
+    ) -> Result<String> {
+        self.encode(&FaceStepClaims {
+            iss: self.issuer.clone(),
+            sub: login_id.to_string(),
+            aud: FACE_STEP_AUDIENCE.into(),
+            exp: now.unix() + seconds,
+            iat: now.unix(),
+            jti: super::ids::new_id(),
+            client: client.to_string(),
+            project_flow: project_flow.to_string(),
+        })
+    }
+
+    /// The claims of a valid, unexpired face-step token of ours, or `None`.
+    pub fn verify_face_step(&self, token: &str) -> Option<FaceStepClaims> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[FACE_STEP_AUDIENCE]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<FaceStepClaims>(token, self.key_for(token)?, &validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+
+    /// The claims of a valid, unexpired sign-in token of ours, for any
+    /// project: the caller checks `aud` against the login it names.
+    /// Enrollee and face-step tokens are not sign-in tokens.
+    pub fn verify_session(&self, token: &str) -> Option<LoginClaims> {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.validate_aud = false;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        let claims = jsonwebtoken::decode::<LoginClaims>(token, self.key_for(token)?, &validation)
+            .ok()?
+            .claims;
+        let internal = [ENROLLEE_AUDIENCE, FACE_STEP_AUDIENCE];
+        (!internal.contains(&claims.aud.as_str())).then_some(claims)
+    }
 }
 
 #[cfg(test)]
@@ -368,5 +436,48 @@ mod tests {
         let checker = TokenIssuer::verify_only(&new_public, issuer, lifetime).unwrap();
         assert_eq!(checker.verify_enrollee(&new_token), Some(claims));
         assert!(checker.verify_enrollee(&old_token).is_none());
+    }
+
+    #[test]
+    fn face_step_enrollee_and_session_tokens_are_never_taken_for_each_other() {
+        let (private, _) = key_pair();
+        let issuer = "https://auth.example.com".to_string();
+        let tokens =
+            TokenIssuer::from_pem(&private, None, issuer, Duration::from_secs(60)).unwrap();
+        let now = crate::domain::Timestamp::now();
+        let step = tokens
+            .sign_face_step("login", "client", "flow", now, 300)
+            .unwrap();
+        let session = tokens
+            .sign_session(
+                SessionProof {
+                    subject: "ana@example.com".into(),
+                    project: "project".into(),
+                    amr: vec!["email".into()],
+                    login_id: "login".into(),
+                    project_flow: "flow".into(),
+                    registration_id: None,
+                },
+                now,
+            )
+            .unwrap();
+        let enrollee = tokens.sign_enrollee(&enrollee(now.unix() + 600)).unwrap();
+        assert_eq!(
+            tokens.verify_face_step(&step).map(|c| c.sub),
+            Some("login".into())
+        );
+        assert_eq!(
+            tokens.verify_session(&session).map(|c| c.aud),
+            Some("project".into())
+        );
+        assert!(tokens.verify_session(&step).is_none());
+        assert!(tokens.verify_session(&enrollee).is_none());
+        assert!(tokens.verify_face_step(&session).is_none());
+        assert!(tokens.verify_face_step(&enrollee).is_none());
+        assert!(tokens.verify_enrollee(&step).is_none());
+        let expired = tokens
+            .sign_face_step("login", "client", "flow", now, -1)
+            .unwrap();
+        assert!(tokens.verify_face_step(&expired).is_none());
     }
 }

@@ -2,9 +2,9 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
-use crate::domain::limits::LimitCharge;
+use crate::domain::limits::{FaceLockout, LimitCharge};
 use crate::domain::login::{
-    AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, Login,
+    AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, FaceGuard, Login,
 };
 use crate::domain::message::{EmailMessage, SmsMessage};
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration, RegistrationStatus};
@@ -105,6 +105,23 @@ pub enum SuccessOutcome {
     Recorded,
     /// Another channel changed under us, or the code was used concurrently.
     Raced,
+}
+
+/// A failed face check, to count against its subjects.
+#[derive(Clone, Debug)]
+pub struct FaceFailure {
+    /// `FaceLockout::subjects`: the identifier and the source IP.
+    pub subjects: Vec<String>,
+    pub lockout: FaceLockout,
+    pub now: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaceSaved {
+    /// Written; `locked_until` when this failure locked a subject out.
+    Saved { locked_until: Option<Timestamp> },
+    /// The guard did not hold: a replay, a race, a session started twice.
+    Refused,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -259,6 +276,26 @@ pub trait LoginStore: Send + Sync + 'static {
         client: &ClientId,
         query: &LoginQuery,
     ) -> impl Future<Output = Result<LoginPage>> + Send;
+
+    /// Writes a face step (the login's status, steps, access log,
+    /// `biometricValidation`, `completedAt` and `ttl`) if `guard` still
+    /// holds on the stored login, and counts a failed check against its
+    /// subjects in the same transaction. `Refused`, and nothing written or
+    /// counted, when the guard does not hold.
+    fn save_face(
+        &self,
+        login: &Login,
+        guard: &FaceGuard,
+        ttl: Timestamp,
+        failure: Option<&FaceFailure>,
+    ) -> impl Future<Output = Result<FaceSaved>> + Send;
+
+    /// When the latest face lockout of any of `subjects` ends, if one was
+    /// ever set (an ended one may still be returned).
+    fn face_lockout(
+        &self,
+        subjects: &[String],
+    ) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
 }
 
 // Services share one directory (and its cache) through an Arc.

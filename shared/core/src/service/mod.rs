@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cached_directory;
 pub mod code_sessions;
+pub mod face_logins;
 pub mod login_reader;
 pub mod public_projects;
 pub mod registrations;
@@ -17,6 +18,9 @@ pub use cached_directory::CachedDirectory;
 pub use code_sessions::{
     CodeChecker, CodeSender, CodeSessions, CreateLogin, LoginRef, SentLogin, ValidateLogin,
     ValidatedLogin,
+};
+pub use face_logins::{
+    FaceCaller, FaceChecked, FaceIdentifier, FaceLogins, StartFaceLogin, StartedFace,
 };
 pub use login_reader::LoginReader;
 pub use public_projects::PublicProjects;

@@ -749,4 +749,20 @@ impl LoginStore for DynamoLoginStore {
         .await?;
         Page::cut(items, query.page, query.limit).try_map(from_item)
     }
+
+    #[tracing::instrument(skip_all, fields(login_id = %login.id))]
+    async fn save_face(
+        &self,
+        login: &Login,
+        guard: &crate::domain::login::FaceGuard,
+        ttl: Timestamp,
+        failure: Option<&crate::ports::FaceFailure>,
+    ) -> Result<crate::ports::FaceSaved> {
+        super::face::save_face(&self.client, &self.table, login, guard, ttl, failure).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn face_lockout(&self, subjects: &[String]) -> Result<Option<Timestamp>> {
+        super::face::face_lockout(&self.client, &self.table, subjects).await
+    }
 }

@@ -4,6 +4,7 @@ mod call_counter;
 mod config_store;
 mod directory;
 mod error;
+mod face;
 mod limits;
 mod logins;
 mod registrations;

@@ -11,7 +11,14 @@ use super::time::Timestamp;
 use crate::error::{codes, Error, Result};
 use serde::{Deserialize, Serialize};
 
+mod face;
 mod transitions;
+pub use face::{
+    face_liveness_setting, judge_enrolment, judge_liveness, judge_login_match, session_expired,
+    session_not_found, session_used, BiometricStatus, BiometricValidation, CheckStatus, FaceCheck,
+    FaceGuard, FaceLoginSettings, FacePurpose, FaceScores, FaceVerdict, SearchResult, SessionGuard,
+    ENROLMENT_REFUSED, FACE_NOT_RECOGNIZED, FACE_STEP_SECONDS, LIVENESS_NOT_PROVEN,
+};
 pub use transitions::{
     AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, ReplaceRefused,
 };
@@ -135,6 +142,10 @@ pub enum AccessEventKind {
     LivenessSessionStarted,
     /// The images, faces and extracted fields were deleted.
     BiometricsRedacted,
+    /// A face check passed (a face login, its second factor, an enrolment).
+    FaceVerified,
+    /// A face check failed.
+    FaceRejected,
 }
 
 /// One entry of the access-control log: what happened, when, from where.
@@ -190,7 +201,7 @@ pub struct Login {
     pub login_type: LoginType,
     pub email_validation: Option<Validation>,
     pub phone_validation: Option<Validation>,
-    pub biometric_validation: Option<serde_json::Value>,
+    pub biometric_validation: Option<BiometricValidation>,
     pub access_control_log: Vec<AccessEvent>,
     pub steps: Vec<Step>,
     pub created_at: Timestamp,
@@ -204,6 +215,10 @@ pub struct Login {
     /// The language messages are sent in (ISO 639-1).
     #[serde(default = "english")]
     pub language: String,
+    /// The flow offers face sign-in: a code login that ends without a face
+    /// answers `showFaceLivenessRecommendation: true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub face_login_offered: bool,
 }
 
 fn english() -> String {
@@ -237,7 +252,8 @@ impl LoginContacts {
                 ));
             }
         }
-        if settings.requires_2fa {
+        // With face login on, the second factor of `requires2FA` is the face.
+        if settings.requires_2fa && settings.face_liveness.is_none() {
             let mut missing = Vec::new();
             if self.email.is_none() {
                 missing.push("email".to_string());
@@ -355,6 +371,30 @@ impl Login {
             });
             log.push(origin.event(AccessEventKind::CodeSent, Some(channel), now));
         }
+        // The face after the codes: owed from the start, bound to a
+        // session once the codes are verified.
+        let biometric_validation = match (&settings.face_liveness, settings.requires_2fa) {
+            (Some(_), true) => {
+                steps.push(Step {
+                    step_type: StepType::BiometricVerification,
+                    status: StepStatus::Pending,
+                    timestamp: now,
+                });
+                let identifier = contacts
+                    .email
+                    .as_ref()
+                    .map(|e| e.as_str().to_string())
+                    .or_else(|| contacts.phone.as_ref().map(|p| p.e164.clone()))
+                    .unwrap_or_default();
+                Some(BiometricValidation::new(
+                    FacePurpose::SecondFactor,
+                    identifier,
+                    origin,
+                    now,
+                ))
+            }
+            _ => None,
+        };
         Login {
             id: new_id(),
             client: flow.client.clone(),
@@ -365,7 +405,7 @@ impl Login {
             login_type,
             email_validation,
             phone_validation,
-            biometric_validation: None,
+            biometric_validation,
             access_control_log: log,
             steps,
             created_at: now,
@@ -373,6 +413,7 @@ impl Login {
             completed_at: None,
             registration: None,
             language: english(),
+            face_login_offered: settings.face_liveness.is_some(),
         }
     }
 
@@ -423,6 +464,14 @@ impl Login {
 
     pub fn step_index(&self, step_type: StepType) -> Option<usize> {
         self.steps.iter().position(|s| s.step_type == step_type)
+    }
+
+    /// Whether the answer to this login's last code should suggest adding a
+    /// face: the flow offers face sign-in, and this login used none.
+    pub fn recommends_face(&self) -> bool {
+        self.face_login_offered
+            && self.status == LoginStatus::Validated
+            && self.biometric_validation.is_none()
     }
 
     /// When the last unexpired code runs out: the session's TTL.

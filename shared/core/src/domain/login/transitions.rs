@@ -113,7 +113,8 @@ impl Login {
         ttl: Timestamp,
     ) -> ChannelSuccess {
         let others = self.other_pending(channel);
-        let completes_login = others.is_empty();
+        // A login that owes a face after its codes stays pending.
+        let completes_login = others.is_empty() && !self.face_pending();
         let other_channels = if completes_login {
             self.channels()
                 .into_iter()

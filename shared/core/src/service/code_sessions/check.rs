@@ -3,8 +3,8 @@
 use crate::domain::code::{CodeHasher, OneTimeCode};
 use crate::domain::ids::Record;
 use crate::domain::limits::AbuseLimits;
-use crate::domain::login::AttemptRejected;
 use crate::domain::login::{AccessEventKind, RequestOrigin, ValidationStatus};
+use crate::domain::login::{AttemptRejected, FACE_STEP_SECONDS};
 use crate::domain::token::{SessionProof, TokenIssuer};
 use crate::domain::{Channel, Login, LoginStatus, Timestamp};
 use crate::error::{codes, Error, Result};
@@ -38,6 +38,10 @@ pub struct ValidatedLogin {
     pub login: Login,
     /// Present once every channel of the login is verified.
     pub token: Option<String>,
+    /// Present when the codes are verified and the face is still owed
+    /// (`requires2FA` with face login): it lets the browser take the face
+    /// step, and signs nobody in.
+    pub face_token: Option<String>,
 }
 
 pub struct CodeChecker<S> {
@@ -82,12 +86,34 @@ impl<S: LoginStore> CodeChecker<S> {
         origin: &RequestOrigin,
     ) -> Result<ValidatedLogin> {
         let login = self.check(request, None, origin).await?;
+        let now = self.clock.now();
         let token = if login.status == LoginStatus::Validated {
-            Some(self.issue_token(&login, self.clock.now())?)
+            Some(self.issue_token(&login, now)?)
         } else {
             None
         };
-        Ok(ValidatedLogin { login, token })
+        let codes_done = login.channels().iter().all(|c| {
+            login
+                .validation(*c)
+                .is_some_and(|v| v.status == ValidationStatus::Validated)
+        });
+        let face_token =
+            if login.status == LoginStatus::Pending && codes_done && login.face_pending() {
+                Some(self.tokens.sign_face_step(
+                    &login.id,
+                    &login.client,
+                    &login.project_flow,
+                    now,
+                    FACE_STEP_SECONDS,
+                )?)
+            } else {
+                None
+            };
+        Ok(ValidatedLogin {
+            login,
+            token,
+            face_token,
+        })
     }
 
     /// Checks one code of a session under every code rule, and returns the
@@ -330,16 +356,14 @@ impl<S: LoginStore> CodeChecker<S> {
     }
 
     fn issue_token(&self, login: &Login, now: Timestamp) -> Result<String> {
-        let channels = login.channels();
-        let subject = channels
-            .first()
-            .and_then(|c| login.identifier(*c))
+        let subject = login
+            .verified_identifier()
             .ok_or_else(|| Error::internal("validated login without an identifier"))?;
         self.tokens.sign_session(
             SessionProof {
                 subject,
                 project: login.project.clone(),
-                amr: channels.iter().map(|c| c.amr().to_string()).collect(),
+                amr: login.amr(),
                 login_id: login.id.clone(),
                 project_flow: login.project_flow.clone(),
                 registration_id: None,

@@ -1,0 +1,12 @@
+//! POST /v2/biometric-validations/validate
+use gatehouse::api::{cors, face_logins};
+use gatehouse::{telemetry, wiring};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let (faces, _) = wiring::face_logins(&aws)?;
+    cors::serve_verifik(|req| face_logins::validate(&faces, req)).await
+}
