@@ -373,6 +373,10 @@ async fn main() -> Result<()> {
             verified.onboarding.identity_verification.verifier =
                 gatehouse::domain::identity::Verifier::Gatehouse;
             let verified = admin.flow(new_flow(verified)).await?;
+            // Face sign-in for the faces those onboardings enrol.
+            let mut face = demo_flow(FlowType::Login, "face login");
+            face.settings.face_liveness = Some(Default::default());
+            let face = admin.flow(new_flow(face)).await?;
             json!({
                 "table": cli.table,
                 "client": client,
@@ -382,6 +386,7 @@ async fn main() -> Result<()> {
                 "projectFlow": flow.id,
                 "onboardingFlow": onboarding.id,
                 "verifiedOnboardingFlow": verified.id,
+                "faceLoginFlow": face.id,
             })
         }
     };

@@ -40,6 +40,7 @@ def main():
     json.dump({
         "loginFlow": demo["projectFlow"],
         "onboardingFlow": demo["onboardingFlow"],
+        "faceLoginFlow": demo["faceLoginFlow"],
         "ids": {
             "/v2/app-logins/": login["appLogin"]["_id"],
             "/v2/app-registrations/": registration["appRegistration"]["_id"],

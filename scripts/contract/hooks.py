@@ -79,6 +79,8 @@ def map_body(ctx, body):
         return body
     if path == "/v2/app-registrations":
         return {**body, "projectFlow": data["onboardingFlow"]}
+    if path == "/v2/biometric-validations":
+        return {**body, "projectFlow": data["faceLoginFlow"]}
     if path.startswith("/v2/app-logins") or path.endswith("-validations/validate"):
         return {**body, "projectFlow": data["loginFlow"]}
     return body

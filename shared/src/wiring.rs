@@ -322,53 +322,50 @@ fn identity_checks_with(
 ) -> Result<(IdentityService, IdentityConfig), BoxError> {
     let config = IdentityConfig::from_env()?;
     let registrations = build_registrations(aws, clock, RegistrationSecrets::NONE)?;
-    let engines = ImageEngines::new(aws, &config);
     let checks = IdentityChecks::new(
         registrations,
-        engines.faces,
-        engines.documents,
-        engines.images,
+        rekognition_faces(aws, &config),
+        textract_documents(aws),
+        s3_images(aws, &config),
         &config.bucket,
     );
     Ok((checks, config))
 }
 
-/// The Rekognition, Textract and S3 adapters of the identity functions.
-struct ImageEngines {
-    faces: RekognitionFaces,
-    documents: TextractDocuments,
-    images: S3Images,
+/// Image calls take seconds (Textract reads a page in 1-5 s), not the
+/// milliseconds the DynamoDB policy is cut for: one attempt may take 10 s,
+/// and all of them 25 s, inside API Gateway's 30.
+fn image_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .operation_attempt_timeout(std::time::Duration::from_secs(10))
+        .operation_timeout(std::time::Duration::from_secs(25))
+        .build()
 }
 
-impl ImageEngines {
-    fn new(aws: &Aws, config: &IdentityConfig) -> Self {
-        // Image calls take seconds (Textract reads a page in 1-5 s), not the
-        // milliseconds the DynamoDB policy is cut for: one attempt may take
-        // 10 s, and all of them 25 s, inside API Gateway's 30.
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(std::time::Duration::from_secs(2))
-            .operation_attempt_timeout(std::time::Duration::from_secs(10))
-            .operation_timeout(std::time::Duration::from_secs(25))
-            .build();
-        let rekognition = aws_sdk_rekognition::config::Builder::from(&aws.config)
-            .timeout_config(timeouts.clone())
-            .build();
-        let textract = aws_sdk_textract::config::Builder::from(&aws.config)
-            .timeout_config(timeouts)
-            .build();
-        Self {
-            faces: RekognitionFaces::new(
-                aws_sdk_rekognition::Client::from_conf(rekognition),
-                config.kms_key.clone(),
-            ),
-            documents: TextractDocuments::new(aws_sdk_textract::Client::from_conf(textract)),
-            images: S3Images::new(
-                aws_sdk_s3::Client::new(&aws.config),
-                &config.bucket,
-                config.kms_key.clone(),
-            ),
-        }
-    }
+fn rekognition_faces(aws: &Aws, config: &IdentityConfig) -> RekognitionFaces {
+    let rekognition = aws_sdk_rekognition::config::Builder::from(&aws.config)
+        .timeout_config(image_timeouts())
+        .build();
+    RekognitionFaces::new(
+        aws_sdk_rekognition::Client::from_conf(rekognition),
+        config.kms_key.clone(),
+    )
+}
+
+fn textract_documents(aws: &Aws) -> TextractDocuments {
+    let textract = aws_sdk_textract::config::Builder::from(&aws.config)
+        .timeout_config(image_timeouts())
+        .build();
+    TextractDocuments::new(aws_sdk_textract::Client::from_conf(textract))
+}
+
+fn s3_images(aws: &Aws, config: &IdentityConfig) -> S3Images {
+    S3Images::new(
+        aws_sdk_s3::Client::new(&aws.config),
+        &config.bucket,
+        config.kms_key.clone(),
+    )
 }
 
 /// For the face-login endpoints: they sign face-step and sign-in tokens,
@@ -383,12 +380,12 @@ fn face_logins_with(
 ) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
     let config = IdentityConfig::from_env()?;
     let store_config = StoreConfig::from_env()?;
-    let engines = ImageEngines::new(aws, &config);
+    // No Textract: face login reads no document.
     let faces = FaceLogins::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
         directory(aws, &store_config),
-        engines.faces,
-        engines.images,
+        rekognition_faces(aws, &config),
+        s3_images(aws, &config),
         signing_tokens(aws)?,
         clock,
         store_config.retention,

@@ -55,7 +55,7 @@ impl FaceLoginApi {
             _ => h::validate(&self.faces, req).await,
         };
         let reply = Reply::from_response(answered(answer));
-        crate::record_sample(path, "POST", reply.status, &reply.body);
+        crate::record_sample(path, "post", reply.status, &reply.body);
         reply
     }
 

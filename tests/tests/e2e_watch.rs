@@ -335,6 +335,41 @@ async fn an_onboarding_verified_by_gatehouse_over_real_paths() {
         "{raw}"
     );
 
+    // The face the onboarding enrolled signs in on the project's face flow.
+    let face_flow = tenant
+        .add_login_flow(gatehouse::domain::LoginSettings {
+            face_liveness: Some(Default::default()),
+            ..Default::default()
+        })
+        .await;
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/biometric-validations",
+            None,
+            Some(
+                json!({"identifier": email, "type": "login", "projectFlow": face_flow}).to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{raw}");
+    let session = body["data"]["sessionId"].as_str().unwrap().to_string();
+    let face_token = body["data"]["faceToken"].as_str().unwrap().to_string();
+    let selfie = engine.face("astronaut", "selfie").await;
+    assert_eq!(engine.run_liveness(&session, &selfie, 97.0).await, 204);
+    let (status, body, raw) = http
+        .send(
+            Method::POST,
+            "/v2/biometric-validations/validate",
+            Some(&face_token),
+            Some(json!({"sessionId": session}).to_string()),
+        )
+        .await;
+    assert_eq!(status, 200, "{raw}");
+    let claims =
+        gatehouse_tests::verify_token(body["data"]["token"].as_str().unwrap(), &tenant.project);
+    assert_eq!(claims.amr, ["face"]);
+
     let (status, _, raw) = http
         .send(
             Method::DELETE,

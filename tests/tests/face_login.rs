@@ -380,6 +380,14 @@ async fn a_face_added_after_a_code_login_then_signs_in() {
     );
     let token = data["token"].as_str().expect("a token");
 
+    // Only soon after the code: a sign-in token stolen later enrols nobody.
+    let later =
+        FaceLoginApi::with_clock(std::sync::Arc::new(gatehouse_tests::api::ShiftedClock(601)))
+            .await;
+    let closed = later.start_for_login(token).await;
+    assert_eq!(closed.status, 409, "{}", closed.raw);
+    assert_eq!(closed.code(), "face_enrolment_window_closed");
+
     let started = Started::from(&world.faces.start_for_login(token).await);
     assert!(started.face_token.is_none(), "an enrolment signs nobody in");
     world.look_into_camera(&started.session, "hopper").await;

@@ -167,6 +167,13 @@ impl<P: IdentityPorts> FaceLogins<P> {
                 if login.status != LoginStatus::Validated {
                     return Err(Record::Login.not_found());
                 }
+                if !login.enrolment_open(now) {
+                    return Err(Error::conflict(
+                        "face_enrolment_window_closed",
+                        "a face is added within 10 minutes of the code that proved the \
+                         identifier: sign in with a code again",
+                    ));
+                }
                 match &login.biometric_validation {
                     Some(b) if b.purpose != FacePurpose::Enrolment => {
                         return Err(Error::conflict(

@@ -252,6 +252,10 @@ pub fn session_expired() -> Error {
 /// (3 minutes) and submit it.
 pub const FACE_STEP_SECONDS: i64 = 300;
 
+/// A face is added within this long of the code that proved the
+/// identifier: a sign-in token stolen later cannot enrol its thief's face.
+pub const ENROLMENT_WINDOW_SECONDS: i64 = 600;
+
 /// What a face login's search found: the best user and the next one.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchResult {
@@ -437,6 +441,15 @@ impl Login {
             language: "en".into(),
             face_login_offered: true,
         }
+    }
+
+    /// Whether a face may still be added on this validated code login.
+    pub fn enrolment_open(&self, now: Timestamp) -> bool {
+        self.status == LoginStatus::Validated
+            && !self.channels().is_empty()
+            && self
+                .completed_at
+                .is_some_and(|done| now <= done.plus_seconds(ENROLMENT_WINDOW_SECONDS))
     }
 
     /// Whether a face check is still owed before this login is validated.

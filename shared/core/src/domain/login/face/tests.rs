@@ -233,3 +233,22 @@ fn the_guard_refuses_a_used_or_replaced_session() {
     assert!(face.usable_session("s1", now).is_err());
     assert!(face.usable_session("s2", now).is_err());
 }
+
+#[test]
+fn a_face_is_added_only_soon_after_the_code() {
+    let now = Timestamp::now();
+    let origin = RequestOrigin::default();
+    let contacts = LoginContacts {
+        email: Some(Email::parse("ana@example.com").unwrap()),
+        phone: None,
+    };
+    let mut flow = second_factor_flow();
+    flow.login_settings.requires_2fa = false;
+    let mut login = Login::start(&flow, "x".into(), &contacts, &origin, now);
+    assert!(!login.enrolment_open(now), "not before the code");
+    let event = origin.event(AccessEventKind::ChannelValidated, Some(Channel::Email), now);
+    login.apply_success(&login.success(Channel::Email, event, now, now));
+    assert!(login.recommends_face());
+    assert!(login.enrolment_open(now.plus_seconds(ENROLMENT_WINDOW_SECONDS)));
+    assert!(!login.enrolment_open(now.plus_seconds(ENROLMENT_WINDOW_SECONDS + 1)));
+}
