@@ -10,6 +10,7 @@ each event. Prints JSON results on stdout.
 
 usage: cold_start.py BIN_DIR RUNS    (env: the local stack, see bench.sh)
 """
+import base64
 import http.client
 import http.server
 import json
@@ -215,6 +216,34 @@ def latest_code(email):
     raise SystemExit(f"no email to {email}")
 
 
+def face_run(results, binary, env, flow, emails):
+    """Two face-first starts in one cold process, then their checks (a face
+    no one enrolled: the whole search runs, and the answer is 403)."""
+    engine = os.environ["GATEHOUSE_ENGINE_URL"]
+    events = [api_event("POST", "/v2/biometric-validations", {"identifier": e, "projectFlow": flow}, key=False) for e in emails]
+    r = invoke(binary("face-logins-create"), events, env)
+    started = []
+    for reply in r["replies"]:
+        status, body = status_body(reply)
+        assert status == 201, (status, body)
+        started.append((body["data"]["sessionId"], body["data"]["faceToken"]))
+    results["face-logins-create"].append(r)
+    still = urllib.request.urlopen(f"{engine}/local/fixtures/faces/hopper?variant=selfie").read()
+    for session, _ in started:
+        request = urllib.request.Request(f"{engine}/local/liveness/{session}", method="POST",
+                                         data=json.dumps({"image": base64.b64encode(still).decode(), "confidence": 97}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request).read()
+    events = []
+    for session, token in started:
+        event = api_event("POST", "/v2/biometric-validations/validate", {"sessionId": session}, key=False)
+        event["headers"]["authorization"] = f"Bearer {token}"
+        events.append(event)
+    r = invoke(binary("face-logins-validate"), events, env)
+    assert all(status_body(x)[0] == 403 for x in r["replies"]), r["replies"]
+    results["face-logins-validate"].append(r)
+
+
 def main():
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DynamoProxy)
     proxy.daemon_threads = True
@@ -226,7 +255,8 @@ def main():
                # Every bench event comes from one documentation IP; per-IP
                # limits would otherwise refuse the later runs.
                GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR="1000000",
-               GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES="1000000")
+               GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES="1000000",
+               GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP="1000000")
     flow = DEMO["projectFlow"]
     # hello-sdk runs without secrets; hello-sdk+secrets is the same binary
     # fetching the three secrets the most-privileged functions read at init
@@ -234,8 +264,13 @@ def main():
     # secrets at init adds to a cold start.
     no_secrets = {k: v for k, v in env.items() if not k.endswith("_SECRET")}
     only_floor = os.environ.get("BENCH_ONLY_FLOOR") == "1"
+    # BENCH_FACE=1: the floor and the face-login functions only (needs the
+    # local engine and a flow with face sign-in as BENCH_DEMO's projectFlow).
+    face = os.environ.get("BENCH_FACE") == "1"
     names = ["hello-floor", "hello-sdk", "hello-sdk+secrets"]
-    if not only_floor:
+    if face:
+        names += ["face-logins-create", "face-logins-validate"]
+    elif not only_floor:
         names += ["app-logins-create", "app-logins-resend", "app-logins-validate", "app-logins-get", "app-logins-list"]
     results = {name: [] for name in names}
     binary = lambda name: os.path.join(BIN_DIR, name, "bootstrap")
@@ -246,6 +281,10 @@ def main():
         results["hello-sdk"].append(invoke(binary("hello-sdk"), [api_event("GET", "/"), api_event("GET", "/")], no_secrets))
         results["hello-sdk+secrets"].append(invoke(binary("hello-sdk"), [api_event("GET", "/"), api_event("GET", "/")], env))
         if only_floor:
+            print(f"run {i + 1}/{RUNS} done", file=sys.stderr)
+            continue
+        if face:
+            face_run(results, binary, env, flow, emails)
             print(f"run {i + 1}/{RUNS} done", file=sys.stderr)
             continue
 

@@ -320,6 +320,14 @@ pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, Con
             "GATEHOUSE_LIMIT_PROJECT_READS_PER_IP_10_MINUTES",
             d.project_reads_per_ip_10_minutes,
         )?,
+        face_failures_per_identifier: optional_number(
+            "GATEHOUSE_LIMIT_FACE_FAILURES_PER_IDENTIFIER",
+            d.face_failures_per_identifier,
+        )?,
+        face_failures_per_ip: optional_number(
+            "GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP",
+            d.face_failures_per_ip,
+        )?,
         breaker_min_sms: optional_number("GATEHOUSE_LIMIT_BREAKER_MIN_SMS", d.breaker_min_sms)?,
         breaker_min_success_percent: optional_number(
             "GATEHOUSE_LIMIT_BREAKER_MIN_SUCCESS_PERCENT",

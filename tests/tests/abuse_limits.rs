@@ -21,6 +21,8 @@ fn limits(change: impl FnOnce(&mut AbuseLimits)) -> AbuseLimits {
         sms_per_flow_hour: 1_000,
         checks_per_ip_10_minutes: 1_000,
         project_reads_per_ip_10_minutes: 1_000,
+        face_failures_per_identifier: 1_000,
+        face_failures_per_ip: 1_000,
         breaker_min_sms: 1_000,
         breaker_min_success_percent: 0,
     };

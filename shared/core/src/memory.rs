@@ -112,13 +112,13 @@ impl LoginStore for MemoryLoginStore {
                 for subject in &failure.subjects {
                     let count = &mut s
                         .counters
-                        .entry((subject.clone(), start.to_string()))
+                        .entry((subject.key.clone(), start.to_string()))
                         .or_default()
                         .0;
                     *count += 1;
-                    if failure.lockout.locks_at(*count) {
+                    if *count >= subject.limit {
                         let until = failure.now.plus_seconds(failure.lockout.lockout_seconds);
-                        s.face_locks.insert(subject.clone(), until);
+                        s.face_locks.insert(subject.key.clone(), until);
                         locked_until = Some(until);
                     }
                 }
@@ -127,11 +127,14 @@ impl LoginStore for MemoryLoginStore {
         }))
     }
 
-    async fn face_lockout(&self, subjects: &[String]) -> Result<Option<Timestamp>> {
+    async fn face_lockout(
+        &self,
+        subjects: &[crate::domain::limits::FaceSubject],
+    ) -> Result<Option<Timestamp>> {
         Ok(self.with(|s| {
             subjects
                 .iter()
-                .filter_map(|subject| s.face_locks.get(subject).copied())
+                .filter_map(|subject| s.face_locks.get(&subject.key).copied())
                 .max()
         }))
     }

@@ -82,6 +82,12 @@ pub struct AbuseLimits {
     /// Public project reads (`GET /v2/projects/kyc`) from one source IP,
     /// per 10 minutes.
     pub project_reads_per_ip_10_minutes: u64,
+    /// Failed face checks on one identifier (per client) in 3 minutes
+    /// before a 30-minute lockout.
+    pub face_failures_per_identifier: u64,
+    /// Failed face checks from one source IP (all clients) in 3 minutes
+    /// before a 30-minute lockout.
+    pub face_failures_per_ip: u64,
     /// The breaker looks at a flow's hour once this many SMS went out...
     pub breaker_min_sms: u64,
     /// ...and opens when fewer than this percentage were verified.
@@ -98,6 +104,8 @@ impl Default for AbuseLimits {
             sms_per_flow_hour: 500,
             checks_per_ip_10_minutes: 30,
             project_reads_per_ip_10_minutes: 120,
+            face_failures_per_identifier: 5,
+            face_failures_per_ip: 5,
             breaker_min_sms: 30,
             breaker_min_success_percent: 20,
         }
@@ -232,20 +240,35 @@ impl AbuseLimits {
     }
 }
 
-/// Failed face checks: `failures` of them in one window, counted per
-/// identifier (per client) and per source IP (all clients), lock that
-/// identifier or IP out of face checks for `lockout_seconds`.
+/// Failed face checks: the limit of a subject (an identifier per client,
+/// a source IP across clients) in one window locks that subject out of face
+/// checks for `lockout_seconds`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaceLockout {
-    pub failures: u64,
+    pub per_identifier: u64,
+    pub per_ip: u64,
     pub window_seconds: i64,
     pub lockout_seconds: i64,
 }
 
+/// One counter a failed face check adds to, and the count that locks it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaceSubject {
+    pub key: String,
+    pub limit: u64,
+}
+
 impl Default for FaceLockout {
     fn default() -> Self {
-        Self {
-            failures: 5,
+        AbuseLimits::default().face_lockout()
+    }
+}
+
+impl AbuseLimits {
+    pub fn face_lockout(&self) -> FaceLockout {
+        FaceLockout {
+            per_identifier: self.face_failures_per_identifier,
+            per_ip: self.face_failures_per_ip,
             window_seconds: 180,
             lockout_seconds: 1_800,
         }
@@ -254,13 +277,19 @@ impl Default for FaceLockout {
 
 impl FaceLockout {
     /// What a face check is counted against.
-    pub fn subjects(client: &str, identifier: &str, ip: Option<&str>) -> Vec<String> {
-        let mut subjects = vec![format!(
-            "FACE#IDENT#{client}#{}",
-            crate::domain::contact::mailbox_key(identifier)
-        )];
+    pub fn subjects(&self, client: &str, identifier: &str, ip: Option<&str>) -> Vec<FaceSubject> {
+        let mut subjects = vec![FaceSubject {
+            key: format!(
+                "FACE#IDENT#{client}#{}",
+                crate::domain::contact::mailbox_key(identifier)
+            ),
+            limit: self.per_identifier,
+        }];
         if let Some(ip) = ip {
-            subjects.push(format!("FACE#IP#{ip}"));
+            subjects.push(FaceSubject {
+                key: format!("FACE#IP#{ip}"),
+                limit: self.per_ip,
+            });
         }
         subjects
     }
@@ -270,18 +299,12 @@ impl FaceLockout {
         window_of(now, self.window_seconds)
     }
 
-    /// Whether a count reached within one window locks the subject out.
-    pub fn locks_at(&self, count: u64) -> bool {
-        count >= self.failures
-    }
-
     /// 429 until the lockout ends.
     pub fn refusal(&self, until: Timestamp, now: Timestamp) -> Error {
         Error::TooManyRequests {
             code: "face_checks_locked",
             message: format!(
-                "too many failed face checks ({} in {} s); face sign-in is locked for {} minutes",
-                self.failures,
+                "too many failed face checks in {} s; face sign-in is locked for {} minutes",
                 self.window_seconds,
                 self.lockout_seconds / 60
             ),

@@ -276,14 +276,7 @@ impl TokenIssuer {
 
     /// The claims of a valid, unexpired enrollee token of ours, or `None`.
     pub fn verify_enrollee(&self, token: &str) -> Option<EnrolleeClaims> {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[ENROLLEE_AUDIENCE]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<EnrolleeClaims>(token, self.key_for(token)?, &validation)
-            .ok()
-            .map(|data| data.claims)
+        self.verify(token, Some(ENROLLEE_AUDIENCE))
     }
 
     pub fn sign(&self, claims: &LoginClaims) -> Result<String> {
@@ -311,30 +304,51 @@ impl TokenIssuer {
         })
     }
 
-    /// The claims of a valid, unexpired face-step token of ours, or `None`.
-    pub fn verify_face_step(&self, token: &str) -> Option<FaceStepClaims> {
+    /// A face-step token for this login, for `FACE_STEP_SECONDS`.
+    pub fn sign_face_step_for(
+        &self,
+        login: &crate::domain::Login,
+        now: crate::domain::Timestamp,
+    ) -> Result<String> {
+        self.sign_face_step(
+            &login.id,
+            &login.client,
+            &login.project_flow,
+            now,
+            crate::domain::login::FACE_STEP_SECONDS,
+        )
+    }
+
+    /// The claims of a valid, unexpired token of ours for `audience` (any
+    /// audience when `None`), or `None`.
+    fn verify<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: Option<&str>,
+    ) -> Option<T> {
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[FACE_STEP_AUDIENCE]);
+        match audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        jsonwebtoken::decode::<FaceStepClaims>(token, self.key_for(token)?, &validation)
+        jsonwebtoken::decode::<T>(token, self.key_for(token)?, &validation)
             .ok()
             .map(|data| data.claims)
+    }
+
+    /// The claims of a valid, unexpired face-step token of ours, or `None`.
+    pub fn verify_face_step(&self, token: &str) -> Option<FaceStepClaims> {
+        self.verify(token, Some(FACE_STEP_AUDIENCE))
     }
 
     /// The claims of a valid, unexpired sign-in token of ours, for any
     /// project: the caller checks `aud` against the login it names.
     /// Enrollee and face-step tokens are not sign-in tokens.
     pub fn verify_session(&self, token: &str) -> Option<LoginClaims> {
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.validate_aud = false;
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 0;
-        let claims = jsonwebtoken::decode::<LoginClaims>(token, self.key_for(token)?, &validation)
-            .ok()?
-            .claims;
+        let claims: LoginClaims = self.verify(token, None)?;
         let internal = [ENROLLEE_AUDIENCE, FACE_STEP_AUDIENCE];
         (!internal.contains(&claims.aud.as_str())).then_some(claims)
     }

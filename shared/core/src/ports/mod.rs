@@ -2,7 +2,7 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
-use crate::domain::limits::{FaceLockout, LimitCharge};
+use crate::domain::limits::{FaceLockout, FaceSubject, LimitCharge};
 use crate::domain::login::{
     AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, FaceGuard, Login,
 };
@@ -111,7 +111,7 @@ pub enum SuccessOutcome {
 #[derive(Clone, Debug)]
 pub struct FaceFailure {
     /// `FaceLockout::subjects`: the identifier and the source IP.
-    pub subjects: Vec<String>,
+    pub subjects: Vec<FaceSubject>,
     pub lockout: FaceLockout,
     pub now: Timestamp,
 }
@@ -294,7 +294,7 @@ pub trait LoginStore: Send + Sync + 'static {
     /// ever set (an ended one may still be returned).
     fn face_lockout(
         &self,
-        subjects: &[String],
+        subjects: &[FaceSubject],
     ) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
 }
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cached_directory;
 pub mod code_sessions;
 pub mod face_logins;
+mod liveness;
 pub mod login_reader;
 pub mod public_projects;
 pub mod registrations;

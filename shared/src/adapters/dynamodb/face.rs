@@ -15,6 +15,7 @@ use super::error::storage_error;
 use super::limits::limit_key;
 use super::transact::{is_condition_failure, transact};
 use super::{keys, number_attr, string_attr, Item};
+use crate::domain::limits::FaceSubject;
 use crate::domain::login::{FaceGuard, SessionGuard};
 use crate::domain::{Login, Timestamp};
 use crate::error::{Error, Result};
@@ -95,14 +96,14 @@ fn login_update(table: &str, login: &Login, guard: &FaceGuard, ttl: Timestamp) -
 /// condition that the count stays below the lockout's threshold.
 fn failure_count(
     table: &str,
-    subject: &str,
+    subject: &FaceSubject,
     failure: &FaceFailure,
     under_limit: bool,
 ) -> Result<Update> {
     let (start, end) = failure.lockout.window(failure.now);
     let mut update = Update::builder()
         .table_name(table)
-        .set_key(Some(limit_key(subject, &start.to_string())))
+        .set_key(Some(limit_key(&subject.key, &start.to_string())))
         .update_expression("ADD #count :one SET #ttl = :ttl")
         .expression_attribute_names("#count", "count")
         .expression_attribute_names("#ttl", "ttl")
@@ -111,18 +112,15 @@ fn failure_count(
     if under_limit {
         update = update
             .condition_expression("attribute_not_exists(#count) OR #count < :last")
-            .expression_attribute_values(
-                ":last",
-                number_attr(failure.lockout.failures.saturating_sub(1)),
-            );
+            .expression_attribute_values(":last", number_attr(subject.limit.saturating_sub(1)));
     }
     update.build().map_err(Error::internal)
 }
 
-fn lock(table: &str, subject: &str, until: Timestamp) -> Result<Put> {
+fn lock(table: &str, subject: &FaceSubject, until: Timestamp) -> Result<Put> {
     Put::builder()
         .table_name(table)
-        .set_item(Some(limit_key(subject, LOCK_SK)))
+        .set_item(Some(limit_key(&subject.key, LOCK_SK)))
         .item("until", string_attr(until.to_string()))
         .item("ttl", number_attr(until.unix() + 60))
         .build()
@@ -182,7 +180,7 @@ pub(super) async fn save_face(
                     .put(lock(table, subject, until)?)
                     .build(),
             );
-            tracing::warn!(subject = %subject_kind(subject), "face checks locked out");
+            tracing::warn!(subject = %subject_kind(&subject.key), "face checks locked out");
         }
     }
     Ok(match transact(client, items).await? {
@@ -196,12 +194,15 @@ pub(super) async fn save_face(
 pub(super) async fn face_lockout(
     client: &Client,
     table: &str,
-    subjects: &[String],
+    subjects: &[FaceSubject],
 ) -> Result<Option<Timestamp>> {
     if subjects.is_empty() {
         return Ok(None);
     }
-    let keys: Vec<Item> = subjects.iter().map(|s| limit_key(s, LOCK_SK)).collect();
+    let keys: Vec<Item> = subjects
+        .iter()
+        .map(|s| limit_key(&s.key, LOCK_SK))
+        .collect();
     let out = client
         .batch_get_item()
         .request_items(

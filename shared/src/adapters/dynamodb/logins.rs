@@ -762,7 +762,10 @@ impl LoginStore for DynamoLoginStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn face_lockout(&self, subjects: &[String]) -> Result<Option<Timestamp>> {
+    async fn face_lockout(
+        &self,
+        subjects: &[crate::domain::limits::FaceSubject],
+    ) -> Result<Option<Timestamp>> {
         super::face::face_lockout(&self.client, &self.table, subjects).await
     }
 }

@@ -3,9 +3,9 @@
 use crate::domain::code::{CodeHasher, OneTimeCode};
 use crate::domain::ids::Record;
 use crate::domain::limits::AbuseLimits;
+use crate::domain::login::AttemptRejected;
 use crate::domain::login::{AccessEventKind, RequestOrigin, ValidationStatus};
-use crate::domain::login::{AttemptRejected, FACE_STEP_SECONDS};
-use crate::domain::token::{SessionProof, TokenIssuer};
+use crate::domain::token::TokenIssuer;
 use crate::domain::{Channel, Login, LoginStatus, Timestamp};
 use crate::error::{codes, Error, Result};
 use crate::ports::{AttemptOutcome, Clock, LoginStore, SuccessOutcome};
@@ -92,23 +92,14 @@ impl<S: LoginStore> CodeChecker<S> {
         } else {
             None
         };
-        let codes_done = login.channels().iter().all(|c| {
-            login
-                .validation(*c)
-                .is_some_and(|v| v.status == ValidationStatus::Validated)
-        });
-        let face_token =
-            if login.status == LoginStatus::Pending && codes_done && login.face_pending() {
-                Some(self.tokens.sign_face_step(
-                    &login.id,
-                    &login.client,
-                    &login.project_flow,
-                    now,
-                    FACE_STEP_SECONDS,
-                )?)
-            } else {
-                None
-            };
+        let face_token = if login.status == LoginStatus::Pending
+            && login.codes_verified()
+            && login.face_pending()
+        {
+            Some(self.tokens.sign_face_step_for(&login, now)?)
+        } else {
+            None
+        };
         Ok(ValidatedLogin {
             login,
             token,
@@ -356,20 +347,10 @@ impl<S: LoginStore> CodeChecker<S> {
     }
 
     fn issue_token(&self, login: &Login, now: Timestamp) -> Result<String> {
-        let subject = login
-            .verified_identifier()
+        let proof = login
+            .session_proof()
             .ok_or_else(|| Error::internal("validated login without an identifier"))?;
-        self.tokens.sign_session(
-            SessionProof {
-                subject,
-                project: login.project.clone(),
-                amr: login.amr(),
-                login_id: login.id.clone(),
-                project_flow: login.project_flow.clone(),
-                registration_id: None,
-            },
-            now,
-        )
+        self.tokens.sign_session(proof, now)
     }
 }
 

@@ -2,19 +2,17 @@
 //! judged, then the project's collection searched. One conditional write
 //! uses the session, so a replay or a concurrent submit is refused.
 
-use super::{subjects, FaceCaller, FaceLogins};
+use super::{FaceCaller, FaceLogins};
 use crate::domain::identity::{collection_id, face_user_id};
 use crate::domain::login::{
     judge_enrolment, judge_liveness, judge_login_match, session_expired, session_not_found,
     session_used, FaceGuard, FacePurpose, FaceScores, FaceVerdict, RequestOrigin, SearchResult,
     SessionGuard,
 };
-use crate::domain::token::SessionProof;
 use crate::domain::{Login, LoginStatus};
 use crate::error::{Error, Result};
-use crate::ports::{
-    FaceEngine, FaceFailure, FaceSaved, IdentityPorts, ImageStore, LivenessStatus, LoginStore,
-};
+use crate::ports::{FaceEngine, FaceFailure, FaceSaved, IdentityPorts, LoginStore};
+use crate::service::liveness::{read_session, LiveFrame};
 
 /// A checked face: the login after it, and a token when it signed the
 /// user in.
@@ -54,30 +52,21 @@ impl<P: IdentityPorts> FaceLogins<P> {
         if !enrolment && read_status != LoginStatus::Pending {
             return Err(session_used());
         }
-        let subjects = subjects(&login, &face.identifier, origin);
+        let subjects = self.subjects(&login, &face.identifier, origin);
         self.ensure_not_locked(&subjects, now).await?;
 
-        let result = self
-            .faces
-            .liveness_result(session_id)
-            .await?
-            .ok_or_else(session_not_found)?;
-        let confidence = match result.status {
-            LivenessStatus::Created | LivenessStatus::InProgress => {
-                return Err(Error::conflict(
-                    "liveness_session_not_finished",
-                    "the liveness check of this session has not finished",
-                ))
-            }
-            LivenessStatus::Expired => return Err(session_expired()),
-            LivenessStatus::Failed => None,
-            LivenessStatus::Succeeded => result.confidence,
-        };
-        let reference = match (&result.reference_image, &result.reference_key) {
-            (Some(bytes), _) => Some(bytes.clone()),
-            (None, Some(key)) => self.images.get(key).await?,
-            (None, None) => None,
-        };
+        let LiveFrame {
+            confidence,
+            reference,
+            ..
+        } = read_session(
+            &self.faces,
+            &self.images,
+            session_id,
+            session_not_found,
+            session_expired,
+        )
+        .await?;
         let detected = match &reference {
             Some(bytes) => self.faces.detect_faces(bytes).await?,
             None => Vec::new(),
@@ -157,20 +146,9 @@ impl<P: IdentityPorts> FaceLogins<P> {
         if !passed {
             return Err(refusal(&verdict));
         }
-        let token = if !enrolment && login.status == LoginStatus::Validated {
-            Some(self.tokens.sign_session(
-                SessionProof {
-                    subject: face.identifier.clone(),
-                    project: login.project.clone(),
-                    amr: login.amr(),
-                    login_id: login.id.clone(),
-                    project_flow: login.project_flow.clone(),
-                    registration_id: None,
-                },
-                now,
-            )?)
-        } else {
-            None
+        let token = match login.session_proof() {
+            Some(proof) if !enrolment => Some(self.tokens.sign_session(proof, now)?),
+            _ => None,
         };
         Ok(FaceChecked { login, token })
     }

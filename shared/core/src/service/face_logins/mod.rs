@@ -14,7 +14,7 @@ pub use check::FaceChecked;
 pub use start::{FaceIdentifier, StartFaceLogin, StartedFace};
 
 use crate::domain::ids::Record;
-use crate::domain::limits::{AbuseLimits, FaceLockout};
+use crate::domain::limits::{AbuseLimits, FaceLockout, FaceSubject};
 use crate::domain::login::{FaceLoginSettings, RequestOrigin};
 use crate::domain::token::{FaceStepClaims, LoginClaims, TokenIssuer};
 use crate::domain::{Login, ProjectFlow, Timestamp};
@@ -72,8 +72,10 @@ impl<P: IdentityPorts> FaceLogins<P> {
         }
     }
 
-    /// Replaces the default abuse limits (the per-IP start budget).
+    /// Replaces the default abuse limits (the per-IP start budget, the
+    /// face lockout).
     pub fn with_limits(mut self, limits: AbuseLimits) -> Self {
+        self.lockout = limits.face_lockout();
         self.limits = limits;
         self
     }
@@ -128,7 +130,7 @@ impl<P: IdentityPorts> FaceLogins<P> {
     }
 
     /// 429 while the identifier or the source IP is locked out.
-    async fn ensure_not_locked(&self, subjects: &[String], now: Timestamp) -> Result<()> {
+    async fn ensure_not_locked(&self, subjects: &[FaceSubject], now: Timestamp) -> Result<()> {
         match self.logins.face_lockout(subjects).await? {
             Some(until) if until > now => Err(self.lockout.refusal(until, now)),
             _ => Ok(()),
@@ -162,7 +164,15 @@ fn face_settings(flow: &ProjectFlow) -> Result<&FaceLoginSettings> {
     })
 }
 
-/// The failure subjects of a login's face check.
-fn subjects(login: &Login, identifier: &str, origin: &RequestOrigin) -> Vec<String> {
-    FaceLockout::subjects(&login.client, identifier, origin.ip_address.as_deref())
+impl<P: IdentityPorts> FaceLogins<P> {
+    /// The failure subjects of a login's face check.
+    fn subjects(
+        &self,
+        login: &Login,
+        identifier: &str,
+        origin: &RequestOrigin,
+    ) -> Vec<FaceSubject> {
+        self.lockout
+            .subjects(&login.client, identifier, origin.ip_address.as_deref())
+    }
 }

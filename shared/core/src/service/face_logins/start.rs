@@ -1,11 +1,10 @@
 //! Binding a liveness session to a login: face first, the face after the
 //! codes, or a face added by a signed-in user.
 
-use super::{face_settings, subjects, FaceCaller, FaceLogins};
+use super::{face_settings, FaceCaller, FaceLogins};
 use crate::domain::ids::Record;
 use crate::domain::login::{
     AccessEventKind, BiometricValidation, FaceGuard, FacePurpose, RequestOrigin, SessionGuard,
-    ValidationStatus, FACE_STEP_SECONDS,
 };
 use crate::domain::{Email, Login, LoginStatus, Phone, Project, ProjectFlow, Timestamp};
 use crate::error::{Error, Result};
@@ -96,7 +95,7 @@ impl<P: IdentityPorts> FaceLogins<P> {
         if let Some(language) = request.language {
             login.language = language;
         }
-        self.ensure_not_locked(&subjects(&login, &identifier, origin), now)
+        self.ensure_not_locked(&self.subjects(&login, &identifier, origin), now)
             .await?;
         let charges: Vec<_> = origin
             .ip_address
@@ -148,12 +147,7 @@ impl<P: IdentityPorts> FaceLogins<P> {
                     .as_ref()
                     .is_some_and(|b| b.purpose == FacePurpose::SecondFactor)
                     && login.face_pending();
-                let codes_done = login.channels().iter().all(|c| {
-                    login
-                        .validation(*c)
-                        .is_some_and(|v| v.status == ValidationStatus::Validated)
-                });
-                if login.status != LoginStatus::Pending || !owed || !codes_done {
+                if login.status != LoginStatus::Pending || !owed || !login.codes_verified() {
                     return Err(Error::conflict(
                         "face_step_not_pending",
                         "this login does not wait for a face",
@@ -200,7 +194,7 @@ impl<P: IdentityPorts> FaceLogins<P> {
             .as_ref()
             .map(|b| b.identifier.clone())
             .unwrap_or_default();
-        self.ensure_not_locked(&subjects(&login, &identifier, origin), now)
+        self.ensure_not_locked(&self.subjects(&login, &identifier, origin), now)
             .await?;
         if let Some(ip) = origin.ip_address.as_deref() {
             let charge = self.limits.face_start_charge(now, ip);
@@ -258,13 +252,7 @@ impl<P: IdentityPorts> FaceLogins<P> {
         let session_id = face.session_id.clone().unwrap_or_default();
         let expires_at = face.session_expires_at.unwrap_or(now);
         let face_token = if sign_in {
-            Some(self.tokens.sign_face_step(
-                &login.id,
-                &login.client,
-                &login.project_flow,
-                now,
-                FACE_STEP_SECONDS,
-            )?)
+            Some(self.tokens.sign_face_step_for(&login, now)?)
         } else {
             None
         };

@@ -452,6 +452,14 @@ impl Login {
                 .is_some_and(|done| now <= done.plus_seconds(ENROLMENT_WINDOW_SECONDS))
     }
 
+    /// Whether every code of this login is verified.
+    pub fn codes_verified(&self) -> bool {
+        self.channels().iter().all(|c| {
+            self.validation(*c)
+                .is_some_and(|v| v.status == super::ValidationStatus::Validated)
+        })
+    }
+
     /// Whether a face check is still owed before this login is validated.
     pub fn face_pending(&self) -> bool {
         self.biometric_validation.as_ref().is_some_and(|b| {
@@ -521,6 +529,25 @@ impl Login {
                 timestamp: now,
             }),
         }
+    }
+
+    /// What this validated sign-in proves, for its token: the identifier
+    /// (the codes', or else the face's) and the methods.
+    pub fn session_proof(&self) -> Option<crate::domain::token::SessionProof> {
+        let subject = self.verified_identifier().or_else(|| {
+            self.biometric_validation
+                .as_ref()
+                .filter(|b| b.purpose == FacePurpose::Login)
+                .map(|b| b.identifier.clone())
+        })?;
+        Some(crate::domain::token::SessionProof {
+            subject,
+            project: self.project.clone(),
+            amr: self.amr(),
+            login_id: self.id.clone(),
+            project_flow: self.project_flow.clone(),
+            registration_id: None,
+        })
     }
 
     /// The RFC 8176 methods this login proved.

@@ -13,7 +13,8 @@ use crate::domain::onboarding::StepName;
 use crate::domain::registration::{RedFlagCode, StepStatus};
 use crate::domain::{Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessStatus};
+use crate::ports::{FaceEngine, IdentityPorts, ImageStore, LivenessOutput};
+use crate::service::liveness::{read_session, LiveFrame};
 use crate::service::Caller;
 
 /// A session the client starts the liveness component with.
@@ -122,27 +123,18 @@ impl<P: IdentityPorts> IdentityChecks<P> {
         let now = self.registrations.clock.now();
         usable_session(&registration, session_id, now)?;
 
-        let result = self
-            .faces
-            .liveness_result(session_id)
-            .await?
-            .ok_or_else(session_not_found)?;
-        let confidence = match result.status {
-            LivenessStatus::Created | LivenessStatus::InProgress => {
-                return Err(Error::conflict(
-                    "liveness_session_not_finished",
-                    "the liveness check of this session has not finished",
-                ))
-            }
-            LivenessStatus::Expired => return Err(session_expired()),
-            LivenessStatus::Failed => None,
-            LivenessStatus::Succeeded => result.confidence,
-        };
-        let reference = match (&result.reference_image, &result.reference_key) {
-            (Some(bytes), _) => Some(bytes.clone()),
-            (None, Some(key)) => self.images.get(key).await?,
-            (None, None) => None,
-        };
+        let LiveFrame {
+            confidence,
+            reference,
+            reference_key,
+        } = read_session(
+            &self.faces,
+            &self.images,
+            session_id,
+            session_not_found,
+            session_expired,
+        )
+        .await?;
         let faces = match &reference {
             Some(bytes) => self.faces.detect_faces(bytes).await?,
             None => Vec::new(),
@@ -201,7 +193,7 @@ impl<P: IdentityPorts> IdentityChecks<P> {
                 evidence.scores.liveness = confidence;
                 evidence.scores.similarity = similarity;
                 evidence.scores.duplicate_similarity = duplicate.as_ref().map(|d| d.similarity);
-                if let Some(key) = &result.reference_key {
+                if let Some(key) = &reference_key {
                     evidence.add_image(key.clone());
                 }
                 if duplicate.is_some() {
