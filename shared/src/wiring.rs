@@ -374,9 +374,27 @@ pub fn face_logins(aws: &Aws) -> Result<(FaceLoginService, IdentityConfig), BoxE
     face_logins_with(aws, system_clock())
 }
 
+/// For `DELETE /v2/app-logins/{id}/biometrics`: the API key's tenant; it
+/// signs nothing, so it holds the public keys only.
+pub fn face_redaction(
+    aws: &Aws,
+) -> Result<(Authenticator<SharedDirectory>, FaceLoginService), BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    let (faces, _) = build_face_logins(aws, system_clock(), checking_tokens(aws)?)?;
+    Ok((Authenticator::new(directory(aws, &store_config)), faces))
+}
+
 fn face_logins_with(
     aws: &Aws,
     clock: Arc<dyn Clock>,
+) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
+    build_face_logins(aws, clock, signing_tokens(aws)?)
+}
+
+fn build_face_logins(
+    aws: &Aws,
+    clock: Arc<dyn Clock>,
+    tokens: TokenIssuer,
 ) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
     let config = IdentityConfig::from_env()?;
     let store_config = StoreConfig::from_env()?;
@@ -386,7 +404,7 @@ fn face_logins_with(
         directory(aws, &store_config),
         rekognition_faces(aws, &config),
         s3_images(aws, &config),
-        signing_tokens(aws)?,
+        tokens,
         clock,
         store_config.retention,
         &config.bucket,

@@ -17,6 +17,11 @@ pub struct FaceLoginApi {
     pub ip: String,
     faces: wiring::FaceLoginService,
     config: IdentityConfig,
+    /// `DELETE /v2/app-logins/{id}/biometrics`, wired as its function is.
+    redaction: (
+        gatehouse::service::Authenticator<wiring::SharedDirectory>,
+        wiring::FaceLoginService,
+    ),
     calls: gatehouse::adapters::dynamodb::CallCounter,
 }
 
@@ -31,10 +36,12 @@ impl FaceLoginApi {
         let aws = crate::api::aws_through(None, &calls).await;
         let (faces, config) =
             wiring::harness::face_logins_with_clock(&aws, clock).expect("face login config");
+        let redaction = wiring::face_redaction(&aws).expect("redaction config");
         Self {
             ip: format!("198.19.{}.{}", ulid::Ulid::new().random() % 250, 9),
             faces,
             config,
+            redaction,
             calls,
         }
     }
@@ -72,6 +79,21 @@ impl FaceLoginApi {
             json!({}),
         )
         .await
+    }
+
+    /// `DELETE /v2/app-logins/{id}/biometrics`
+    pub async fn redact(&self, api_key: Option<&str>, login: &str) -> Reply {
+        let path = format!("/v2/app-logins/{login}/biometrics");
+        let req = event(&self.ip, "DELETE", &path, "", Some(login), api_key, None);
+        let (auth, faces) = &self.redaction;
+        let reply = Reply::from_response(answered(h::redact(auth, faces, req).await));
+        crate::record_sample(
+            "/v2/app-logins/{id}/biometrics",
+            "delete",
+            reply.status,
+            &reply.body,
+        );
+        reply
     }
 
     /// `POST /v2/biometric-validations/validate`

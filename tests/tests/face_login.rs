@@ -8,7 +8,7 @@ use gatehouse::domain::login::FaceLoginSettings;
 use gatehouse::domain::onboarding::OnboardingSteps;
 use gatehouse::domain::{LoginSettings, OnboardingSettings, Requirement};
 use gatehouse_tests::face::{enrol_by_onboarding, FaceLoginApi, Started};
-use gatehouse_tests::identity::Engine;
+use gatehouse_tests::identity::{stored_images, Engine};
 use gatehouse_tests::{login_id, unique_email, verify_token, Api, Moto, Reply, Tenant};
 use serde_json::{json, Value};
 
@@ -390,6 +390,7 @@ async fn a_face_added_after_a_code_login_then_signs_in() {
 
     let started = Started::from(&world.faces.start_for_login(token).await);
     assert!(started.face_token.is_none(), "an enrolment signs nobody in");
+    let started_login = started.login.clone();
     world.look_into_camera(&started.session, "hopper").await;
     let enrolled = world
         .faces
@@ -400,6 +401,15 @@ async fn a_face_added_after_a_code_login_then_signs_in() {
     let face = &enrolled.body["data"]["appLogin"]["biometricValidation"];
     assert_eq!(face["purpose"], "enrolment");
     assert_eq!(face["status"], "validated");
+    assert!(face.get("faceIds").is_none(), "the user reads no face id");
+    let stored = world.tenant_view(&started_login).await;
+    assert_eq!(
+        stored["biometricValidation"]["faceIds"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{stored}"
+    );
 
     let reply = world.face_login(&email, "hopper").await;
     assert_eq!(reply.status, 200, "{}", reply.raw);
@@ -424,6 +434,38 @@ async fn a_face_added_after_a_code_login_then_signs_in() {
         .await;
     assert_eq!(refused.status, 403, "{}", refused.raw);
     assert_eq!(refused.code(), "face_enrolment_refused");
+
+    // The tenant erases the face: it signs nobody in any more.
+    let enrolment_login = started_login;
+    let frames = format!("{}/logins/{enrolment_login}/", world.tenant.client);
+    assert!(
+        !stored_images(&frames).await.is_empty(),
+        "the session's frames"
+    );
+    let stranger = Tenant::create().await;
+    assert_eq!(
+        world
+            .faces
+            .redact(Some(&stranger.api_key), &enrolment_login)
+            .await
+            .status,
+        404,
+        "another tenant's login"
+    );
+    assert_eq!(world.faces.redact(None, &enrolment_login).await.status, 401);
+    let redacted = world
+        .faces
+        .redact(Some(&world.tenant.api_key), &enrolment_login)
+        .await;
+    assert_eq!(redacted.status, 200, "{}", redacted.raw);
+    let face = &redacted.body["data"]["appLogin"]["biometricValidation"];
+    assert!(face["redactedAt"].is_string(), "{}", redacted.raw);
+    assert!(face.get("faceIds").is_none() && face.get("scores").is_none());
+    assert_eq!(face["status"], "validated", "the outcome stays");
+    assert!(stored_images(&frames).await.is_empty(), "frames deleted");
+    let after = world.face_login(&email, "hopper").await;
+    assert_eq!(after.status, 403, "{}", after.raw);
+    assert_eq!(after.code(), "face_not_recognized");
 }
 
 #[tokio::test]

@@ -293,4 +293,12 @@ async fn face_logins_stay_within_their_round_trip_budget() {
         ["GetItem", "BatchGetItem", "UpdateItem"],
         "face sign-in"
     );
+
+    let redacted = faces.redact(Some(&tenant.api_key), &enrolment.login).await;
+    assert_eq!(redacted.status, 200, "{}", redacted.raw);
+    assert_eq!(
+        faces.dynamodb_calls(),
+        ["GetItem", "GetItem", "UpdateItem"],
+        "redaction, cold: the API key, the login, one conditional write"
+    );
 }

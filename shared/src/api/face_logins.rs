@@ -9,6 +9,7 @@
 //! codes; scores and internal reasons are for the tenant's API key.
 
 use super::app_logins::login_view;
+use super::listing::path_id;
 use super::request::{
     bearer, json_object, json_object_up_to, language_field, optional_json_object, origin,
     reject_unknown_fields, Answer, Fields, Missing,
@@ -16,8 +17,8 @@ use super::request::{
 use super::response::{data, end_user_login};
 use crate::domain::{Email, Phone};
 use crate::error::{Error, Result};
-use crate::ports::{IdentityPorts, Populate};
-use crate::service::{FaceIdentifier, FaceLogins, StartFaceLogin, StartedFace};
+use crate::ports::{Directory, IdentityPorts, Populate};
+use crate::service::{Authenticator, FaceIdentifier, FaceLogins, StartFaceLogin, StartedFace};
 use crate::settings::IdentityConfig;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
@@ -154,5 +155,20 @@ pub async fn validate<P: IdentityPorts>(faces: &FaceLogins<P>, req: Request) -> 
             "token": checked.token,
             "showFaceLivenessRecommendation": false,
         }),
+    ))
+}
+
+/// `DELETE /v2/app-logins/{id}/biometrics` (API key): the tenant deletes
+/// the login's frames and the face it enrolled.
+pub async fn redact<A: Directory, P: IdentityPorts>(
+    auth: &Authenticator<A>,
+    faces: &FaceLogins<P>,
+    req: Request,
+) -> Answer {
+    let client = auth.client(bearer(&req)).await?;
+    let login = faces.redact(&client, &path_id(&req), &origin(&req)).await?;
+    Ok(data(
+        StatusCode::OK,
+        json!({ "appLogin": login_view(&login, &validations()) }),
     ))
 }

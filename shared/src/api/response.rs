@@ -50,7 +50,7 @@ pub fn conceal_withheld(mut view: serde_json::Value) -> serde_json::Value {
 
 /// A login as its end user may read it: withheld codes read as sent, and
 /// the face check shows pass or fail with user-safe codes only; no score,
-/// no internal reason.
+/// no internal reason, no face id.
 pub fn end_user_login(view: serde_json::Value) -> serde_json::Value {
     let mut view = conceal_withheld(view);
     if let Some(face) = view
@@ -58,6 +58,7 @@ pub fn end_user_login(view: serde_json::Value) -> serde_json::Value {
         .and_then(|v| v.as_object_mut())
     {
         face.remove("scores");
+        face.remove("faceIds");
         for check in ["liveness", "match"] {
             if let Some(check) = face.get_mut(check).and_then(|c| c.as_object_mut()) {
                 check.remove("internalReasonCodes");

@@ -112,16 +112,21 @@ impl<P: IdentityPorts> FaceLogins<P> {
             "face checked"
         );
 
+        let mut face_ids = Vec::new();
         if enrolment && passed {
             if let Some(live) = &reference {
                 // Before the session is used: if indexing fails, the user
                 // submits the same session again.
-                self.faces
+                face_ids = self
+                    .faces
                     .enroll(&collection, &user_id, live, &login.id)
                     .await?;
             }
         }
         login.apply_face(&verdict, origin, now);
+        if let Some(face) = login.biometric_validation.as_mut() {
+            face.face_ids = face_ids;
+        }
         let guard = FaceGuard {
             status: read_status,
             session: SessionGuard::Uses(session_id.to_string()),

@@ -6,8 +6,10 @@
 //!   adding a face after a code login; each binds one session.
 //! - [`check`]: one session's result, judged once, however many submits
 //!   race.
+//! - [`redact`]: the tenant deletes a login's frames and enrolled face.
 
 mod check;
+mod redact;
 mod start;
 
 pub use check::FaceChecked;

@@ -173,6 +173,12 @@ pub struct BiometricValidation {
     pub face_match: Option<FaceCheck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scores: Option<FaceScores>,
+    /// The faces an enrolment indexed, for their redaction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub face_ids: Vec<String>,
+    /// When the tenant deleted the frames, scores and enrolled face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted_at: Option<Timestamp>,
     pub ip_address: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -197,6 +203,8 @@ impl BiometricValidation {
             liveness: None,
             face_match: None,
             scores: None,
+            face_ids: Vec::new(),
+            redacted_at: None,
             ip_address: origin.ip_address.clone(),
             created_at: now,
             updated_at: now,
@@ -209,6 +217,15 @@ impl BiometricValidation {
         self.session_expires_at = Some(now.plus_seconds(LIVENESS_SESSION_SECONDS));
         self.used_at = None;
         self.status = BiometricStatus::New;
+        self.updated_at = now;
+    }
+
+    /// Drops what identifies the face: the scores and the enrolled faces'
+    /// ids. The outcomes stay, for the audit trail.
+    pub fn redact(&mut self, now: Timestamp) {
+        self.scores = None;
+        self.face_ids.clear();
+        self.redacted_at = Some(now);
         self.updated_at = now;
     }
 
