@@ -241,6 +241,30 @@ pub struct ProjectFlow {
     pub archived_at: Option<Timestamp>,
 }
 
+#[cfg(test)]
+impl ProjectFlow {
+    /// An active login flow of one client and project, for unit tests.
+    pub(crate) fn login_for_tests(login_settings: LoginSettings) -> Self {
+        let now = Timestamp::now();
+        ProjectFlow {
+            id: "flow".into(),
+            client: "client".into(),
+            project: "project".into(),
+            name: "login".into(),
+            flow_type: FlowType::Login,
+            status: FlowStatus::Active,
+            redirect_url: None,
+            allowed_countries: vec![],
+            login_settings,
+            onboarding_settings: Default::default(),
+            security: Default::default(),
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+        }
+    }
+}
+
 impl ProjectFlow {
     /// A login can start only on an active flow of type `login`.
     pub fn ensure_usable_for_login(&self) -> Result<()> {

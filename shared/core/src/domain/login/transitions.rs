@@ -260,30 +260,15 @@ impl Login {
 mod tests {
     use super::*;
     use crate::domain::contact::{Email, Phone};
-    use crate::domain::flow::{FlowStatus, FlowType, LoginSettings, ProjectFlow};
+    use crate::domain::flow::{LoginSettings, ProjectFlow};
     use crate::domain::login::{AccessEventKind, LoginContacts, RequestOrigin};
 
     fn login(both_channels: bool, max_attempts: u32) -> (Login, Timestamp) {
         let now = Timestamp::now();
-        let flow = ProjectFlow {
-            id: "flow".into(),
-            client: "client".into(),
-            project: "project".into(),
-            name: "login".into(),
-            flow_type: FlowType::Login,
-            status: FlowStatus::Active,
-            redirect_url: None,
-            allowed_countries: vec![],
-            login_settings: LoginSettings {
-                max_attempts,
-                ..LoginSettings::default()
-            },
-            onboarding_settings: Default::default(),
-            security: Default::default(),
-            created_at: now,
-            updated_at: now,
-            archived_at: None,
-        };
+        let flow = ProjectFlow::login_for_tests(LoginSettings {
+            max_attempts,
+            ..LoginSettings::default()
+        });
         let contacts = LoginContacts {
             email: Some(Email::parse("ana@example.com").unwrap()),
             phone: both_channels.then(|| Phone::parse("+57", "3001234567").unwrap()),

@@ -1,5 +1,5 @@
 use super::*;
-use crate::domain::flow::{FlowStatus, FlowType, LoginSettings, ProjectFlow};
+use crate::domain::flow::{LoginSettings, ProjectFlow};
 use crate::domain::login::LoginContacts;
 use crate::domain::{Channel, Email};
 
@@ -116,27 +116,11 @@ fn face_liveness_reads_verifiks_switch_or_our_settings() {
 }
 
 fn second_factor_flow() -> ProjectFlow {
-    let now = Timestamp::now();
-    ProjectFlow {
-        id: "flow".into(),
-        client: "client".into(),
-        project: "project".into(),
-        name: "login".into(),
-        flow_type: FlowType::Login,
-        status: FlowStatus::Active,
-        redirect_url: None,
-        allowed_countries: vec![],
-        login_settings: LoginSettings {
-            requires_2fa: true,
-            face_liveness: Some(FaceLoginSettings::default()),
-            ..LoginSettings::default()
-        },
-        onboarding_settings: Default::default(),
-        security: Default::default(),
-        created_at: now,
-        updated_at: now,
-        archived_at: None,
-    }
+    ProjectFlow::login_for_tests(LoginSettings {
+        requires_2fa: true,
+        face_liveness: Some(FaceLoginSettings::default()),
+        ..LoginSettings::default()
+    })
 }
 
 #[test]
