@@ -340,8 +340,26 @@ class Handler(BaseHTTPRequestHandler):
         # Bodies carry images; only the operation and status are logged.
         pass
 
+    def local_cors(self):
+        # The hosted pages (another local origin) post the camera still here,
+        # as Amplify's component streams to Rekognition when deployed.
+        if self.path.startswith("/local/liveness/"):
+            self.send_header("Access-Control-Allow-Origin", "*")
+
+    def do_OPTIONS(self):
+        if not self.path.startswith("/local/liveness/"):
+            self.fail(AwsError("UnknownOperationException", "not found", 404))
+            return
+        self.send_response(204)
+        self.local_cors()
+        self.send_header("Access-Control-Allow-Methods", "POST")
+        self.send_header("Access-Control-Allow-Headers", "content-type")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def send(self, status: int, body: bytes, content_type: str):
         self.send_response(status)
+        self.local_cors()
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -350,6 +368,7 @@ class Handler(BaseHTTPRequestHandler):
     def fail(self, error: AwsError):
         body = json.dumps({"__type": error.kind, "Message": error.message}).encode()
         self.send_response(error.status)
+        self.local_cors()
         self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("x-amzn-ErrorType", error.kind)
         self.send_header("Content-Length", str(len(body)))

@@ -36,6 +36,14 @@ python_tools "$OPENAPI_VENV" "$SPEC_VALIDATOR"
 # faces it uses. Never the `face_recognition` package (it builds dlib).
 python_tools .local/tools/engine "dlib-bin==20.0.1.post1" "face-recognition-models==0.3.0" \
   "numpy==2.4.6" "pillow==13.0.0" "scikit-image==0.26.0" "matplotlib==3.11.2"
+# The hosted pages' browser tests (tests/browser): Playwright for Python
+# drives Debian's Chromium (Playwright cannot download its own browsers here).
+python_tools .local/tools/browser "playwright==1.64.1" "pytest==8.4.2" "pillow==13.0.0" "PyJWT[crypto]==2.15.1"
+if ! command -v chromium >/dev/null; then
+  echo "bootstrap: installing chromium (apt)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 # Tesseract OCR reads the documents (Debian's package).
 if ! command -v tesseract >/dev/null; then
   echo "bootstrap: installing tesseract-ocr (apt)"
@@ -44,9 +52,10 @@ if ! command -v tesseract >/dev/null; then
 fi
 
 # Node tools: jose (the JOSE library a relying party would use, tests/jose),
+# axe-core (the browser tests' accessibility rules),
 # Redocly's OpenAPI linter, and openapi-typescript with tsc (a client
 # generated from the spec must type-check against real responses).
-NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "typescript@5.9.3")
+NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "typescript@5.9.3" "axe-core@4.11.0")
 NODE_STAMP="$TOOLS/.node-$(printf '%s ' "${NODE_TOOLS[@]}" | sha256sum | cut -c1-12)"
 if [ ! -f "$NODE_STAMP" ]; then
   echo "bootstrap: installing ${NODE_TOOLS[*]} into $TOOLS"

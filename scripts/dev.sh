@@ -33,6 +33,10 @@ Try:
   curl -s -X POST http://127.0.0.1:$API_PORT/v2/app-logins -H "Authorization: Bearer \$KEY" \\
        -H 'Content-Type: application/json' -d "{\"projectFlow\":\"\$FLOW\",\"email\":\"you@example.com\"}"
   curl -s http://127.0.0.1:$MOTO_PORT/moto-api/data.json | jq '.ses.Message[-1].subject'   # the code
+
+The hosted pages (README "Hosted pages"), in a browser:
+  http://127.0.0.1:$API_PORT/sign-in/$(sed -n 's/.*"project": "\(.*\)".*/\1/p' .local/demo.json)
+  http://127.0.0.1:$API_PORT/sign-up/$(sed -n 's/.*"project": "\(.*\)".*/\1/p' .local/demo.json)
 INFO
 # Gatehouse answers CORS itself, as deployed: watch's own permissive CORS is off.
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --disable-cors

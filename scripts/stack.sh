@@ -60,6 +60,8 @@ export AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:$engine_port
 export AWS_ENDPOINT_URL_TEXTRACT=http://127.0.0.1:$engine_port
 export GATEHOUSE_MOTO_URL=http://127.0.0.1:$moto_port
 export GATEHOUSE_ENGINE_URL=http://127.0.0.1:$engine_port
+# The hosted pages post their camera still to the engine (never set when deployed).
+export GATEHOUSE_LOCAL_LIVENESS_URL=http://127.0.0.1:$engine_port
 export GATEHOUSE_IMAGES_BUCKET=gatehouse-images-$name
 ENV
     echo "stack: DynamoDB Local on :$dynamo_port, moto on :$moto_port, engine on :$engine_port ($dir/env)"

@@ -218,6 +218,7 @@ fn new_flow(flow: NewFlow) -> ProjectFlow {
         flow_type,
         status,
         redirect_url,
+        redirect_mode: Default::default(),
         allowed_countries: vec![],
         login_settings: settings,
         onboarding_settings: onboarding,

@@ -67,6 +67,7 @@ fn directory() -> MemoryDirectory {
             flow_type: FlowType::Login,
             status: FlowStatus::Active,
             redirect_url: None,
+            redirect_mode: Default::default(),
             allowed_countries: vec![],
             login_settings: LoginSettings {
                 max_attempts: 10,

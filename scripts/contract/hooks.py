@@ -56,6 +56,9 @@ def filter_body(ctx, body):
 @schemathesis.hook
 def map_path_parameters(ctx, path_parameters):
     ids = fixtures().get("ids", {})
+    if path_parameters and "project" in path_parameters and chosen(path_parameters["project"]):
+        # The hosted pages of the tenant's real project.
+        return {**path_parameters, "project": ids.get("/v2/projects/", path_parameters["project"])}
     if not path_parameters or "id" not in path_parameters or ctx.operation is None:
         return path_parameters
     path = ctx.operation.path

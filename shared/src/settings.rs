@@ -243,6 +243,35 @@ impl CorsConfig {
     }
 }
 
+/// The hosted pages' one setting.
+#[derive(Clone, Debug, Default)]
+pub struct HostedPagesConfig {
+    /// Local runs only (`make dev`, tests): the local face engine's origin,
+    /// where the pages post a camera still in place of Amplify's streamed
+    /// liveness check. Unset when deployed.
+    pub local_liveness_origin: Option<String>,
+}
+
+impl HostedPagesConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let name = "GATEHOUSE_LOCAL_LIVENESS_URL";
+        let local_liveness_origin = match std::env::var(name) {
+            Ok(raw) if !raw.trim().is_empty() => {
+                Some(crate::domain::flow::web_origin(raw.trim()).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        name,
+                        reason: format!("{raw:?} is not an origin such as http://127.0.0.1:5100"),
+                    }
+                })?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            local_liveness_origin,
+        })
+    }
+}
+
 /// Who the messages come from.
 #[derive(Clone, Debug)]
 pub struct MessagingConfig {

@@ -17,7 +17,7 @@ use crate::error::BoxError;
 use crate::ports::{Clock, CodePorts, IdentityPorts, Ports, SystemClock};
 use crate::service::{
     Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, FaceLogins,
-    IdentityChecks, LoginReader, PublicProjects, Registrations,
+    HostedRedirects, IdentityChecks, LoginReader, PublicProjects, Registrations,
 };
 use crate::settings::{
     CodeConfig, IdentityConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig,
@@ -207,6 +207,24 @@ pub fn checking_tokens(aws: &Aws) -> Result<TokenIssuer, BoxError> {
         token.issuer,
         token.lifetime,
     )?)
+}
+
+pub type HostedRedirectService = HostedRedirects<DynamoLoginStore, SharedDirectory>;
+
+/// For the hosted pages' authorisation and code exchange: the public keys
+/// only (the page's token is checked, never signed here).
+pub fn hosted_redirects(
+    aws: &Aws,
+) -> Result<(Authenticator<SharedDirectory>, HostedRedirectService), BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    let directory = directory(aws, &store_config);
+    let redirects = HostedRedirects::new(
+        DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
+        directory.clone(),
+        checking_tokens(aws)?,
+        system_clock(),
+    );
+    Ok((Authenticator::new(directory), redirects))
 }
 
 /// For list and get.

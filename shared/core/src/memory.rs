@@ -29,6 +29,7 @@ struct State {
     counters: HashMap<(String, String), (u64, u64)>,
     /// Face lockouts: subject -> until.
     face_locks: HashMap<String, Timestamp>,
+    grants: HashMap<String, crate::domain::authorization::AuthorizationGrant>,
 }
 
 /// Whether every charge fits; if so, counts them all.
@@ -125,6 +126,28 @@ impl LoginStore for MemoryLoginStore {
             }
             FaceSaved::Saved { locked_until }
         }))
+    }
+
+    async fn save_grant(
+        &self,
+        grant: &crate::domain::authorization::AuthorizationGrant,
+    ) -> Result<()> {
+        self.with(|s| match s.grants.entry(grant.id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                Err(crate::error::Error::internal("grant id taken"))
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(grant.clone());
+                Ok(())
+            }
+        })
+    }
+
+    async fn take_grant(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::domain::authorization::AuthorizationGrant>> {
+        Ok(self.with(|s| s.grants.remove(id)))
     }
 
     async fn face_lockout(

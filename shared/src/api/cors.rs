@@ -7,10 +7,11 @@
 //! - a request whose `Origin` is not listed is refused with 403 before its
 //!   handler runs, so no cross-site form or beacon reaches a handler.
 //!
-//! A request without `Origin` (a server, curl) is not a browser's and passes.
+//! A request without `Origin` (a server, curl) is not a browser's and passes,
+//! as does one from the stack's own origin (the hosted pages).
 
 use super::error::error_response;
-use super::request::{respond, Answer, HandlerResult};
+use super::request::{respond, same_origin, Answer, HandlerResult};
 use super::verifik::with_translation_key;
 use crate::error::{codes, Error};
 use crate::settings::CorsConfig;
@@ -99,6 +100,8 @@ impl Cors {
         }
         let origin = match req.headers().get(header::ORIGIN) {
             None => None,
+            // The hosted pages call their own origin: not cross-origin.
+            Some(_) if same_origin(&req) => None,
             Some(_) => match self.listed(&req) {
                 Some(origin) => Some(origin.clone()),
                 None => return Ok(Self::refused()),
@@ -115,10 +118,19 @@ impl Cors {
     }
 }
 
+/// Adds `Origin` to the answer's `Vary`, keeping what the handler put
+/// there (the hosted assets vary by `Accept-Encoding`).
+/// One header value: API Gateway's v2 answers carry one value per name.
 fn vary(response: &mut Response<Body>) {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Origin"));
+    let headers = response.headers_mut();
+    let value = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => HeaderValue::from_str(&format!("{earlier}, Origin")).ok(),
+        None => None,
+    };
+    headers.insert(
+        header::VARY,
+        value.unwrap_or(HeaderValue::from_static("Origin")),
+    );
 }
 
 /// Every API function's `main`: the Lambda runtime loop with the stack's

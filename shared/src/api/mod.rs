@@ -7,6 +7,7 @@ pub mod app_registrations;
 pub mod cors;
 pub mod error;
 pub mod face_logins;
+pub mod hosted;
 pub mod identity;
 pub mod jwks;
 pub mod listing;

@@ -22,7 +22,24 @@ pub fn bearer(req: &Request) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// Whether the request comes from a page the stack served itself (the
+/// hosted pages): its `Origin` is the scheme and `Host` it was sent to. Only
+/// `https`, except on loopback (`make dev`, tests). A browser cannot send
+/// another site's page with this `Origin`.
+pub fn same_origin(req: &Request) -> bool {
+    let header_text = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let (Some(origin), Some(host)) = (header_text(header::ORIGIN), header_text(header::HOST))
+    else {
+        return false;
+    };
+    let loopback = host.starts_with("127.0.0.1:") || host.starts_with("localhost:");
+    origin.strip_prefix("https://") == Some(host)
+        || (loopback && origin.strip_prefix("http://") == Some(host))
+}
+
 /// The caller's IP from the API Gateway request context, and user agent.
+/// A hosted page's own requests carry no `web_origin`: the stack's own
+/// origin is not a project's to allow or refuse.
 pub fn origin(req: &Request) -> RequestOrigin {
     let ip_address = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
@@ -34,9 +51,9 @@ pub fn origin(req: &Request) -> RequestOrigin {
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(256).collect());
-    let web_origin = req
-        .headers()
-        .get(header::ORIGIN)
+    let web_origin = (!same_origin(req))
+        .then(|| req.headers().get(header::ORIGIN))
+        .flatten()
         .and_then(|v| v.to_str().ok())
         .map(|o| o.chars().take(256).collect());
     RequestOrigin {
@@ -403,6 +420,49 @@ pub fn language_field(fields: &Fields) -> Result<Option<String>> {
                     "language must be a two-letter ISO 639-1 code such as en or es",
                 ))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+    use lambda_http::http::header;
+    use lambda_http::{Body, Request};
+
+    fn request(origin: Option<&str>, host: Option<&str>) -> Request {
+        let mut builder = lambda_http::http::Request::builder().uri("/v2/hosted/authorizations");
+        if let Some(origin) = origin {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        if let Some(host) = host {
+            builder = builder.header(header::HOST, host);
+        }
+        builder.body(Body::Empty).unwrap()
+    }
+
+    #[test]
+    fn only_a_page_of_the_stacks_own_origin_is_same_origin() {
+        let api = "auth.example.com";
+        assert!(same_origin(&request(
+            Some("https://auth.example.com"),
+            Some(api)
+        )));
+        assert!(same_origin(&request(
+            Some("http://127.0.0.1:9000"),
+            Some("127.0.0.1:9000")
+        )));
+        for (origin, host) in [
+            (Some("http://auth.example.com"), Some(api)),
+            (Some("https://evil.example"), Some(api)),
+            (Some("https://auth.example.com.evil.example"), Some(api)),
+            (Some("https://auth.example.com:8443"), Some(api)),
+            (Some("http://127.0.0.1:9001"), Some("127.0.0.1:9000")),
+            (Some("null"), Some(api)),
+            (None, Some(api)),
+            (Some("https://auth.example.com"), None),
+        ] {
+            assert!(!same_origin(&request(origin, host)), "{origin:?} {host:?}");
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::error::{codes, Error, Result};
 use crate::ports::{Populate, Ports};
 use crate::service::registrations::{Caller, ContactCheck};
 use crate::service::{CreateLogin, LoginRef, PublicProjects, Registrations, ValidateLogin};
-use lambda_http::http::StatusCode;
+use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -260,7 +260,7 @@ pub async fn create<P: Ports>(registrations: &Registrations<P>, req: Request) ->
         Contact::Email(e) => (Some(e), None),
         Contact::Phone(p) => (None, Some(p)),
     };
-    let login = registrations
+    let (login, cooldown) = registrations
         .codes()
         .send
         .create_public(
@@ -279,14 +279,19 @@ pub async fn create<P: Ports>(registrations: &Registrations<P>, req: Request) ->
         &login,
         &[Populate::EmailValidation, Populate::PhoneValidation].into(),
     ));
-    Ok(data(
+    let mut response = data(
         StatusCode::OK,
         public_validation(
             view.get(channel.validation_name()),
             json!({"type": "login", "project": login.project, "projectFlow": flow_id,
                    "updatedAt": now}),
         ),
-    ))
+    );
+    // When a resend will be taken: the hosted page's countdown.
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(cooldown));
+    Ok(response)
 }
 
 /// `POST /v2/email-validations/validate` and `POST /v2/phone-validations/validate`

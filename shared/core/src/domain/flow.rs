@@ -225,6 +225,9 @@ pub struct ProjectFlow {
     pub flow_type: FlowType,
     pub status: FlowStatus,
     pub redirect_url: Option<String>,
+    /// How the hosted pages hand the user back to `redirect_url`.
+    #[serde(default)]
+    pub redirect_mode: super::authorization::RedirectMode,
     /// Narrows the project's allowed countries for this flow; empty = inherit.
     #[serde(default)]
     pub allowed_countries: Vec<String>,
@@ -254,6 +257,7 @@ impl ProjectFlow {
             flow_type: FlowType::Login,
             status: FlowStatus::Active,
             redirect_url: None,
+            redirect_mode: Default::default(),
             allowed_countries: vec![],
             login_settings,
             onboarding_settings: Default::default(),
@@ -345,6 +349,7 @@ mod tests {
             flow_type,
             status,
             redirect_url: None,
+            redirect_mode: Default::default(),
             allowed_countries: vec![],
             login_settings: LoginSettings::default(),
             onboarding_settings: OnboardingSettings::default(),

@@ -1,5 +1,6 @@
 //! Domain models. Nothing here knows about HTTP, Lambda or the AWS SDK.
 
+pub mod authorization;
 pub mod code;
 pub mod contact;
 pub mod flow;

@@ -37,6 +37,7 @@ pub struct FlowFields {
     pub flow_type: Option<FlowType>,
     pub status: Option<FlowStatus>,
     pub redirect_url: Option<String>,
+    pub redirect_mode: Option<super::authorization::RedirectMode>,
     pub allowed_countries: Option<Vec<String>>,
     pub login_settings: Option<LoginSettings>,
     pub onboarding_settings: Option<OnboardingSettings>,
@@ -323,6 +324,7 @@ impl FlowFields {
             flow_type: self.flow_type.unwrap_or(FlowType::Login),
             status: FlowStatus::Draft,
             redirect_url: None,
+            redirect_mode: Default::default(),
             allowed_countries: vec![],
             login_settings: LoginSettings::default(),
             onboarding_settings: OnboardingSettings::default(),
@@ -357,6 +359,9 @@ impl FlowFields {
         }
         if let Some(u) = &self.redirect_url {
             flow.redirect_url = Some(https_url(u, "redirectUrl")?);
+        }
+        if let Some(m) = self.redirect_mode {
+            flow.redirect_mode = m;
         }
         if let Some(c) = &self.allowed_countries {
             flow.allowed_countries = countries(c)?;

@@ -2,6 +2,7 @@
 //! `adapters/` implement them for DynamoDB, SES v2 and SNS; tests and
 //! benchmarks implement them in memory.
 
+use crate::domain::authorization::AuthorizationGrant;
 use crate::domain::limits::{FaceLockout, FaceSubject, LimitCharge};
 use crate::domain::login::{
     AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, FaceGuard, Login,
@@ -296,6 +297,17 @@ pub trait LoginStore: Send + Sync + 'static {
         &self,
         subjects: &[FaceSubject],
     ) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
+
+    /// Stores a hosted page's authorisation grant until `grant.expires_at`
+    /// (a new id: refused if one exists).
+    fn save_grant(&self, grant: &AuthorizationGrant) -> impl Future<Output = Result<()>> + Send;
+
+    /// Removes and returns the grant `id`, if it is there: of two
+    /// exchanges of one code, exactly one gets it.
+    fn take_grant(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<AuthorizationGrant>>> + Send;
 }
 
 // Services share one directory (and its cache) through an Arc.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cached_directory;
 pub mod code_sessions;
 pub mod face_logins;
+pub mod hosted;
 mod liveness;
 pub mod login_reader;
 pub mod public_projects;
@@ -23,6 +24,7 @@ pub use code_sessions::{
 pub use face_logins::{
     FaceCaller, FaceChecked, FaceIdentifier, FaceLogins, StartFaceLogin, StartedFace,
 };
+pub use hosted::HostedRedirects;
 pub use login_reader::LoginReader;
 pub use public_projects::PublicProjects;
 pub use registrations::{Caller, IdentityChecks, Registrations};

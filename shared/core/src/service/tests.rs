@@ -66,6 +66,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             flow_type: FlowType::Login,
             status: FlowStatus::Active,
             redirect_url: None,
+            redirect_mode: Default::default(),
             allowed_countries: vec![],
             login_settings: settings,
             onboarding_settings: Default::default(),

@@ -768,4 +768,20 @@ impl LoginStore for DynamoLoginStore {
     ) -> Result<Option<Timestamp>> {
         super::face::face_lockout(&self.client, &self.table, subjects).await
     }
+
+    #[tracing::instrument(skip_all)]
+    async fn save_grant(
+        &self,
+        grant: &crate::domain::authorization::AuthorizationGrant,
+    ) -> Result<()> {
+        super::grants::save(&self.client, &self.table, grant).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn take_grant(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::domain::authorization::AuthorizationGrant>> {
+        super::grants::take(&self.client, &self.table, id).await
+    }
 }

@@ -5,6 +5,7 @@ mod config_store;
 mod directory;
 mod error;
 mod face;
+mod grants;
 mod limits;
 mod logins;
 mod registrations;

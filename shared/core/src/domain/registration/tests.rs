@@ -13,6 +13,7 @@ fn flow(settings: OnboardingSettings) -> ProjectFlow {
         flow_type: FlowType::Onboarding,
         status: FlowStatus::Active,
         redirect_url: None,
+        redirect_mode: Default::default(),
         allowed_countries: vec![],
         login_settings: LoginSettings::default(),
         onboarding_settings: settings,

@@ -208,15 +208,31 @@ impl<P: CodePorts> CodeSender<P> {
     /// public-flow rules of a registration start). A resend inside the
     /// cooldown answers like a send and sends nothing, so the answer never
     /// tells a stranger that someone is signing in right now.
+    ///
+    /// With the login comes the flow's resend cooldown, whole whether or
+    /// not this call sent: the wait before asking again, the same for
+    /// anyone's identifier.
     pub async fn create_public(
         &self,
         request: CreateLogin,
         project: Option<&str>,
         origin: &RequestOrigin,
-    ) -> Result<Login> {
+    ) -> Result<(Login, u32)> {
         let flow = self
             .flow_named(&request.project_flow, None, project)
             .await?;
+        let cooldown = flow.login_settings.resend_cooldown_seconds;
+        self.create_public_on(&flow, request, origin)
+            .await
+            .map(|login| (login, cooldown))
+    }
+
+    async fn create_public_on(
+        &self,
+        flow: &ProjectFlow,
+        request: CreateLogin,
+        origin: &RequestOrigin,
+    ) -> Result<Login> {
         let client = ClientId(flow.client.clone());
         let channels = LoginContacts {
             email: request.email.clone(),
