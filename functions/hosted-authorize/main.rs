@@ -7,6 +7,6 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
-    let (_, redirects) = wiring::hosted_redirects(&aws)?;
+    let redirects = wiring::hosted_redirects(&aws)?;
     cors::serve(|req| hosted::authorize(&redirects, req)).await
 }

@@ -7,6 +7,6 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
-    let (auth, redirects) = wiring::hosted_redirects(&aws)?;
-    cors::serve(|req| hosted::exchange(&auth, &redirects, req)).await
+    let (auth, exchanges) = wiring::code_exchanges(&aws)?;
+    cors::serve(|req| hosted::exchange(&auth, &exchanges, req)).await
 }

@@ -16,8 +16,8 @@ use crate::domain::CodeHasher;
 use crate::error::BoxError;
 use crate::ports::{Clock, CodePorts, IdentityPorts, Ports, SystemClock};
 use crate::service::{
-    Authenticator, CachedDirectory, CodeChecker, CodeSender, CodeSessions, FaceLogins,
-    HostedRedirects, IdentityChecks, LoginReader, PublicProjects, Registrations,
+    Authenticator, CachedDirectory, CodeChecker, CodeExchanges, CodeSender, CodeSessions,
+    FaceLogins, HostedRedirects, IdentityChecks, LoginReader, PublicProjects, Registrations,
 };
 use crate::settings::{
     CodeConfig, IdentityConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig,
@@ -210,21 +210,30 @@ pub fn checking_tokens(aws: &Aws) -> Result<TokenIssuer, BoxError> {
 }
 
 pub type HostedRedirectService = HostedRedirects<DynamoLoginStore, SharedDirectory>;
+pub type CodeExchangeService = CodeExchanges<DynamoLoginStore>;
 
-/// For the hosted pages' authorisation and code exchange: the public keys
-/// only (the page's token is checked, never signed here).
-pub fn hosted_redirects(
-    aws: &Aws,
-) -> Result<(Authenticator<SharedDirectory>, HostedRedirectService), BoxError> {
+/// For the hosted pages' redirect: the public keys only (the page's token
+/// is checked, never signed here).
+pub fn hosted_redirects(aws: &Aws) -> Result<HostedRedirectService, BoxError> {
     let store_config = StoreConfig::from_env()?;
-    let directory = directory(aws, &store_config);
-    let redirects = HostedRedirects::new(
+    Ok(HostedRedirects::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
-        directory.clone(),
+        directory(aws, &store_config),
         checking_tokens(aws)?,
         system_clock(),
+    ))
+}
+
+/// For the code exchange: the API key and the table, no secret.
+pub fn code_exchanges(
+    aws: &Aws,
+) -> Result<(Authenticator<SharedDirectory>, CodeExchangeService), BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    let exchanges = CodeExchanges::new(
+        DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
+        system_clock(),
     );
-    Ok((Authenticator::new(directory), redirects))
+    Ok((Authenticator::new(directory(aws, &store_config)), exchanges))
 }
 
 /// For list and get.

@@ -144,6 +144,19 @@ impl<S: LoginStore, D: Directory> HostedRedirects<S, D> {
             mode: RedirectMode::Code,
         })
     }
+}
+
+/// The customer's backend's half: a code for its token, with no key to
+/// check or sign tokens (the function holds no secret).
+pub struct CodeExchanges<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: LoginStore> CodeExchanges<S> {
+    pub fn new(store: S, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
 
     /// The token for `code`, once: the grant is removed as it is read, so
     /// a second exchange (or one by another tenant, which also spends it)
@@ -203,6 +216,7 @@ mod tests {
 
     struct Setup {
         redirects: HostedRedirects<MemoryLoginStore, Arc<MemoryDirectory>>,
+        exchanges: CodeExchanges<MemoryLoginStore>,
         store: MemoryLoginStore,
         clock: Arc<StepClock>,
         token: String,
@@ -255,6 +269,7 @@ mod tests {
         let clock = Arc::new(StepClock(Mutex::new(now)));
         Setup {
             redirects: HostedRedirects::new(store.clone(), directory, tokens, clock.clone()),
+            exchanges: CodeExchanges::new(store.clone(), clock.clone()),
             store,
             clock,
             token,
@@ -285,10 +300,10 @@ mod tests {
         assert!(authorized.redirect_to.ends_with("&state=st"));
         assert!(!authorized.redirect_to.contains(&s.token));
         let code = code_of(&authorized.redirect_to);
-        let exchanged = s.redirects.exchange(&client(), &code, BACK).await.unwrap();
+        let exchanged = s.exchanges.exchange(&client(), &code, BACK).await.unwrap();
         assert_eq!(exchanged.token, s.token);
         assert_eq!(exchanged.grant.login_id, "login-1");
-        let again = s.redirects.exchange(&client(), &code, BACK).await;
+        let again = s.exchanges.exchange(&client(), &code, BACK).await;
         assert!(matches!(
             again,
             Err(Error::InvalidInput {
@@ -331,7 +346,7 @@ mod tests {
                 "foreign" => (ClientId("other".into()), BACK),
                 _ => (client(), "https://app.example.com/other"),
             };
-            let refused = s.redirects.exchange(&client, &code, uri).await;
+            let refused = s.exchanges.exchange(&client, &code, uri).await;
             assert!(
                 matches!(
                     refused,
@@ -343,7 +358,7 @@ mod tests {
                 "{case}"
             );
             // Refused means spent: the right caller cannot use it after.
-            let after = s.redirects.exchange(&self::client(), &code, BACK).await;
+            let after = s.exchanges.exchange(&self::client(), &code, BACK).await;
             assert!(after.is_err(), "{case}");
         }
     }

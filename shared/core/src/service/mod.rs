@@ -24,7 +24,7 @@ pub use code_sessions::{
 pub use face_logins::{
     FaceCaller, FaceChecked, FaceIdentifier, FaceLogins, StartFaceLogin, StartedFace,
 };
-pub use hosted::HostedRedirects;
+pub use hosted::{CodeExchanges, HostedRedirects};
 pub use login_reader::LoginReader;
 pub use public_projects::PublicProjects;
 pub use registrations::{Caller, IdentityChecks, Registrations};

@@ -14,7 +14,7 @@ use super::response::data;
 use crate::domain::authorization::RedirectMode;
 use crate::error::{codes, Error};
 use crate::ports::{Directory, LoginStore};
-use crate::service::{Authenticator, HostedRedirects};
+use crate::service::{Authenticator, CodeExchanges, HostedRedirects};
 use crate::settings::HostedPagesConfig;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -202,9 +202,9 @@ pub async fn authorize<S: LoginStore, D: Directory>(
 }
 
 /// `POST /v2/hosted/token` (API key): `{code, redirectUri}` → the token.
-pub async fn exchange<A: Directory, S: LoginStore, D: Directory>(
+pub async fn exchange<A: Directory, S: LoginStore>(
     auth: &Authenticator<A>,
-    redirects: &HostedRedirects<S, D>,
+    exchanges: &CodeExchanges<S>,
     req: Request,
 ) -> Answer {
     let client = auth.client(bearer(&req)).await?;
@@ -215,7 +215,7 @@ pub async fn exchange<A: Directory, S: LoginStore, D: Directory>(
     let code = missing.require("code", fields.clipped("code", 128)?);
     let redirect_uri = missing.require("redirectUri", fields.string("redirectUri")?);
     missing.check()?;
-    let exchanged = redirects
+    let exchanged = exchanges
         .exchange(
             &client,
             &code.unwrap_or_default(),
