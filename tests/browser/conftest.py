@@ -67,6 +67,14 @@ class Moto:
         return re.search(r"\b(\d{6})\b", subjects[-1]).group(1)
 
 
+    def latest_sms_code(self, e164):
+        with urllib.request.urlopen(f"{self.base}/moto-api/data.json", timeout=30) as answer:
+            data = json.loads(answer.read())
+        texts = [m["message"] for m in data.get("sns", {}).get("SMS", []) if m.get("phone_number") == e164]
+        assert texts, f"no SMS was sent to {e164}"
+        return re.search(r"\b(\d{6})\b", texts[-1]).group(1)
+
+
 class Tenant:
     """A fresh demo tenant (gatehouse-admin demo) with flows that redirect."""
 

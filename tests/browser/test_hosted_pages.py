@@ -174,6 +174,26 @@ def test_accessibility_of_every_sign_in_screen(page, moto, tenant):
     assert axe_violations(page) == []
 
 
+def test_sign_in_by_sms_code_when_the_flow_offers_both(page, http, moto, tenant, callback):
+    flow = tenant.flow(type="login", loginSettings={"email": True, "phone": True})
+    mobile = "300" + uuid.uuid4().hex[:7].translate(str.maketrans("abcdef", "123456"))
+    page.goto(f"/sign-in/{tenant.project}?flow={flow}&lang=es")
+    # Both channels: a labelled choice; the phone fields appear with it.
+    expect(page.get_by_label("Número de teléfono")).to_be_hidden()
+    page.get_by_role("radio", name="Teléfono").check()
+    page.get_by_label("Indicativo").fill("+57")
+    page.get_by_label("Número de teléfono").fill(mobile)
+    page.get_by_role("button", name="Enviar código").click()
+    expect(page.get_by_label("Código de un solo uso")).to_be_visible()
+    page.get_by_label("Código de un solo uso").fill(moto.latest_sms_code("+57" + mobile))
+    page.get_by_role("button", name="Verificar").click()
+    page.wait_for_url("https://app.example.test/**")
+    status, answer = tenant.exchange(query_of(callback[0])["code"])
+    assert status == 200, answer
+    claims = verify_token(http, answer["data"]["token"], tenant.project)
+    assert claims["sub"] == "+57" + mobile and claims["amr"] == ["sms"]
+
+
 def test_spanish_texts(page, tenant):
     flow = tenant.flow(**EMAIL_FLOW)
     page.goto(f"/sign-in/{tenant.project}?flow={flow}&lang=es")
