@@ -160,13 +160,13 @@ class Runtime:
         self.server.shutdown()
 
 
-def api_event(method, path, body=None, query="", path_id=None, key=True):
-    headers = {"content-type": "application/json", "user-agent": "bench"}
+def api_event(method, path, body=None, query="", path_id=None, key=True, params=None, headers=None):
+    headers = {"content-type": "application/json", "user-agent": "bench", **(headers or {})}
     if key:
         headers["authorization"] = f"Bearer {DEMO['apiKey']}"
     return {
         "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
-        "headers": headers, "pathParameters": {"id": path_id} if path_id else {},
+        "headers": headers, "pathParameters": params or ({"id": path_id} if path_id else {}),
         "requestContext": {"accountId": "123456789012", "apiId": "bench", "domainName": "bench", "domainPrefix": "bench",
                            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "bench"},
                            "requestId": str(uuid.uuid4()), "routeKey": "$default", "stage": "$default", "time": "t", "timeEpoch": 0},
@@ -244,6 +244,29 @@ def face_run(results, binary, env, flow, emails):
     results["face-logins-validate"].append(r)
 
 
+def hosted_run(results, binary, env):
+    """The page then its script (gzipped); an authorisation without a token
+    (401, no DynamoDB call); an exchange of an unknown code (400, one
+    conditional DeleteItem). Each with the secrets template.yaml gives it:
+    none, the public keys, none."""
+    project = "01" + uuid.uuid4().hex[:24]
+    only = lambda *keep: {k: v for k, v in env.items() if not k.endswith("_SECRET") or k in keep}
+    gzip = {"accept-encoding": "gzip"}
+    r = invoke(binary("hosted-pages"), [api_event("GET", f"/sign-in/{project}", key=False, params={"project": project}),
+                                        api_event("GET", "/hosted/app.js", key=False, params={"asset": "app.js"}, headers=gzip)], only())
+    assert [x["statusCode"] for x in r["replies"]] == [200, 200], [x["statusCode"] for x in r["replies"]]
+    results["hosted-pages"].append(r)
+    body = {"redirectUri": "https://app.example.com/back"}
+    r = invoke(binary("hosted-authorize"), [api_event("POST", "/v2/hosted/authorizations", body, key=False)] * 2,
+               only("GATEHOUSE_JWT_PUBLIC_KEYS_SECRET"))
+    assert all(status_body(x)[0] == 401 for x in r["replies"]), r["replies"]
+    results["hosted-authorize"].append(r)
+    body = {"code": "ghc_" + "a" * 43, "redirectUri": "https://app.example.com/back"}
+    r = invoke(binary("hosted-token"), [api_event("POST", "/v2/hosted/token", body)] * 2, only())
+    assert all(status_body(x)[0] == 400 for x in r["replies"]), r["replies"]
+    results["hosted-token"].append(r)
+
+
 def main():
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DynamoProxy)
     proxy.daemon_threads = True
@@ -267,9 +290,13 @@ def main():
     # BENCH_FACE=1: the floor and the face-login functions only (needs the
     # local engine and a flow with face sign-in as BENCH_DEMO's projectFlow).
     face = os.environ.get("BENCH_FACE") == "1"
+    # BENCH_HOSTED=1: the floor and the hosted pages' three functions.
+    hosted = os.environ.get("BENCH_HOSTED") == "1"
     names = ["hello-floor", "hello-sdk", "hello-sdk+secrets"]
     if face:
         names += ["face-logins-create", "face-logins-validate"]
+    elif hosted:
+        names += ["hosted-pages", "hosted-authorize", "hosted-token"]
     elif not only_floor:
         names += ["app-logins-create", "app-logins-resend", "app-logins-validate", "app-logins-get", "app-logins-list"]
     results = {name: [] for name in names}
@@ -285,6 +312,10 @@ def main():
             continue
         if face:
             face_run(results, binary, env, flow, emails)
+            print(f"run {i + 1}/{RUNS} done", file=sys.stderr)
+            continue
+        if hosted:
+            hosted_run(results, binary, env)
             print(f"run {i + 1}/{RUNS} done", file=sys.stderr)
             continue
 
