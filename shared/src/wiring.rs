@@ -70,6 +70,7 @@ impl Aws {
     pub async fn load() -> Result<Self, BoxError> {
         let policy = crate::settings::AwsPolicy::from_env()?;
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crate::adapters::https::client()?)
             .retry_config(
                 aws_config::retry::RetryConfig::standard()
                     .with_max_attempts(policy.max_attempts)

@@ -2,6 +2,7 @@
 //! each adapter turns them into `crate::error::Error`.
 
 pub mod dynamodb;
+pub mod https;
 pub mod rekognition;
 pub mod s3;
 pub mod secrets;
