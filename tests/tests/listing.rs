@@ -234,3 +234,98 @@ async fn get_populates_like_list() {
     let bad = api.get(Some(&tenant.api_key), &id, "populates[]=otp").await;
     assert_eq!(bad.status, 400);
 }
+
+/// Every record of `query`, page after page through `next`.
+async fn walk(api: &Api, key: Option<&str>, query: &str) -> Vec<String> {
+    let mut walked = Vec::new();
+    let mut reply = api.list(key, query).await;
+    loop {
+        assert_eq!(reply.status, 200, "{query}: {}", reply.raw);
+        walked.extend(ids(&reply));
+        let Some(next) = reply.body["next"].as_str().map(str::to_string) else {
+            assert!(reply.body["next"].is_null(), "{}", reply.raw);
+            return walked;
+        };
+        reply = api.list(key, &format!("{query}&after={next}")).await;
+        // A cursor page does not count.
+        assert!(reply.body.get("total").is_none(), "{}", reply.raw);
+    }
+}
+
+/// Every record of `query`, by numbered pages.
+async fn numbered(api: &Api, key: Option<&str>, query: &str) -> Vec<String> {
+    let first = api.list(key, query).await;
+    let pages = first.body["pages"].as_u64().unwrap();
+    let mut all = ids(&first);
+    for page in 2..=pages {
+        all.extend(ids(&api.list(key, &format!("{query}&page={page}")).await));
+    }
+    all
+}
+
+#[tokio::test]
+async fn cursor_pages_walk_the_same_logins_as_numbered_pages() {
+    let tenant = Tenant::create().await;
+    let api = Api::new().await;
+    let key = Some(tenant.api_key.as_str());
+    let mut created = Vec::new();
+    for i in 0..13 {
+        let name = if i % 3 == 0 { "Ana Tres" } else { "Bea Otra" };
+        let r = api
+            .create(
+                &tenant.api_key,
+                json!({"projectFlow": tenant.flow, "email": unique_email(), "name": name}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        created.push(login_id(&r));
+    }
+    let oldest_first = created.clone();
+    let newest_first: Vec<String> = created.iter().rev().cloned().collect();
+    for (query, expected) in [
+        ("limit=4", newest_first.clone()),
+        ("limit=4&sort=createdAt", oldest_first.clone()),
+        ("limit=1&sort=createdAt", oldest_first.clone()),
+        ("limit=13", newest_first.clone()),
+    ] {
+        assert_eq!(numbered(&api, key, query).await, expected, "{query}");
+        assert_eq!(walk(&api, key, query).await, expected, "{query}");
+    }
+    // With a filter the cursor walks the same matches as the pages.
+    let anas: Vec<String> = oldest_first.iter().step_by(3).cloned().collect();
+    let query = "limit=2&sort=createdAt&like_name=ana";
+    assert_eq!(numbered(&api, key, query).await, anas);
+    assert_eq!(walk(&api, key, query).await, anas);
+
+    // Numbered pages say how they count.
+    let first = api.list(key, "limit=4").await;
+    assert_eq!(first.body["total"], 13);
+    assert_eq!(first.body["totalCapped"], false);
+
+    // Another tenant's cursor lists only that tenant's own records.
+    let other = Tenant::create().await;
+    let mine = api.list(key, "limit=4").await;
+    let cursor = mine.body["next"].as_str().unwrap();
+    let theirs = api
+        .list(Some(&other.api_key), &format!("after={cursor}"))
+        .await;
+    assert_eq!(theirs.status, 200, "{}", theirs.raw);
+    assert_eq!(ids(&theirs), Vec::<String>::new());
+
+    for (query, code) in [
+        ("after=bm90LWEtY3Vyc29y", "invalid_cursor"),
+        ("after=%21%21", "invalid_cursor"),
+        (
+            &format!("page=2&after={cursor}") as &str,
+            "invalid_parameter",
+        ),
+        ("page=101&limit=10", "page_beyond_count"),
+        ("page=11&limit=100", "page_beyond_count"),
+    ] {
+        let reply = api.list(key, query).await;
+        assert_eq!(reply.status, 400, "{query}: {}", reply.raw);
+        assert_eq!(reply.code(), code, "{query}: {}", reply.raw);
+    }
+    // The last numbered page that starts among the counted records.
+    assert_eq!(api.list(key, "page=100&limit=10").await.status, 200);
+}

@@ -555,6 +555,82 @@ async fn listing_filters_pages_and_populates() {
         )
         .await;
     assert_eq!(past.body["total"], 3, "{}", past.raw);
+
+    // Cursor pages walk the same registrations, in both orders and within
+    // a date range; a cursor from outside the range starts or ends it.
+    let ids = |reply: &gatehouse_tests::Reply| -> Vec<String> {
+        reply.body["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", reply.raw))
+            .iter()
+            .map(|r| r["_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let oldest_first = vec![a.id.clone(), b.id.clone(), c.id.clone()];
+    let today = &gatehouse::domain::Timestamp::now().to_string()[..10];
+    for (query, expected) in [
+        ("limit=1&sort=createdAt".to_string(), oldest_first.clone()),
+        (
+            "limit=2".to_string(),
+            oldest_first.iter().rev().cloned().collect(),
+        ),
+        (
+            format!("limit=1&sort=createdAt&gte_createdAt={today}&lte_createdAt={today}"),
+            oldest_first.clone(),
+        ),
+    ] {
+        let mut reply = api.list(&tenant.api_key, &query).await;
+        let mut walked = ids(&reply);
+        while let Some(next) = reply.body["next"].as_str().map(str::to_string) {
+            reply = api
+                .list(&tenant.api_key, &format!("{query}&after={next}"))
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.raw);
+            walked.extend(ids(&reply));
+        }
+        assert_eq!(walked, expected, "{query}");
+    }
+    let first = api.list(&tenant.api_key, "limit=1&sort=createdAt").await;
+    let cursor = first.body["next"].as_str().unwrap().to_string();
+    let ended = api
+        .list(
+            &tenant.api_key,
+            &format!("sort=createdAt&lte_createdAt=2020-01-01&after={cursor}"),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.raw);
+    assert!(ids(&ended).is_empty(), "{}", ended.raw);
+    // Cursors placed before and after the range (made as the API makes
+    // them): the list starts at the range's beginning in either order.
+    let place = |at: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{at}#x"))
+    };
+    let range = format!("gte_createdAt={today}&lte_createdAt={today}");
+    let early = place("2020-01-01T00:00:00.000Z");
+    let late = place("2999-01-01T00:00:00.000Z");
+    let ascending = api
+        .list(
+            &tenant.api_key,
+            &format!("sort=createdAt&{range}&after={early}"),
+        )
+        .await;
+    assert_eq!(ids(&ascending), oldest_first, "{}", ascending.raw);
+    let descending = api
+        .list(
+            &tenant.api_key,
+            &format!("sort=-createdAt&{range}&after={late}"),
+        )
+        .await;
+    let newest_first: Vec<String> = oldest_first.iter().rev().cloned().collect();
+    assert_eq!(ids(&descending), newest_first, "{}", descending.raw);
+    let past_the_end = api
+        .list(
+            &tenant.api_key,
+            &format!("sort=createdAt&{range}&after={late}"),
+        )
+        .await;
+    assert!(ids(&past_the_end).is_empty(), "{}", past_the_end.raw);
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use crate::domain::tenant_config::{KeyGrant, KeyScope};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Project, ProjectFlow, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AttemptOutcome, CreateOutcome, Directory, EmailSender, LoginPage, LoginQuery, LoginStore,
-    NewCode, Page, Populate, ReplaceOutcome, SmsSender, SuccessOutcome,
+    AttemptOutcome, CreateOutcome, Directory, EmailSender, ListCursor, ListStart, LoginPage,
+    LoginQuery, LoginStore, NewCode, Page, Populate, ReplaceOutcome, SmsSender, SuccessOutcome,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -223,12 +223,11 @@ impl LoginStore for MemoryLoginStore {
         Ok(self.with(|s| charge_all(&mut s.counters, std::slice::from_ref(charge)).is_none()))
     }
 
-    async fn sms_tally(&self, key: &str, window: &str) -> Result<(u64, u64)> {
+    async fn sms_tally(&self, keys: &[String], window: &str) -> Result<(u64, u64)> {
         Ok(self.with(|s| {
-            s.counters
-                .get(&(key.to_string(), window.to_string()))
-                .copied()
-                .unwrap_or((0, 0))
+            keys.iter()
+                .filter_map(|key| s.counters.get(&(key.clone(), window.to_string())))
+                .fold((0, 0), |(sent, verified), (s, v)| (sent + s, verified + v))
         }))
     }
 
@@ -398,7 +397,16 @@ impl LoginStore for MemoryLoginStore {
             if query.newest_first {
                 matching.reverse();
             }
-            Page::cut(matching, query.page, query.limit)
+            let place = |l: &Login| ListCursor {
+                created_at: l.created_at,
+                id: l.id.clone(),
+            };
+            if let ListStart::After(cursor) = &query.start {
+                matching
+                    .retain(|l| (place(l) < *cursor) == query.newest_first && place(l) != *cursor);
+            }
+            matching.truncate(query.start.read_at_most(query.limit));
+            Page::select(matching, &query.start, query.limit, |l| Some(place(l)))
         }))
     }
 }

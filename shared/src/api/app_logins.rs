@@ -1,7 +1,7 @@
 //! `/v2/app-logins`. Verifik's `/v2/{email,phone}-validations` forms are in
 //! `api::verifik`.
 
-use super::listing::{self, envelope, path_id, Paging};
+use super::listing::{self, path_id, records_envelope};
 use super::request::{
     bearer, channel_field, json_object, language_field, optional_json_object, origin, path_param,
     reject_unknown, Answer, ContactFields, Fields, Missing,
@@ -119,17 +119,16 @@ pub async fn list<A: Directory, S: LoginStore>(
     let client = auth.client(bearer(&req)).await?;
     let query = parse_list_query(&req.query_string_parameters())?;
     let page = reader.list(&client, &query).await?;
-    Ok(envelope(
+    Ok(records_envelope(
         page.map(|l| login_view(&l, &query.populates)),
-        Paging {
-            page: query.page,
-            limit: query.limit,
-        },
+        &query.start,
+        query.limit,
     ))
 }
 
 const LIST_PARAMS: &[&str] = &[
     "page",
+    "after",
     "limit",
     "sort",
     "populates[]",
@@ -153,7 +152,7 @@ pub fn parse_list_query(
     reject_unknown(params, LIST_PARAMS)?;
     let paging = listing::paging(params)?;
     let mut query = LoginQuery {
-        page: paging.page,
+        start: listing::list_start(params, paging)?,
         limit: paging.limit,
         newest_first: listing::newest_first(params)?,
         populates: listing::populates(params, LOGIN_POPULATES)?,

@@ -8,7 +8,7 @@
 //! - verification-results, review, resume, list, analytics: the client's
 //!   API key only.
 
-use super::listing::{self, envelope, path_id, Paging};
+use super::listing::{self, path_id, records_envelope};
 use super::request::{
     bearer, channel_field, json_object, language_field, optional_json_object, origin,
     reject_unknown, reject_unknown_fields, Answer, ContactFields, Fields, Missing,
@@ -214,6 +214,7 @@ pub async fn get<P: Ports>(registrations: &Registrations<P>, req: Request) -> An
 
 const LIST_PARAMS: &[&str] = &[
     "page",
+    "after",
     "limit",
     "sort",
     "populates[]",
@@ -231,12 +232,10 @@ pub async fn list<P: Ports>(registrations: &Registrations<P>, req: Request) -> A
     let client = registrations.client(bearer(&req)).await?;
     let query = parse_list_query(&req.query_string_parameters())?;
     let page = registrations.list(&client, &query).await?;
-    Ok(envelope(
+    Ok(records_envelope(
         page.map(|l| registration_view(&l, &query.populates, Reader::Tenant)),
-        Paging {
-            page: query.page,
-            limit: query.limit,
-        },
+        &query.start,
+        query.limit,
     ))
 }
 
@@ -281,7 +280,7 @@ pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
     reject_unknown(params, LIST_PARAMS)?;
     let paging = listing::paging(params)?;
     let mut query = RegistrationQuery {
-        page: paging.page,
+        start: listing::list_start(params, paging)?,
         limit: paging.limit,
         newest_first: listing::newest_first(params)?,
         populates: listing::populates(params, REGISTRATION_POPULATES)?,

@@ -4,7 +4,7 @@
 use super::request::{number_param, path_param};
 use super::response::json;
 use crate::error::{codes, Error, Result};
-use crate::ports::{Page, Populate};
+use crate::ports::{ListCursor, ListStart, Page, Populate, COUNT_CAP};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -96,18 +96,62 @@ fn one_of(allowed: &[Populate]) -> String {
     }
 }
 
-/// The list envelope: `{data, total, limit, page, pages}`.
+/// Where a list of records starts: `after` (a cursor from an earlier
+/// page's `next`) or `page`. A numbered page must start among the records
+/// `total` counts; past them, `after` reaches every record at one page's
+/// cost.
+pub fn list_start(params: &QueryMap, paging: Paging) -> Result<ListStart> {
+    if let Some(after) = params.first("after") {
+        if params.first("page").is_some() {
+            return Err(Error::invalid(
+                codes::INVALID_PARAMETER,
+                "use page or after, not both",
+            ));
+        }
+        return Ok(ListStart::After(ListCursor::decode(after)?));
+    }
+    let first = u64::from(paging.page - 1) * u64::from(paging.limit);
+    if first >= COUNT_CAP {
+        return Err(Error::invalid(
+            "page_beyond_count",
+            format!(
+                "numbered pages reach the first {COUNT_CAP} records; follow next with after= for the rest"
+            ),
+        ));
+    }
+    Ok(ListStart::Page(paging.page))
+}
+
+/// The list envelope. A numbered page: `{data, total, limit, page, pages,
+/// totalCapped, next}`, `total` being "at least" when `totalCapped`. A
+/// cursor page: `{data, limit, next}`. `next` is null on the last page.
 pub fn envelope<T: Serialize>(page: Page<T>, paging: Paging) -> Response<Body> {
-    json(
-        StatusCode::OK,
-        &json!({
+    records_envelope(page, &ListStart::Page(paging.page), paging.limit)
+}
+
+pub fn records_envelope<T: Serialize>(
+    page: Page<T>,
+    start: &ListStart,
+    limit: u32,
+) -> Response<Body> {
+    let next = page.next.as_ref().map(ListCursor::encode);
+    let body = match start {
+        ListStart::Page(number) => json!({
             "data": page.items,
             "total": page.total,
-            "limit": paging.limit,
-            "page": paging.page,
-            "pages": page.total.div_ceil(u64::from(paging.limit)),
+            "limit": limit,
+            "page": number,
+            "pages": page.total.div_ceil(u64::from(limit)),
+            "totalCapped": page.total_capped,
+            "next": next,
         }),
-    )
+        ListStart::After(_) => json!({
+            "data": page.items,
+            "limit": limit,
+            "next": next,
+        }),
+    };
+    json(StatusCode::OK, &body)
 }
 
 /// The `{id}` of the path (empty when missing: it then matches nothing).

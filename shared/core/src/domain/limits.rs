@@ -1,6 +1,14 @@
 //! Abuse limits: fixed-window counters, each with a key, a window and a
 //! scope. A send's counters are charged in the same transaction as the
 //! send's own write, so a refused send writes nothing at all.
+//!
+//! The counters a whole flow shares (its sends, its SMS) would be one hot
+//! item: DynamoDB writes one item at most 1,000 units a second, and a
+//! transactional write costs two, so one flow would stop near 500 sends a
+//! second. A large limit is therefore split over shards (`shards_for`),
+//! each holding an equal share of it, and every send charges one shard
+//! picked at random. The total never passes the limit; see `shards_for`
+//! for how early a sharded limit can refuse.
 
 use super::contact::{Channel, Phone};
 use super::time::Timestamp;
@@ -15,7 +23,10 @@ pub struct LimitCharge {
     pub window_end: Timestamp,
     /// How many this write adds.
     pub amount: u64,
+    /// The limit of the whole counter, over all its shards.
     pub limit: u64,
+    /// How many shards share `limit` (1: the counter is one item).
+    pub shards: u64,
     /// The stable error code a refusal answers with.
     pub code: &'static str,
 }
@@ -26,9 +37,10 @@ impl LimitCharge {
         self.window_start.to_string()
     }
 
-    /// The highest count before this charge that still fits.
+    /// The highest count of this charge's item before it that still fits:
+    /// the item holds its shard's share of the limit.
     pub fn max_before(&self) -> Option<u64> {
-        self.limit.checked_sub(self.amount)
+        (self.limit / self.shards.max(1)).checked_sub(self.amount)
     }
 
     /// 429 with `Retry-After` up to the end of the window.
@@ -50,6 +62,33 @@ pub fn window_of(now: Timestamp, seconds: i64) -> (Timestamp, Timestamp) {
     let start = now.unix() - now.unix().rem_euclid(seconds);
     let start = Timestamp::from_unix(start).unwrap_or(now);
     (start, start.plus_seconds(seconds))
+}
+
+/// One shard per this much of a limit; smaller limits stay on one item.
+pub const SHARD_SHARE: u64 = 20_000;
+/// At most this many shards: 64 × 500 transactional writes a second is
+/// three times the 10,000 sends a second one flow is built for.
+pub const MAX_SHARDS: u64 = 64;
+
+/// How many shards a flow-wide counter with `limit` per window is split
+/// over: one per 20,000 of the limit, 1 to 64. Limits under 40,000 an hour
+/// (the defaults among them) stay one item and exact. A sharded limit is
+/// exact as a ceiling (the shares add up to at most the limit, at most
+/// `shards - 1` less), and starts refusing once the random pick lands on a
+/// full shard: with shares of at least 20,000, that is within about 2 % of
+/// the limit (`sharded_limits_refuse_close_to_the_limit`).
+pub fn shards_for(limit: u64) -> u64 {
+    (limit / SHARD_SHARE).clamp(1, MAX_SHARDS)
+}
+
+/// Shard `index` of counter `key`. Shard 0 keeps the unsharded key, so
+/// counters written before sharding are still read.
+pub fn shard_key(key: &str, index: u64) -> String {
+    if index == 0 {
+        key.to_string()
+    } else {
+        format!("{key}#{index}")
+    }
 }
 
 /// The SMS counter of one flow and hour: `count` is SMS sent, `validated`
@@ -121,7 +160,25 @@ pub struct Send<'a> {
 }
 
 impl AbuseLimits {
+    /// Every shard of a flow's SMS tally, for the breaker to add up.
+    pub fn sms_tally_keys(&self, flow: &str) -> Vec<String> {
+        let key = sms_tally_key(flow);
+        (0..shards_for(self.sms_per_flow_hour))
+            .map(|index| shard_key(&key, index))
+            .collect()
+    }
+
+    /// The shard of a flow's SMS tally that `spread` (any random number)
+    /// picks.
+    pub fn sms_tally_shard(&self, flow: &str, spread: u64) -> String {
+        shard_key(
+            &sms_tally_key(flow),
+            spread % shards_for(self.sms_per_flow_hour),
+        )
+    }
+
     /// Everything sending `sends` charges, per-item amounts merged.
+    /// `spread`, any random number, picks the shard of each flow counter.
     pub fn send_charges(
         &self,
         now: Timestamp,
@@ -129,6 +186,7 @@ impl AbuseLimits {
         flow: &str,
         ip: Option<&str>,
         sends: &[Send<'_>],
+        spread: u64,
     ) -> Vec<LimitCharge> {
         let (start, end) = window_of(now, 3_600);
         let charge = |key: String, amount: u64, limit: u64, code: &'static str| LimitCharge {
@@ -137,7 +195,16 @@ impl AbuseLimits {
             window_end: end,
             amount,
             limit,
+            shards: 1,
             code,
+        };
+        let sharded = |key: String, amount: u64, limit: u64, code: &'static str| {
+            let shards = shards_for(limit);
+            LimitCharge {
+                key: shard_key(&key, spread % shards),
+                shards,
+                ..charge(key, amount, limit, code)
+            }
         };
         let total = sends.len() as u64;
         let sms: Vec<&Send> = sends
@@ -164,14 +231,14 @@ impl AbuseLimits {
                 "ip_rate_limited",
             ));
         }
-        charges.push(charge(
+        charges.push(sharded(
             format!("SEND#FLOW#{flow}"),
             total,
             self.sends_per_flow_hour,
             "flow_rate_limited",
         ));
         if !sms.is_empty() {
-            charges.push(charge(
+            charges.push(sharded(
                 sms_tally_key(flow),
                 sms.len() as u64,
                 self.sms_per_flow_hour,
@@ -200,6 +267,7 @@ impl AbuseLimits {
             window_end: end,
             amount: 1,
             limit: self.checks_per_ip_10_minutes,
+            shards: 1,
             code: "ip_check_rate_limited",
         }
     }
@@ -215,6 +283,7 @@ impl AbuseLimits {
             window_end: end,
             amount: 1,
             limit: self.sends_per_ip_hour,
+            shards: 1,
             code: "ip_rate_limited",
         }
     }
@@ -228,6 +297,7 @@ impl AbuseLimits {
             window_end: end,
             amount: 1,
             limit: self.project_reads_per_ip_10_minutes,
+            shards: 1,
             code: "project_read_rate_limited",
         }
     }
@@ -341,6 +411,7 @@ mod tests {
                     phone: Some(&phone),
                 },
             ],
+            7,
         );
         let ip = charges
             .iter()
@@ -351,6 +422,79 @@ mod tests {
         match ip.refusal(now) {
             Error::TooManyRequests { retry_after, .. } => assert_eq!(retry_after, Some(1368)),
             other => panic!("{other:?}"),
+        }
+    }
+
+    fn flow_charge(limits: &AbuseLimits, spread: u64) -> LimitCharge {
+        let now = Timestamp::parse("2026-11-25T14:37:12Z").unwrap();
+        let send = Send {
+            channel: Channel::Email,
+            identifier: "a@example.com",
+            phone: None,
+        };
+        limits
+            .send_charges(now, "c", "f", None, &[send], spread)
+            .into_iter()
+            .find(|c| c.key.starts_with("SEND#FLOW#"))
+            .unwrap()
+    }
+
+    #[test]
+    fn small_limits_stay_one_item_and_large_ones_spread() {
+        assert_eq!(shards_for(1_000), 1);
+        assert_eq!(shards_for(39_999), 1);
+        assert_eq!(shards_for(40_000), 2);
+        assert_eq!(shards_for(36_000_000), MAX_SHARDS);
+        let default = AbuseLimits::default();
+        assert_eq!(flow_charge(&default, 12_345).key, "SEND#FLOW#f");
+        assert_eq!(flow_charge(&default, 12_345).max_before(), Some(999));
+        let hot = AbuseLimits {
+            sends_per_flow_hour: 200_000,
+            sms_per_flow_hour: 200_000,
+            ..AbuseLimits::default()
+        };
+        let keys: std::collections::BTreeSet<String> = (0..40)
+            .map(|spread| flow_charge(&hot, spread).key)
+            .collect();
+        assert_eq!(keys.len(), 10);
+        assert!(keys.contains("SEND#FLOW#f") && keys.contains("SEND#FLOW#f#9"));
+        let charge = flow_charge(&hot, 3);
+        assert_eq!((charge.shards, charge.max_before()), (10, Some(19_999)));
+        // The refusal names the flow's whole limit, not a shard's share.
+        let message = charge.refusal(Timestamp::from_unix(0).unwrap()).to_string();
+        assert!(message.contains("200000 per 3600 s"), "{message}");
+        // The breaker reads every shard the tally is written to.
+        let tally: std::collections::BTreeSet<String> = (0..40)
+            .map(|spread| hot.sms_tally_shard("f", spread))
+            .collect();
+        assert_eq!(tally, hot.sms_tally_keys("f").into_iter().collect());
+    }
+
+    /// Random shards fill unevenly, so a sharded limit refuses a little
+    /// early. With the largest fan-out and the smallest shares, count
+    /// random sends until the first refusal.
+    #[test]
+    fn sharded_limits_refuse_close_to_the_limit() {
+        use rand::{Rng, SeedableRng};
+        let limit = MAX_SHARDS * SHARD_SHARE;
+        let shards = shards_for(limit);
+        for seed in 1..=3 {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let mut counts = vec![0u64; shards as usize];
+            let mut sent = 0u64;
+            loop {
+                let shard = rng.random_range(0..shards) as usize;
+                if counts[shard] >= limit / shards {
+                    break;
+                }
+                counts[shard] += 1;
+                sent += 1;
+            }
+            assert!(sent <= limit);
+            assert!(
+                sent * 100 >= limit * 97,
+                "seed {seed}: refused at {sent} of {limit}"
+            );
         }
     }
 

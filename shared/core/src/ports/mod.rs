@@ -15,6 +15,9 @@ use crate::error::Result;
 use std::collections::BTreeSet;
 use std::future::Future;
 
+mod page;
+pub use page::{ListCursor, ListStart, Page, COUNT_CAP};
+
 mod identity;
 pub use identity::{
     DocumentReader, FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessResult,
@@ -144,7 +147,7 @@ pub enum Populate {
 /// `GET /v2/app-logins`, parsed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoginQuery {
-    pub page: u32,
+    pub start: ListStart,
     pub limit: u32,
     pub newest_first: bool,
     pub populates: BTreeSet<Populate>,
@@ -157,49 +160,13 @@ pub struct LoginQuery {
 impl Default for LoginQuery {
     fn default() -> Self {
         Self {
-            page: 1,
+            start: ListStart::Page(1),
             limit: 10,
             newest_first: true,
             populates: BTreeSet::new(),
             must_exist: BTreeSet::new(),
             name_contains: None,
         }
-    }
-}
-
-/// One page of a list, and how many records match in all.
-#[derive(Clone, Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
-
-impl<T> Page<T> {
-    /// Page `page` (counting from 1) of `limit` records, cut from all the
-    /// matches in list order: the one cut every store and service uses.
-    pub fn cut(all: Vec<T>, page: u32, limit: u32) -> Self {
-        let total = all.len() as u64;
-        let skip = (page.saturating_sub(1) as usize).saturating_mul(limit as usize);
-        Self {
-            items: all.into_iter().skip(skip).take(limit as usize).collect(),
-            total,
-        }
-    }
-
-    /// The same page, each record converted.
-    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(convert).collect(),
-            total: self.total,
-        }
-    }
-
-    /// The same page, each record converted; the first failure fails it.
-    pub fn try_map<U>(self, convert: impl FnMut(T) -> Result<U>) -> Result<Page<U>> {
-        Ok(Page {
-            items: self.items.into_iter().map(convert).collect::<Result<_>>()?,
-            total: self.total,
-        })
     }
 }
 
@@ -222,9 +189,13 @@ pub trait LoginStore: Send + Sync + 'static {
     /// Adds one charge on its own; false (and nothing counted) when full.
     fn charge(&self, charge: &LimitCharge) -> impl Future<Output = Result<bool>> + Send;
 
-    /// A flow's SMS tally for one window: (sent, verified).
-    fn sms_tally(&self, key: &str, window: &str)
-        -> impl Future<Output = Result<(u64, u64)>> + Send;
+    /// A flow's SMS tally for one window, added up over the tally's
+    /// shards `keys`: (sent, verified).
+    fn sms_tally(
+        &self,
+        keys: &[String],
+        window: &str,
+    ) -> impl Future<Output = Result<(u64, u64)>> + Send;
 
     fn get(&self, id: &str) -> impl Future<Output = Result<Option<Login>>> + Send;
 
@@ -369,7 +340,7 @@ pub enum SaveOutcome {
 /// `GET /v2/app-registrations`, parsed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegistrationQuery {
-    pub page: u32,
+    pub start: ListStart,
     pub limit: u32,
     pub newest_first: bool,
     pub statuses: Vec<RegistrationStatus>,
@@ -383,7 +354,7 @@ pub struct RegistrationQuery {
 impl Default for RegistrationQuery {
     fn default() -> Self {
         Self {
-            page: 1,
+            start: ListStart::Page(1),
             limit: 10,
             newest_first: true,
             statuses: Vec::new(),

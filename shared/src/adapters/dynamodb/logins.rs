@@ -10,15 +10,18 @@
 use super::error::storage_error;
 use super::limits::{charge_update, limit_key, tally_validated};
 use super::transact::{is_condition_failure, refused_charge, transact};
-use super::{from_item, keys, number_attr, query_all, string_attr, to_item, Item, LIST_INDEX};
+use super::{
+    batch_get, from_item, keys, list_place, list_start_key, number_attr, query_up_to, string_attr,
+    to_item, Item, LIST_INDEX,
+};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement};
 use crate::domain::login::{StepType, ValidationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AttemptOutcome, CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Page, Populate,
-    ReplaceOutcome, SuccessOutcome,
+    AttemptOutcome, CreateOutcome, ListStart, LoginPage, LoginQuery, LoginStore, NewCode, Page,
+    Populate, ReplaceOutcome, SuccessOutcome,
 };
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -316,26 +319,40 @@ impl LoginStore for DynamoLoginStore {
         }
     }
 
+    /// One GetItem for an unsharded tally (the default limits), one
+    /// BatchGetItem for a sharded one.
     #[tracing::instrument(skip(self))]
-    async fn sms_tally(&self, key: &str, window: &str) -> Result<(u64, u64)> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(limit_key(key, window)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(storage_error)?;
-        let number = |name: &str| {
-            out.item
-                .as_ref()
-                .and_then(|i| i.get(name))
+    async fn sms_tally(&self, keys: &[String], window: &str) -> Result<(u64, u64)> {
+        let items = match keys {
+            [key] => self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(limit_key(key, window)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(storage_error)?
+                .item
+                .into_iter()
+                .collect(),
+            _ => {
+                let keys = keys.iter().map(|key| limit_key(key, window)).collect();
+                batch_get(&self.client, &self.table, keys).await?
+            }
+        };
+        let number = |item: &Item, name: &str| -> u64 {
+            item.get(name)
                 .and_then(|v| v.as_n().ok())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
         };
-        Ok((number("count"), number("validated")))
+        Ok(items.iter().fold((0, 0), |(sent, verified), item| {
+            (
+                sent + number(item, "count"),
+                verified + number(item, "validated"),
+            )
+        }))
     }
 
     #[tracing::instrument(skip(self))]
@@ -709,17 +726,15 @@ impl LoginStore for DynamoLoginStore {
         Ok(())
     }
 
-    /// One Query per DynamoDB page (1 MB): in practice one call per request.
-    /// `total` needs every match counted, so the query reads the tenant's
-    /// matching logins and the page is cut from them.
+    /// One Query per DynamoDB page (1 MB). A numbered page reads the
+    /// tenant's matching logins up to the count cap (or the page's end), a
+    /// cursor page one page of them after the cursor.
     #[tracing::instrument(skip_all, fields(client = %client))]
     async fn list(&self, client: &ClientId, query: &LoginQuery) -> Result<LoginPage> {
         let mut filters = Vec::new();
         let mut names = HashMap::new();
-        let mut values = HashMap::from([(
-            ":pk".to_string(),
-            string_attr(keys::tenant_list(client.as_str(), "LOGINS")),
-        )]);
+        let list_pk = keys::tenant_list(client.as_str(), "LOGINS");
+        let mut values = HashMap::from([(":pk".to_string(), string_attr(list_pk.clone()))]);
         for exists in &query.must_exist {
             let (placeholder, attribute) = match exists {
                 Populate::EmailValidation => ("#ev", "emailValidation"),
@@ -735,7 +750,13 @@ impl LoginStore for DynamoLoginStore {
             values.insert(":name".to_string(), string_attr(name.clone()));
             filters.push("contains(#nameLower, :name)".into());
         }
-        let items = query_all(
+        let start = match &query.start {
+            ListStart::After(cursor) => {
+                Some(list_start_key(list_pk, cursor, self.login_key(&cursor.id)))
+            }
+            ListStart::Page(_) => None,
+        };
+        let items = query_up_to(
             self.client
                 .query()
                 .table_name(&self.table)
@@ -744,10 +765,12 @@ impl LoginStore for DynamoLoginStore {
                 .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
                 .set_expression_attribute_names((!names.is_empty()).then_some(names))
                 .set_expression_attribute_values(Some(values))
+                .set_exclusive_start_key(start)
                 .scan_index_forward(!query.newest_first),
+            query.start.read_at_most(query.limit),
         )
         .await?;
-        Page::cut(items, query.page, query.limit).try_map(from_item)
+        Page::select(items, &query.start, query.limit, list_place).try_map(from_item)
     }
 
     #[tracing::instrument(skip_all, fields(login_id = %login.id))]

@@ -125,3 +125,90 @@ pub(crate) async fn query_all(
         }
     }
 }
+
+/// The first `at_most` items `query` matches, in its order: one call per
+/// DynamoDB page, each asking for no more than are still wanted (`Limit`
+/// counts items read before the filter, so a filtered list may take more).
+pub(crate) async fn query_up_to(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    at_most: usize,
+) -> crate::error::Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut start = query.get_exclusive_start_key().clone();
+    while items.len() < at_most {
+        let wanted = i32::try_from(at_most - items.len()).unwrap_or(i32::MAX);
+        let out = query
+            .clone()
+            .limit(wanted)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(error::storage_error)?;
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => break,
+        }
+    }
+    items.truncate(at_most);
+    Ok(items)
+}
+
+/// The place in a `gsi1` list of an item read from it.
+pub(crate) fn list_place(item: &Item) -> Option<crate::ports::ListCursor> {
+    let key = item.get("gsi1sk")?.as_s().ok()?;
+    crate::ports::ListCursor::from_sort_key(key)
+}
+
+/// The `gsi1` start key just after `cursor` in tenant list `list_pk`;
+/// `record_key` is the table key of the record the cursor names.
+pub(crate) fn list_start_key(
+    list_pk: String,
+    cursor: &crate::ports::ListCursor,
+    record_key: Item,
+) -> Item {
+    let mut key = record_key;
+    key.insert("gsi1pk".into(), string_attr(list_pk));
+    key.insert("gsi1sk".into(), string_attr(cursor.sort_key()));
+    key
+}
+
+/// Every item of `keys`, in `keys`' order, with one BatchGetItem per
+/// hundred keys (and a retry of whatever DynamoDB left unprocessed).
+pub(crate) async fn batch_get(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> crate::error::Result<Vec<Item>> {
+    let mut found: Vec<Item> = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        let mut pending = Some(
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .map_err(crate::error::Error::internal)?,
+        );
+        while let Some(request) = pending.take() {
+            let out = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(error::storage_error)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(responses.remove(table).unwrap_or_default());
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .filter(|k| !k.keys().is_empty());
+        }
+    }
+    let position = |item: &Item| {
+        keys.iter()
+            .position(|k| k.get("pk") == item.get("pk") && k.get("sk") == item.get("sk"))
+    };
+    found.sort_by_key(|item| position(item).unwrap_or(usize::MAX));
+    Ok(found)
+}

@@ -4,8 +4,9 @@
 //!   (`CLIENT#{client}#REGISTRATIONS`, `createdAt#id`). Every write is a
 //!   conditional put on `version`: optimistic locking, so two results
 //!   reported at once never overwrite each other.
-//! - `ANALYTICS#{flow}`/`DAY#{YYYY-MM-DD}`: counters added in the same
-//!   transaction as each registration write.
+//! - `ANALYTICS#{flow}[#{shard}]`/`DAY#{YYYY-MM-DD}`: counters added in the
+//!   same transaction as each registration write, split over eight shards
+//!   by registration id (`analytics_key`); a read adds the shards up.
 //! - `REGSEEN#{client}#{identifier}`/`COUNT` (30 days) and
 //!   `REGIP#{client}#{ip}`/`HOUR#{hour}` (2 hours): reuse counters for the
 //!   red flags.
@@ -14,16 +15,19 @@ use super::error::storage_error;
 use super::limits::charge_update;
 use super::logins::session_item;
 use super::transact::{is_condition_failure, refused_charge, transact};
-use super::{from_item, keys, number_attr, query_all, string_attr, to_item, Item, LIST_INDEX};
+use super::{
+    batch_get, from_item, keys, list_place, list_start_key, number_attr, query_all, query_up_to,
+    string_attr, to_item, Item, LIST_INDEX,
+};
 use crate::domain::limits::LimitCharge;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    NewSession, Page, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys,
+    ListStart, NewSession, Page, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys,
     ReuseSignals, SaveOutcome,
 };
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
@@ -31,6 +35,23 @@ const REG_SK: &str = "REGISTRATION";
 const IDENTIFIER_WINDOW_SECONDS: i64 = 30 * 86_400;
 const IP_WINDOW_SECONDS: i64 = 2 * 3_600;
 const ANALYTICS_RETENTION_SECONDS: i64 = 400 * 86_400;
+/// One analytics item takes at most 500 transactional writes a second
+/// (1,000 units, two per write); eight take one flow to 4,000 registration
+/// writes a second. Shard 0 is the unsharded key of earlier counters.
+const ANALYTICS_SHARDS: u64 = 8;
+
+/// The analytics item of `flow` a registration's writes add to: always the
+/// same shard for one registration, spread evenly over registrations.
+fn analytics_key(flow: &str, registration_id: &str) -> String {
+    let spread = registration_id
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    analytics_shard_key(flow, spread % ANALYTICS_SHARDS)
+}
+
+fn analytics_shard_key(flow: &str, shard: u64) -> String {
+    crate::domain::limits::shard_key(&format!("ANALYTICS#{flow}"), shard)
+}
 
 #[derive(Clone)]
 pub struct DynamoRegistrationStore {
@@ -139,7 +160,7 @@ impl DynamoRegistrationStore {
             .table_name(&self.table)
             .key(
                 "pk",
-                string_attr(format!("ANALYTICS#{}", registration.project_flow)),
+                string_attr(analytics_key(&registration.project_flow, &registration.id)),
             )
             .key(
                 "sk",
@@ -151,43 +172,6 @@ impl DynamoRegistrationStore {
             .build()
             .map_err(Error::internal)?;
         Ok(Some(TransactWriteItem::builder().update(update).build()))
-    }
-
-    /// Every item of `keys`, in `keys`' order, with one BatchGetItem per
-    /// hundred keys (and a retry of whatever DynamoDB left unprocessed).
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>> {
-        let mut found: Vec<Item> = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(Error::internal)?,
-            );
-            while let Some(request) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(storage_error)?;
-                if let Some(mut responses) = out.responses {
-                    found.extend(responses.remove(&self.table).unwrap_or_default());
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys().is_empty());
-            }
-        }
-        let position = |item: &Item| {
-            keys.iter()
-                .position(|k| k.get("pk") == item.get("pk") && k.get("sk") == item.get("sk"))
-        };
-        found.sort_by_key(|item| position(item).unwrap_or(usize::MAX));
-        Ok(found)
     }
 }
 
@@ -301,7 +285,7 @@ impl RegistrationStore for DynamoRegistrationStore {
             .as_ref()
             .map(|ip| ip_key(&reuse.client, ip, &reuse.hour));
         keys.extend(ip.clone());
-        let items = self.batch_get(keys).await?;
+        let items = batch_get(&self.client, &self.table, keys).await?;
         let mut signals = ReuseSignals::default();
         for item in &items {
             let is_ip = ip.as_ref().is_some_and(|k| k.get("pk") == item.get("pk"));
@@ -315,23 +299,22 @@ impl RegistrationStore for DynamoRegistrationStore {
         Ok(signals)
     }
 
-    /// One Query reads the keys of every match (about 8,000 per 1 MB page,
-    /// so one call for most tenants) to give `total`; one BatchGetItem then
-    /// reads the page's registrations.
+    /// One Query reads the keys of the matches (up to the count cap for a
+    /// numbered page, one page after the cursor otherwise); one
+    /// BatchGetItem then reads the page's registrations.
     #[tracing::instrument(skip_all, fields(client = %client))]
     async fn list(&self, client: &ClientId, query: &RegistrationQuery) -> Result<RegistrationPage> {
+        let list_pk = keys::tenant_list(client.as_str(), "REGISTRATIONS");
         let mut names = HashMap::from([
             ("#pk".to_string(), "pk".to_string()),
             ("#sk".to_string(), "sk".to_string()),
             ("#gpk".to_string(), "gsi1pk".to_string()),
         ]);
-        let mut values = HashMap::from([(
-            ":gpk".to_string(),
-            string_attr(keys::tenant_list(client.as_str(), "REGISTRATIONS")),
-        )]);
+        let mut values = HashMap::from([(":gpk".to_string(), string_attr(list_pk.clone()))]);
+        names.insert("#gsk".into(), "gsi1sk".into());
         let mut key_condition = "#gpk = :gpk".to_string();
+        let mut range = None;
         if query.created_from.is_some() || query.created_to.is_some() {
-            names.insert("#gsk".into(), "gsi1sk".into());
             let from = query
                 .created_from
                 .map(|t| t.to_string())
@@ -340,9 +323,32 @@ impl RegistrationStore for DynamoRegistrationStore {
                 .created_to
                 .map(|t| format!("{t}#~"))
                 .unwrap_or_else(|| "~".into());
-            values.insert(":from".into(), string_attr(from));
-            values.insert(":to".into(), string_attr(to));
+            values.insert(":from".into(), string_attr(from.clone()));
+            values.insert(":to".into(), string_attr(to.clone()));
             key_condition.push_str(" AND #gsk BETWEEN :from AND :to");
+            range = Some((from, to));
+        }
+        // DynamoDB refuses a start key outside the key condition's range: a
+        // cursor before the range starts the list, one past it ends it.
+        let mut start = None;
+        if let ListStart::After(cursor) = &query.start {
+            let place = cursor.sort_key();
+            let (before, past) = range
+                .as_ref()
+                .map_or((false, false), |(from, to)| (place < *from, place > *to));
+            let (restart, exhausted) = if query.newest_first {
+                (past, before)
+            } else {
+                (before, past)
+            };
+            if exhausted {
+                return Ok(Page::select(Vec::new(), &query.start, query.limit, |_| {
+                    None
+                }));
+            }
+            if !restart {
+                start = Some(list_start_key(list_pk, cursor, reg_key(&cursor.id)));
+            }
         }
         let mut filters = Vec::new();
         if !query.statuses.is_empty() {
@@ -368,63 +374,85 @@ impl RegistrationStore for DynamoRegistrationStore {
             values.insert(":email".into(), string_attr(email.clone()));
             filters.push("contains(#email, :email)".into());
         }
-        let keys = query_all(
+        let places = query_up_to(
             self.client
                 .query()
                 .table_name(&self.table)
                 .index_name(LIST_INDEX)
                 .key_condition_expression(&key_condition)
                 .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
-                .projection_expression("#pk, #sk")
+                .projection_expression("#pk, #sk, #gsk")
                 .set_expression_attribute_names(Some(names))
                 .set_expression_attribute_values(Some(values))
+                .set_exclusive_start_key(start)
                 .scan_index_forward(!query.newest_first),
+            query.start.read_at_most(query.limit),
         )
         .await?;
-        let page = Page::cut(keys, query.page, query.limit);
-        let items = if page.items.is_empty() {
+        let page = Page::select(places, &query.start, query.limit, list_place);
+        let keys: Vec<Item> = page
+            .items
+            .iter()
+            .map(|item| {
+                let mut key = item.clone();
+                key.remove("gsi1sk");
+                key
+            })
+            .collect();
+        let items = if keys.is_empty() {
             Vec::new()
         } else {
-            self.batch_get(page.items).await?
+            batch_get(&self.client, &self.table, keys).await?
         };
-        Page {
-            items,
-            total: page.total,
-        }
-        .try_map(from_item)
+        Page { items, ..page }.try_map(from_item)
     }
 
+    /// One Query per shard, run at once; the days are added up over the
+    /// shards, in day order.
     #[tracing::instrument(skip(self))]
     async fn analytics(&self, flow_id: &str, from: &str, to: &str) -> Result<Vec<DayCounters>> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", string_attr(format!("ANALYTICS#{flow_id}")))
-                .expression_attribute_values(":from", string_attr(format!("DAY#{from}")))
-                .expression_attribute_values(":to", string_attr(format!("DAY#{to}")))
-                .consistent_read(true),
-        )
-        .await?;
-        let mut days = Vec::with_capacity(items.len());
-        for item in items {
-            let day = item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .and_then(|sk| sk.strip_prefix("DAY#"))
-                .unwrap_or_default()
-                .to_string();
-            let counters = item
-                .iter()
-                .filter(|(name, _)| name.as_str() != "ttl")
-                .filter_map(|(name, value)| {
-                    let number = value.as_n().ok()?.parse::<i64>().ok()?;
-                    Some((name.clone(), number))
-                })
-                .collect();
-            days.push(DayCounters { day, counters });
+        let mut queries = tokio::task::JoinSet::new();
+        for shard in 0..ANALYTICS_SHARDS {
+            queries.spawn(query_all(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expression_attribute_values(
+                        ":pk",
+                        string_attr(analytics_shard_key(flow_id, shard)),
+                    )
+                    .expression_attribute_values(":from", string_attr(format!("DAY#{from}")))
+                    .expression_attribute_values(":to", string_attr(format!("DAY#{to}")))
+                    .consistent_read(true),
+            ));
         }
-        Ok(days)
+        let mut days: std::collections::BTreeMap<String, HashMap<String, i64>> = Default::default();
+        while let Some(items) = queries.join_next().await {
+            for item in items.map_err(Error::internal)?? {
+                let day = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix("DAY#"))
+                    .unwrap_or_default()
+                    .to_string();
+                let counters = days.entry(day).or_default();
+                for (name, value) in &item {
+                    if matches!(name.as_str(), "pk" | "sk" | "ttl") {
+                        continue;
+                    }
+                    if let Some(number) = value.as_n().ok().and_then(|n| n.parse::<i64>().ok()) {
+                        *counters.entry(name.clone()).or_default() += number;
+                    }
+                }
+            }
+        }
+        Ok(days
+            .into_iter()
+            .map(|(day, counters)| DayCounters {
+                day,
+                counters: counters.into_iter().collect(),
+            })
+            .collect())
     }
 }

@@ -308,7 +308,13 @@ impl<S: LoginStore> CodeChecker<S> {
         // Two codes of one login may be checked at the same time; the store
         // refuses a write based on a stale view, and we look again.
         for _ in 0..3 {
-            let success = login.success(channel, event.clone(), now, self.retention_end(now));
+            let mut success = login.success(channel, event.clone(), now, self.retention_end(now));
+            // The verified SMS counts on a random shard of the flow's tally.
+            if let Some((key, _)) = success.sms_tally.as_mut() {
+                *key = self
+                    .limits
+                    .sms_tally_shard(&login.project_flow, rand::random());
+            }
             match self.store.record_success(&login, &success).await? {
                 SuccessOutcome::Recorded => {
                     login.apply_success(&success);

@@ -3,7 +3,7 @@
 
 use crate::domain::code::{CodeHasher, OneTimeCode};
 use crate::domain::ids::Record;
-use crate::domain::limits::{sms_tally_key, window_of, AbuseLimits, LimitCharge, Send};
+use crate::domain::limits::{window_of, AbuseLimits, LimitCharge, Send};
 use crate::domain::login::CodeReplacement;
 use crate::domain::login::{
     AccessEventKind, DeliveryStatus, LoginContacts, RequestOrigin, ValidationStatus,
@@ -448,7 +448,7 @@ impl<P: CodePorts> CodeSender<P> {
             let (start, end) = window_of(now, 3_600);
             let (sent, verified) = self
                 .store
-                .sms_tally(&sms_tally_key(&flow.id), &start.to_string())
+                .sms_tally(&self.limits.sms_tally_keys(&flow.id), &start.to_string())
                 .await?;
             if self.limits.breaker_open(sent, verified) {
                 tracing::warn!(project_flow = %flow.id, sent, verified, "SMS circuit breaker open");
@@ -467,6 +467,7 @@ impl<P: CodePorts> CodeSender<P> {
             &flow.id,
             origin.ip_address.as_deref(),
             &sends,
+            rand::random(),
         ))
     }
 
