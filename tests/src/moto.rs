@@ -53,6 +53,27 @@ impl Moto {
             .collect()
     }
 
+    /// The latest code emailed to each recipient, in one read of the
+    /// outbox (for runs that send thousands).
+    pub async fn latest_email_codes(&self) -> std::collections::HashMap<String, String> {
+        let data = self.data().await;
+        let mut codes = std::collections::HashMap::new();
+        for message in data["ses"]["Message"].as_array().into_iter().flatten() {
+            let code = message["subject"].as_str().and_then(first_code);
+            let to = message["destinations"]["ToAddresses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str);
+            if let Some(code) = code {
+                for to in to {
+                    codes.insert(to.to_string(), code.clone());
+                }
+            }
+        }
+        codes
+    }
+
     /// Every SMS text sent to `e164`, oldest first.
     pub async fn sms_to(&self, e164: &str) -> Vec<String> {
         let data = self.data().await;
