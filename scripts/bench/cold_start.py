@@ -174,8 +174,28 @@ def api_event(method, path, body=None, query="", path_id=None, key=True, params=
     }
 
 
+def deployed_secrets():
+    """The `*_SECRET` variables template.yaml gives each function: a bench
+    run reads exactly the secrets the deployed function would at init."""
+    import re
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "template.yaml")
+    template = open(root).read()
+    found = {}
+    for block in re.split(r"(?m)^  (?=\w+:\n    Type: AWS::Serverless::Function)", template)[1:]:
+        binary = re.search(r"Binary: ([\w-]+)", block)
+        if binary:
+            found[binary.group(1)] = set(re.findall(r"(GATEHOUSE_\w+_SECRET):", block))
+    return found
+
+
+SECRETS = deployed_secrets()
+
+
 def invoke(binary, events, env):
     """Runs one cold process through its events; returns timings and replies."""
+    name = os.path.basename(os.path.dirname(binary))
+    if name in SECRETS:
+        env = {k: v for k, v in env.items() if not k.endswith("_SECRET") or k in SECRETS[name]}
     runtime = Runtime(events)
     env = dict(env, AWS_LAMBDA_RUNTIME_API=runtime.address, AWS_LAMBDA_FUNCTION_NAME=os.path.basename(binary))
     COUNTER.take()
