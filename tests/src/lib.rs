@@ -24,6 +24,36 @@ pub fn stack_var(name: &str) -> String {
         .unwrap_or_else(|_| panic!("{name} is not set: run the suite with `make test`"))
 }
 
+/// The item stored under `pk`/`sk` in the stack's table (a strongly
+/// consistent read), for tests that check what lands at rest.
+pub async fn stored_item(
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let aws = api::aws_through(None, &gatehouse::adapters::dynamodb::CallCounter::default()).await;
+    aws.dynamodb
+        .get_item()
+        .table_name(stack_var("GATEHOUSE_TABLE"))
+        .key("pk", AttributeValue::S(pk.to_string()))
+        .key("sk", AttributeValue::S(sk.to_string()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("DynamoDB Local answers")
+        .item
+}
+
+/// A number attribute of a stored item, 0 when absent.
+pub fn number_of(
+    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    name: &str,
+) -> u64 {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .map_or(0, |n| n.parse().expect("a whole number"))
+}
+
 /// A fresh address, so tests never see each other's logins or messages.
 pub fn unique_email() -> String {
     format!(

@@ -2,14 +2,11 @@
 //! Local, and whatever reads them adds the shards up: the flow's send
 //! limit, the SMS circuit breaker and the registration analytics.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use gatehouse::adapters::dynamodb::CallCounter;
 use gatehouse::domain::limits::{shard_key, shards_for, sms_tally_key, window_of, AbuseLimits};
 use gatehouse::domain::{LoginSettings, OnboardingSettings, Timestamp};
-use gatehouse_tests::api::aws_through;
 use gatehouse_tests::{
-    login_id, stack_var, unique_co_mobile, unique_email, Api, Enrollment, Moto, RegistrationApi,
-    Tenant,
+    login_id, number_of, stored_item, unique_co_mobile, unique_email, Api, Enrollment, Moto,
+    RegistrationApi, Tenant,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -36,33 +33,16 @@ fn hot_limits() -> AbuseLimits {
 /// Every non-empty shard of counter `key` in this hour: shard → (count,
 /// validated).
 async fn shards_of(key: &str) -> BTreeMap<u64, (u64, u64)> {
-    let aws = aws_through(None, &CallCounter::default()).await;
-    let table = stack_var("GATEHOUSE_TABLE");
     let window = window_of(Timestamp::now(), 3_600).0.to_string();
     let mut found = BTreeMap::new();
     // One shard past the last: nothing may be written there.
     for shard in 0..=shards_for(HOT) {
-        let item = aws
-            .dynamodb
-            .get_item()
-            .table_name(&table)
-            .key(
-                "pk",
-                AttributeValue::S(format!("LIMIT#{}", shard_key(key, shard))),
-            )
-            .key("sk", AttributeValue::S(window.clone()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("read")
-            .item;
-        if let Some(item) = item {
-            let number = |name: &str| {
-                item.get(name)
-                    .and_then(|v| v.as_n().ok())
-                    .map_or(0, |n| n.parse().unwrap())
-            };
-            found.insert(shard, (number("count"), number("validated")));
+        let pk = format!("LIMIT#{}", shard_key(key, shard));
+        if let Some(item) = stored_item(&pk, &window).await {
+            found.insert(
+                shard,
+                (number_of(&item, "count"), number_of(&item, "validated")),
+            );
         }
     }
     found
@@ -161,31 +141,13 @@ async fn registration_analytics_spread_over_shards_and_add_up() {
         reply.raw
     );
 
-    let aws = aws_through(None, &CallCounter::default()).await;
-    let table = stack_var("GATEHOUSE_TABLE");
     let mut shards = 0;
     let mut started = 0;
     for shard in 0..8 {
-        let item = aws
-            .dynamodb
-            .get_item()
-            .table_name(&table)
-            .key(
-                "pk",
-                AttributeValue::S(shard_key(&format!("ANALYTICS#{}", tenant.flow), shard)),
-            )
-            .key("sk", AttributeValue::S(format!("DAY#{today}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("read")
-            .item;
-        if let Some(item) = item {
+        let pk = shard_key(&format!("ANALYTICS#{}", tenant.flow), shard);
+        if let Some(item) = stored_item(&pk, &format!("DAY#{today}")).await {
             shards += 1;
-            started += item
-                .get("started")
-                .and_then(|v| v.as_n().ok())
-                .map_or(0, |n| n.parse::<u64>().unwrap());
+            started += number_of(&item, "started");
         }
     }
     assert!(shards >= 2, "12 registrations on {shards} shard(s)");

@@ -15,12 +15,9 @@
 //!
 //! `cargo run --release -p gatehouse-tests --bin load_run -- [logins] [concurrency]`
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use gatehouse::adapters::dynamodb::CallCounter;
 use gatehouse::domain::limits::{shard_key, shards_for, window_of, AbuseLimits};
 use gatehouse::domain::{LoginSettings, Timestamp};
-use gatehouse_tests::api::aws_through;
-use gatehouse_tests::{login_id, stack_var, Api, Moto, Tenant};
+use gatehouse_tests::{login_id, number_of, stored_item, Api, Moto, Tenant};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -199,32 +196,15 @@ async fn main() {
     let list_calls = tally(api.dynamodb_calls());
 
     // The flow's send counter, shard by shard.
-    let aws = aws_through(None, &CallCounter::default()).await;
-    let table = stack_var("GATEHOUSE_TABLE");
     let window = window_of(Timestamp::now(), 3_600).0.to_string();
     let mut shards = Vec::new();
     for shard in 0..shards_for(FLOW_SENDS_PER_HOUR) {
-        let item = aws
-            .dynamodb
-            .get_item()
-            .table_name(&table)
-            .key(
-                "pk",
-                AttributeValue::S(format!(
-                    "LIMIT#{}",
-                    shard_key(&format!("SEND#FLOW#{}", tenant.flow), shard)
-                )),
-            )
-            .key("sk", AttributeValue::S(window.clone()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("read")
-            .item;
-        let count = item
-            .and_then(|i| i.get("count").and_then(|v| v.as_n().ok()).cloned())
-            .map_or(0, |n| n.parse::<u64>().unwrap_or(0));
-        shards.push(count);
+        let pk = format!(
+            "LIMIT#{}",
+            shard_key(&format!("SEND#FLOW#{}", tenant.flow), shard)
+        );
+        let item = stored_item(&pk, &window).await;
+        shards.push(item.map_or(0, |item| number_of(&item, "count")));
     }
     let counted: u64 = shards.iter().sum();
 
