@@ -402,8 +402,14 @@ impl LoginStore for MemoryLoginStore {
                 id: l.id.clone(),
             };
             if let ListStart::After(cursor) = &query.start {
-                matching
-                    .retain(|l| (place(l) < *cursor) == query.newest_first && place(l) != *cursor);
+                // "After" in list order: older when newest first, newer otherwise.
+                matching.retain(|l| {
+                    if query.newest_first {
+                        place(l) < *cursor
+                    } else {
+                        place(l) > *cursor
+                    }
+                });
             }
             matching.truncate(query.start.read_at_most(query.limit));
             Page::select(matching, &query.start, query.limit, |l| Some(place(l)))
