@@ -22,6 +22,10 @@ export GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP=${GATEHOUSE_LIMIT_FACE_FAILURES_PER_
 # done once up front so the first request to each function is quick.
 cargo build --quiet --workspace --bins --locked
 target/debug/gatehouse-admin demo >.local/demo.json
+# Webhook deliveries: what Lambda's SQS event source does on AWS.
+target/debug/gatehouse-admin deliver-webhooks 2>.local/dev/webhooks.log &
+webhooks_pid=$!
+trap 'kill $webhooks_pid 2>/dev/null; scripts/stack.sh stop dev' EXIT
 cat <<INFO
 
 Gatehouse is starting on http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMO_PORT, moto :$MOTO_PORT).
@@ -37,6 +41,9 @@ Try:
 The hosted pages (README "Hosted pages"), in a browser:
   http://127.0.0.1:$API_PORT/sign-in/$(sed -n 's/.*"project": "\(.*\)".*/\1/p' .local/demo.json)
   http://127.0.0.1:$API_PORT/sign-up/$(sed -n 's/.*"project": "\(.*\)".*/\1/p' .local/demo.json)
+
+Webhooks (README "Webhooks") are delivered from moto's SQS; a receiver on
+127.0.0.1 or localhost may be a flow's webhookUrl here (log: .local/dev/webhooks.log).
 INFO
 # Gatehouse answers CORS itself, as deployed: watch's own permissive CORS is off.
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --disable-cors

@@ -63,6 +63,11 @@ export GATEHOUSE_ENGINE_URL=http://127.0.0.1:$engine_port
 # The hosted pages post their camera still to the engine (never set when deployed).
 export GATEHOUSE_LOCAL_LIVENESS_URL=http://127.0.0.1:$engine_port
 export GATEHOUSE_IMAGES_BUCKET=gatehouse-images-$name
+# Webhooks: the queue in moto (made by \`gatehouse-admin init-table\`), and
+# receivers on loopback allowed (never set when deployed).
+export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$moto_port
+export GATEHOUSE_WEBHOOK_QUEUE_URL=http://127.0.0.1:$moto_port/123456789012/gatehouse-webhooks-$name
+export GATEHOUSE_WEBHOOK_ALLOW_LOOPBACK=true
 ENV
     echo "stack: DynamoDB Local on :$dynamo_port, moto on :$moto_port, engine on :$engine_port ($dir/env)"
     ;;

@@ -27,8 +27,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the table with its index and TTL (local use; SAM creates it in AWS).
+    /// Create the table with its index and TTL, and the webhook queue with
+    /// its dead-letter queue when GATEHOUSE_WEBHOOK_QUEUE_URL is set (local
+    /// use; SAM creates them in AWS).
     InitTable,
+    /// Deliver webhook events from the queue until stopped: what Lambda's
+    /// SQS event source does for the delivery function on AWS (local use).
+    DeliverWebhooks,
     /// Create a client (tenant).
     CreateClient {
         #[arg(long)]
@@ -223,10 +228,30 @@ fn new_flow(flow: NewFlow) -> ProjectFlow {
         login_settings: settings,
         onboarding_settings: onboarding,
         security: Default::default(),
+        webhook_url: None,
+        webhook_secret: None,
         created_at: now,
         updated_at: now,
         archived_at: None,
     }
+}
+
+/// The webhook queue and its dead-letter queue, when the environment names one.
+async fn init_webhook_queue(aws: &gatehouse::wiring::Aws) -> Result<Option<serde_json::Value>> {
+    let config =
+        gatehouse::settings::WebhookConfig::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(url) = config.queue_url else {
+        return Ok(None);
+    };
+    let queue =
+        gatehouse::adapters::sqs::SqsQueue::new(gatehouse::wiring::sqs_client(aws), url.clone());
+    let dead_letters = queue
+        .create_with_dead_letter(config.schedule.max_attempts)
+        .await
+        .context("creating the webhook queues")?;
+    Ok(Some(
+        json!({ "queue": url, "deadLetterQueue": dead_letters }),
+    ))
 }
 
 #[tokio::main]
@@ -236,7 +261,7 @@ async fn main() -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let admin = Admin {
-        db: DynamoConfigStore::new(aws.dynamodb, &cli.table),
+        db: DynamoConfigStore::new(aws.dynamodb.clone(), &cli.table),
     };
     let output = match cli.command {
         Command::InitTable => {
@@ -245,7 +270,20 @@ async fn main() -> Result<()> {
                 .create_table()
                 .await
                 .context("creating the table")?;
-            json!({ "table": cli.table, "created": created })
+            let queues = init_webhook_queue(&aws).await?;
+            json!({ "table": cli.table, "created": created, "webhookQueues": queues })
+        }
+        Command::DeliverWebhooks => {
+            let (deliveries, queue) =
+                gatehouse::wiring::webhook_deliveries(&aws).map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("delivering webhook events from {}", queue.url());
+            loop {
+                let wait = std::time::Duration::from_secs(5);
+                if let Err(e) = gatehouse::api::webhooks::pump(&deliveries, &queue, wait).await {
+                    eprintln!("webhook queue: {e}");
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
         Command::CreateClient { name } => json!({ "client": admin.client(&name).await? }),
         Command::CreateApiKey { client, scope } => {
@@ -335,6 +373,7 @@ async fn main() -> Result<()> {
                 .create_table()
                 .await
                 .context("creating the table")?;
+            init_webhook_queue(&aws).await?;
             let client = admin.client(&name).await?;
             let api_key = admin.api_key(&client, KeyScope::Admin).await?;
             let runtime_key = admin.api_key(&client, KeyScope::Runtime).await?;

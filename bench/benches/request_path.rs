@@ -76,6 +76,8 @@ fn directory() -> MemoryDirectory {
             },
             onboarding_settings: Default::default(),
             security: Default::default(),
+            webhook_url: None,
+            webhook_secret: None,
             created_at: now,
             updated_at: now,
             archived_at: None,

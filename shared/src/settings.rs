@@ -420,3 +420,54 @@ impl AwsPolicy {
         })
     }
 }
+
+/// Webhooks (README "Webhooks").
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// The delivery queue. Unset: no function queues events (a stack
+    /// without webhooks, or a local run that does not test them).
+    pub queue_url: Option<String>,
+    /// `GATEHOUSE_WEBHOOK_ALLOW_LOOPBACK=true` lets a flow name, and a
+    /// delivery reach, http on 127.0.0.1 or localhost: `make dev` and the
+    /// tests set it; template.yaml never does.
+    pub policy: crate::domain::webhook::AddressPolicy,
+    pub schedule: crate::domain::webhook::RetrySchedule,
+}
+
+impl WebhookConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = crate::domain::webhook::RetrySchedule::default();
+        let allow_loopback = match std::env::var("GATEHOUSE_WEBHOOK_ALLOW_LOOPBACK") {
+            Ok(v) if v == "true" => true,
+            Ok(v) if v.is_empty() || v == "false" => false,
+            Err(_) => false,
+            Ok(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "GATEHOUSE_WEBHOOK_ALLOW_LOOPBACK",
+                    reason: format!("expected true or false, got {v:?}"),
+                })
+            }
+        };
+        let max_attempts =
+            optional_number("GATEHOUSE_WEBHOOK_MAX_ATTEMPTS", defaults.max_attempts)?;
+        if !(1..=20).contains(&max_attempts) {
+            return Err(ConfigError::Invalid {
+                name: "GATEHOUSE_WEBHOOK_MAX_ATTEMPTS",
+                reason: "expected 1 to 20, the queue's maxReceiveCount".into(),
+            });
+        }
+        Ok(Self {
+            queue_url: std::env::var("GATEHOUSE_WEBHOOK_QUEUE_URL")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+            policy: crate::domain::webhook::AddressPolicy { allow_loopback },
+            schedule: crate::domain::webhook::RetrySchedule {
+                base: Duration::from_secs(optional_number(
+                    "GATEHOUSE_WEBHOOK_RETRY_BASE_SECONDS",
+                    defaults.base.as_secs(),
+                )?),
+                max_attempts,
+            },
+        })
+    }
+}

@@ -4,24 +4,28 @@
 //! moto with the same code.
 
 use crate::adapters::dynamodb::{
-    DynamoConfigStore, DynamoDirectory, DynamoLoginStore, DynamoRegistrationStore,
+    DynamoConfigStore, DynamoDeliveryLog, DynamoDirectory, DynamoLoginStore,
+    DynamoRegistrationStore,
 };
 use crate::adapters::rekognition::RekognitionFaces;
 use crate::adapters::s3::S3Images;
 use crate::adapters::ses::SesEmailSender;
 use crate::adapters::sns::SnsSmsSender;
+use crate::adapters::sqs::SqsQueue;
 use crate::adapters::textract::TextractDocuments;
+use crate::adapters::webhook_http::HttpWebhooks;
 use crate::domain::token::TokenIssuer;
 use crate::domain::CodeHasher;
 use crate::error::BoxError;
-use crate::ports::{Clock, CodePorts, IdentityPorts, Ports, SystemClock};
+use crate::ports::{Clock, CodePorts, EventSink, IdentityPorts, NoEvents, Ports, SystemClock};
 use crate::service::{
     Authenticator, CachedDirectory, CodeChecker, CodeExchanges, CodeSender, CodeSessions,
-    FaceLogins, HostedRedirects, IdentityChecks, LoginReader, PublicProjects, Registrations,
+    FaceLogins, HostedRedirects, IdentityChecks, LoginReader, Outbox, PublicProjects,
+    Registrations, WebhookDeliveries,
 };
 use crate::settings::{
     CodeConfig, IdentityConfig, MessagingConfig, Secrets, StoreConfig, TokenCheckConfig,
-    TokenConfig,
+    TokenConfig, WebhookConfig,
 };
 use std::sync::Arc;
 
@@ -103,6 +107,27 @@ fn directory(aws: &Aws, store: &StoreConfig) -> SharedDirectory {
     ))
 }
 
+/// Where the services hand webhook events: the SQS queue when the stack
+/// has one, else nowhere. `directory` is the service's own, so a flow it
+/// has just read is not read again to see whether it has a webhook.
+fn event_sink(aws: &Aws, directory: &SharedDirectory) -> Result<Arc<dyn EventSink>, BoxError> {
+    Ok(match WebhookConfig::from_env()?.queue_url {
+        Some(url) => outbox(aws, directory, url),
+        None => Arc::new(NoEvents),
+    })
+}
+
+fn outbox(aws: &Aws, directory: &SharedDirectory, queue_url: String) -> Arc<dyn EventSink> {
+    Arc::new(Outbox::new(
+        directory.clone(),
+        SqsQueue::new(sqs_client(aws), queue_url),
+    ))
+}
+
+pub fn sqs_client(aws: &Aws) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&aws.config)
+}
+
 fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
@@ -168,14 +193,18 @@ pub fn login_verifier(aws: &Aws) -> Result<CodeChecker<DynamoLoginStore>, BoxErr
         system_clock(),
         peppered_hasher(aws)?,
         signing_tokens(aws)?,
+        None,
     )
 }
 
+/// `flows`: the directory of the service it is part of, if any, which the
+/// event sink then shares.
 fn build_verifier(
     aws: &Aws,
     clock: Arc<dyn Clock>,
     hasher: CodeHasher,
     tokens: TokenIssuer,
+    flows: Option<SharedDirectory>,
 ) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
     let store_config = StoreConfig::from_env()?;
     Ok(CodeChecker::new(
@@ -185,7 +214,11 @@ fn build_verifier(
         clock,
         store_config.retention,
     )
-    .with_limits(crate::settings::abuse_limits_from_env()?))
+    .with_limits(crate::settings::abuse_limits_from_env()?)
+    .with_events(event_sink(
+        aws,
+        &flows.unwrap_or_else(|| directory(aws, &store_config)),
+    )?))
 }
 
 /// Signs and checks tokens: reads the private key.
@@ -313,16 +346,23 @@ fn build_registrations(
     } else {
         CodeHasher::without_pepper()
     };
+    let flows = directory(aws, &store_config);
     let codes = build_sender(
         aws,
         &store_config,
-        directory(aws, &store_config),
+        flows.clone(),
         clock.clone(),
         MessagingConfig::from_env()?,
         hasher.clone(),
     )?;
     // Registrations only check codes with it; it never signs.
-    let checker = build_verifier(aws, clock.clone(), hasher, tokens.clone())?;
+    let checker = build_verifier(
+        aws,
+        clock.clone(),
+        hasher,
+        tokens.clone(),
+        Some(flows.clone()),
+    )?;
     Ok(Registrations::new(
         DynamoRegistrationStore::new(
             aws.dynamodb.clone(),
@@ -335,7 +375,8 @@ fn build_registrations(
         },
         tokens,
         clock,
-    ))
+    )
+    .with_events(event_sink(aws, &flows)?))
 }
 
 /// For the identity-verification endpoints: enrollee tokens are checked with
@@ -427,9 +468,10 @@ fn build_face_logins(
     let config = IdentityConfig::from_env()?;
     let store_config = StoreConfig::from_env()?;
     // No Textract: face login reads no document.
+    let flows = directory(aws, &store_config);
     let faces = FaceLogins::new(
         DynamoLoginStore::new(aws.dynamodb.clone(), &store_config.table_name),
-        directory(aws, &store_config),
+        flows.clone(),
         rekognition_faces(aws, &config),
         s3_images(aws, &config),
         tokens,
@@ -437,7 +479,8 @@ fn build_face_logins(
         store_config.retention,
         &config.bucket,
     )
-    .with_limits(crate::settings::abuse_limits_from_env()?);
+    .with_limits(crate::settings::abuse_limits_from_env()?)
+    .with_events(event_sink(aws, &flows)?);
     Ok((faces, config))
 }
 
@@ -455,7 +498,8 @@ pub fn tenant_config(
     let admin = crate::service::TenantConfig::new(
         DynamoConfigStore::new(aws.dynamodb.clone(), &store_config.table_name),
         system_clock(),
-    );
+    )
+    .with_webhook_policy(WebhookConfig::from_env()?.policy);
     // No cache: an admin key is checked against the table on every call, so
     // a revoked one can neither mint keys nor change flows a moment later.
     let uncached = StoreConfig {
@@ -463,6 +507,52 @@ pub fn tenant_config(
         ..store_config
     };
     Ok((Authenticator::new(directory(aws, &uncached)), admin))
+}
+
+pub type DeliveryService = WebhookDeliveries<SharedDirectory, HttpWebhooks, DynamoDeliveryLog>;
+
+/// For the delivery function: the flows (for each webhook's URL and
+/// secret), the HTTPS client, the failure log, and the queue it hides
+/// failed messages on until their retry. No secret from Secrets Manager.
+pub fn webhook_deliveries(aws: &Aws) -> Result<(DeliveryService, SqsQueue), BoxError> {
+    let config = WebhookConfig::from_env()?;
+    let queue_url = config
+        .queue_url
+        .clone()
+        .ok_or(crate::settings::ConfigError::Missing(
+            "GATEHOUSE_WEBHOOK_QUEUE_URL",
+        ))?;
+    let queue = SqsQueue::new(sqs_client(aws), queue_url);
+    Ok((delivery_service(aws, &config, system_clock())?, queue))
+}
+
+fn delivery_service(
+    aws: &Aws,
+    config: &WebhookConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<DeliveryService, BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    Ok(WebhookDeliveries::new(
+        directory(aws, &store_config),
+        HttpWebhooks::new(config.policy)?,
+        DynamoDeliveryLog::new(aws.dynamodb.clone(), &store_config.table_name),
+        clock,
+        config.schedule,
+    ))
+}
+
+/// For `GET /v2/webhook-deliveries`: the admin key and the failure log.
+pub fn webhook_admin(
+    aws: &Aws,
+) -> Result<(Authenticator<SharedDirectory>, DeliveryService), BoxError> {
+    let store_config = StoreConfig::from_env()?;
+    let deliveries = delivery_service(aws, &WebhookConfig::from_env()?, system_clock())?;
+    // As for the other admin reads: the key is checked on every call.
+    let uncached = StoreConfig {
+        directory_cache: std::time::Duration::ZERO,
+        ..store_config
+    };
+    Ok((Authenticator::new(directory(aws, &uncached)), deliveries))
 }
 
 /// For `GET /v2/projects/kyc`: public reads, no secret.
@@ -497,7 +587,13 @@ pub mod harness {
         aws: &Aws,
         clock: Arc<dyn Clock>,
     ) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
-        build_verifier(aws, clock, peppered_hasher(aws)?, signing_tokens(aws)?)
+        build_verifier(
+            aws,
+            clock,
+            peppered_hasher(aws)?,
+            signing_tokens(aws)?,
+            None,
+        )
     }
 
     /// The identity checks, reading time from `clock`.
@@ -514,6 +610,28 @@ pub mod harness {
         clock: Arc<dyn Clock>,
     ) -> Result<(FaceLoginService, IdentityConfig), BoxError> {
         face_logins_with(aws, clock)
+    }
+
+    /// Events to the queue at `queue_url`, whatever the environment says.
+    pub fn events_to(aws: &Aws, queue_url: &str) -> Result<Arc<dyn EventSink>, BoxError> {
+        let flows = directory(aws, &StoreConfig::from_env()?);
+        Ok(outbox(aws, &flows, queue_url.to_string()))
+    }
+
+    /// The delivery function's services on the queue at `queue_url`.
+    pub fn deliveries_from(
+        aws: &Aws,
+        queue_url: &str,
+        policy: crate::domain::webhook::AddressPolicy,
+        schedule: crate::domain::webhook::RetrySchedule,
+    ) -> Result<(DeliveryService, SqsQueue), BoxError> {
+        let config = WebhookConfig {
+            queue_url: Some(queue_url.to_string()),
+            policy,
+            schedule,
+        };
+        let queue = SqsQueue::new(sqs_client(aws), queue_url);
+        Ok((delivery_service(aws, &config, system_clock())?, queue))
     }
 
     /// With every secret, reading time from `clock`.

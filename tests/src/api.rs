@@ -80,6 +80,8 @@ pub struct Options {
     pub dynamodb_endpoint: Option<String>,
     /// Send email from this address instead of the verified sender.
     pub email_from: Option<String>,
+    /// Queue webhook events here instead of the stack's queue.
+    pub webhook_queue: Option<String>,
 }
 
 impl Default for Options {
@@ -89,6 +91,7 @@ impl Default for Options {
             limits: AbuseLimits::default(),
             dynamodb_endpoint: None,
             email_from: None,
+            webhook_queue: None,
         }
     }
 }
@@ -211,6 +214,7 @@ impl Api {
             limits,
             dynamodb_endpoint,
             email_from,
+            webhook_queue,
         } = options;
         crate::logs::capture();
         let calls = CallCounter::default();
@@ -222,9 +226,13 @@ impl Api {
         let (auth, sender) =
             wiring::harness::login_sender_from(&aws, messaging).expect("sender config");
         let sender = sender.with_limits(limits.clone());
-        let verifier = wiring::harness::login_verifier_with_clock(&aws, clock.clone())
+        let mut verifier = wiring::harness::login_verifier_with_clock(&aws, clock.clone())
             .expect("verifier config")
             .with_limits(limits.clone());
+        if let Some(queue) = &webhook_queue {
+            verifier = verifier
+                .with_events(wiring::harness::events_to(&aws, queue).expect("webhook queue"));
+        }
         let (reader_auth, reader) = wiring::login_reader(&aws).expect("reader config");
         let verifik = wiring::harness::registrations_with_clock(&aws, clock.clone())
             .expect("registration config")
@@ -457,6 +465,16 @@ impl RegistrationApi {
                 .expect("registration config")
                 .with_limits(limits),
         }
+    }
+
+    /// Queuing webhook events on the queue at `queue_url`.
+    pub async fn with_webhook_queue(queue_url: &str) -> Self {
+        let mut api = Self::new().await;
+        let aws = wiring::Aws::load().await.expect("AWS config");
+        api.service = api
+            .service
+            .with_events(wiring::harness::events_to(&aws, queue_url).expect("webhook queue"));
+        api
     }
 
     /// Built as a deployed function is, given only `secrets`.

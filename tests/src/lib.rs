@@ -11,6 +11,7 @@ pub mod jose;
 pub mod logs;
 pub mod moto;
 pub mod tenant;
+pub mod webhooks;
 
 pub use api::{Api, ConfigApi, Endpoint, RegistrationApi, Reply};
 pub use enrollment::Enrollment;

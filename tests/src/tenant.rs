@@ -17,6 +17,8 @@ pub struct Tenant {
     pub api_key: String,
     pub project: String,
     pub flow: String,
+    /// The flow's webhook signing secret, when it has a webhook.
+    pub webhook_secret: Option<String>,
 }
 
 pub struct TenantBuilder {
@@ -26,6 +28,7 @@ pub struct TenantBuilder {
     flow_type: FlowType,
     onboarding: OnboardingSettings,
     security: gatehouse::domain::flow::FlowSecurity,
+    webhook_url: Option<String>,
 }
 
 impl Tenant {
@@ -42,6 +45,7 @@ impl Tenant {
             flow_type: FlowType::Login,
             onboarding: OnboardingSettings::default(),
             security: Default::default(),
+            webhook_url: None,
         }
     }
 
@@ -77,6 +81,8 @@ impl Tenant {
             login_settings: settings,
             onboarding_settings: OnboardingSettings::default(),
             security: Default::default(),
+            webhook_url: None,
+            webhook_secret: None,
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -99,6 +105,13 @@ impl TenantBuilder {
 
     pub fn security(mut self, security: gatehouse::domain::flow::FlowSecurity) -> Self {
         self.security = security;
+        self
+    }
+
+    /// A webhook at `url`, with a new signing secret (read it back with
+    /// `Tenant::flow_record`).
+    pub fn webhook(mut self, url: &str) -> Self {
+        self.webhook_url = Some(url.to_string());
         self
     }
 
@@ -149,6 +162,11 @@ impl TenantBuilder {
             login_settings: self.settings,
             onboarding_settings: self.onboarding,
             security: self.security,
+            webhook_secret: self
+                .webhook_url
+                .as_ref()
+                .map(|_| gatehouse::domain::webhook::new_secret()),
+            webhook_url: self.webhook_url,
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -158,6 +176,7 @@ impl TenantBuilder {
             client,
             api_key,
             project: project.id,
+            webhook_secret: flow.webhook_secret.clone(),
             flow: flow.id,
         }
     }

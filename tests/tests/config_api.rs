@@ -339,3 +339,125 @@ async fn api_keys_are_created_listed_by_prefix_and_revoked() {
         .await;
     expect_error(&refused, 401, "Unauthorized");
 }
+
+#[tokio::test]
+async fn a_flow_webhook_gets_a_secret_that_rotates_and_private_hosts_are_refused() {
+    let tenant = Tenant::create().await;
+    let other = Tenant::create().await;
+    let api = ConfigApi::new().await;
+    let key = Some(tenant.api_key.as_str());
+    let flow = Some(tenant.flow.as_str());
+
+    let set = api
+        .call(
+            "PUT",
+            "project-flows",
+            flow,
+            key,
+            "",
+            Some(json!({"webhookUrl": "https://hooks.acme.example/gatehouse?k=1"})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.raw);
+    let secret = set.body["data"]["webhookSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 49,
+        "{secret}"
+    );
+    assert_eq!(
+        set.body["data"]["webhookUrl"],
+        "https://hooks.acme.example/gatehouse?k=1"
+    );
+
+    // Read back by the tenant's admin key, the same secret; another tenant
+    // sees no flow at all.
+    let read = api.call("GET", "project-flows", flow, key, "", None).await;
+    assert_eq!(read.body["data"]["webhookSecret"], secret.as_str());
+    let across = api
+        .call("GET", "project-flows", flow, Some(&other.api_key), "", None)
+        .await;
+    assert_eq!(across.status, 404, "{}", across.raw);
+
+    // A URL change keeps the secret; a rotation replaces it.
+    let moved = api
+        .call(
+            "PUT",
+            "project-flows",
+            flow,
+            key,
+            "",
+            Some(json!({"webhookUrl": "https://hooks2.acme.example/"})),
+        )
+        .await;
+    assert_eq!(moved.body["data"]["webhookSecret"], secret.as_str());
+    let rotated = api
+        .call(
+            "PUT",
+            "project-flows",
+            flow,
+            key,
+            "",
+            Some(json!({"rotateWebhookSecret": true})),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.raw);
+    let new_secret = rotated.body["data"]["webhookSecret"].as_str().unwrap();
+    assert!(new_secret.starts_with("whsec_") && new_secret != secret);
+
+    // Anything that reaches into a network, or is not https, is refused and
+    // nothing changes. (The tests allow http to loopback, as `make dev` does.)
+    for url in [
+        "http://hooks.acme.example/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.8/hook",
+        "https://[fd00:ec2::254]/",
+        "https://user:pw@hooks.acme.example/",
+        "not a url",
+    ] {
+        let refused = api
+            .call(
+                "PUT",
+                "project-flows",
+                flow,
+                key,
+                "",
+                Some(json!({"webhookUrl": url})),
+            )
+            .await;
+        expect_error(&refused, 400, "invalid_webhook_url");
+    }
+    let unchanged = api.call("GET", "project-flows", flow, key, "", None).await;
+    assert_eq!(
+        unchanged.body["data"]["webhookUrl"],
+        "https://hooks2.acme.example/"
+    );
+
+    // "" removes the webhook and its secret; a rotation then has nothing to rotate.
+    let removed = api
+        .call(
+            "PUT",
+            "project-flows",
+            flow,
+            key,
+            "",
+            Some(json!({"webhookUrl": ""})),
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.raw);
+    assert!(removed.body["data"].get("webhookUrl").is_none());
+    assert!(removed.body["data"].get("webhookSecret").is_none());
+    let nothing = api
+        .call(
+            "PUT",
+            "project-flows",
+            flow,
+            key,
+            "",
+            Some(json!({"rotateWebhookSecret": true})),
+        )
+        .await;
+    expect_error(&nothing, 400, "webhook_not_set");
+}

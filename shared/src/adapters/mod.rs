@@ -8,4 +8,6 @@ pub mod s3;
 pub mod secrets;
 pub mod ses;
 pub mod sns;
+pub mod sqs;
 pub mod textract;
+pub mod webhook_http;

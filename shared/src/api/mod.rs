@@ -16,5 +16,6 @@ pub mod response;
 pub mod strict_json;
 pub mod tenant_config;
 pub mod verifik;
+pub mod webhooks;
 
 pub use error::error_response;

@@ -237,6 +237,13 @@ pub struct ProjectFlow {
     pub onboarding_settings: OnboardingSettings,
     #[serde(default)]
     pub security: FlowSecurity,
+    /// Where this flow's events are POSTed (README "Webhooks").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// The HMAC key of those events: shown to the tenant's admin keys,
+    /// never on a public read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Set when deleted through the API: kept for audit, never used again.
@@ -262,6 +269,8 @@ impl ProjectFlow {
             login_settings,
             onboarding_settings: Default::default(),
             security: Default::default(),
+            webhook_url: None,
+            webhook_secret: None,
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -354,6 +363,8 @@ mod tests {
             login_settings: LoginSettings::default(),
             onboarding_settings: OnboardingSettings::default(),
             security: FlowSecurity::default(),
+            webhook_url: None,
+            webhook_secret: None,
             created_at: now,
             updated_at: now,
             archived_at: None,

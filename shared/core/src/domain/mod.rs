@@ -16,6 +16,7 @@ pub mod tenant_config;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod webhook;
 
 pub use code::{CodeHash, CodeHasher, OneTimeCode};
 pub use contact::{Channel, Email, Phone};

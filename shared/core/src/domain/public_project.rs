@@ -152,3 +152,38 @@ impl PublicFlow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::flow::{Branding, LoginSettings};
+    use crate::domain::Timestamp;
+
+    #[test]
+    fn a_public_project_never_shows_a_webhook() {
+        let now = Timestamp::now();
+        let project = Project {
+            id: "project".into(),
+            client: "client".into(),
+            name: "Acme".into(),
+            allowed_countries: vec![],
+            contact_email: None,
+            privacy_url: None,
+            terms_url: None,
+            branding: Branding::default(),
+            allowed_origins: vec![],
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+        };
+        let mut flow = ProjectFlow::login_for_tests(LoginSettings::default());
+        flow.webhook_url = Some("https://hooks.acme.example/secret-path".into());
+        flow.webhook_secret = Some(crate::domain::webhook::new_secret());
+        let public = serde_json::to_string(&PublicProject::of(&project, &[flow])).unwrap();
+        assert!(public.contains("\"_id\":\"flow\""), "{public}");
+        assert!(
+            !public.contains("webhook") && !public.contains("whsec_"),
+            "{public}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use super::flow::{
 use super::ids::new_id;
 use super::onboarding::OnboardingSettings;
 use super::time::Timestamp;
+use super::webhook::{new_secret, webhook_url, AddressPolicy};
 use crate::error::{codes, Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,10 @@ pub struct FlowFields {
     pub login_settings: Option<LoginSettings>,
     pub onboarding_settings: Option<OnboardingSettings>,
     pub security: Option<FlowSecurity>,
+    /// An https URL for the flow's events; `""` removes the webhook.
+    pub webhook_url: Option<String>,
+    /// `true` replaces the signing secret; the old one stops at once.
+    pub rotate_webhook_secret: Option<bool>,
 }
 
 /// What an API key may do.
@@ -305,7 +310,12 @@ impl ProjectFields {
 
 impl FlowFields {
     /// A new flow of `project` (checked by the caller to be the client's).
-    pub fn create(self, project: &Project, now: Timestamp) -> Result<ProjectFlow> {
+    pub fn create(
+        self,
+        project: &Project,
+        now: Timestamp,
+        webhooks: AddressPolicy,
+    ) -> Result<ProjectFlow> {
         let mut missing = Vec::new();
         if self.name.is_none() {
             missing.push("name".to_string());
@@ -329,6 +339,8 @@ impl FlowFields {
             login_settings: LoginSettings::default(),
             onboarding_settings: OnboardingSettings::default(),
             security: FlowSecurity::default(),
+            webhook_url: None,
+            webhook_secret: None,
             created_at: now,
             updated_at: now,
             archived_at: None,
@@ -338,13 +350,18 @@ impl FlowFields {
             flow_type: None,
             ..self
         }
-        .apply(&mut flow, now)?;
+        .apply(&mut flow, now, webhooks)?;
         Ok(flow)
     }
 
     /// Checks every given field, then changes them on `flow`. The project
     /// and type of a flow never change.
-    pub fn apply(self, flow: &mut ProjectFlow, now: Timestamp) -> Result<()> {
+    pub fn apply(
+        self,
+        flow: &mut ProjectFlow,
+        now: Timestamp,
+        webhooks: AddressPolicy,
+    ) -> Result<()> {
         if self.project.is_some() || self.flow_type.is_some() {
             return Err(Error::invalid(
                 "immutable_field",
@@ -376,6 +393,25 @@ impl FlowFields {
         }
         if let Some(s) = &self.security {
             flow.security = security(s)?;
+        }
+        match self.webhook_url.as_deref().map(str::trim) {
+            Some("") => {
+                flow.webhook_url = None;
+                flow.webhook_secret = None;
+            }
+            Some(url) => flow.webhook_url = Some(webhook_url(url, webhooks)?),
+            None => {}
+        }
+        if self.rotate_webhook_secret == Some(true) && flow.webhook_url.is_none() {
+            return Err(Error::invalid(
+                "webhook_not_set",
+                "rotateWebhookSecret needs a webhookUrl on the flow",
+            ));
+        }
+        if flow.webhook_url.is_some()
+            && (flow.webhook_secret.is_none() || self.rotate_webhook_secret == Some(true))
+        {
+            flow.webhook_secret = Some(new_secret());
         }
         flow.updated_at = now;
         Ok(())
@@ -435,13 +471,17 @@ mod tests {
             r#"{"name":"Login","type":"login","loginSettings":{"codeLifetimeSeconds":3600}}"#,
         )
         .unwrap();
-        assert!(long_codes.create(&project, now).is_err());
+        assert!(long_codes
+            .create(&project, now, AddressPolicy::default())
+            .is_err());
         let mut flow = serde_json::from_str::<FlowFields>(r#"{"name":"Login","type":"login"}"#)
             .unwrap()
-            .create(&project, now)
+            .create(&project, now, AddressPolicy::default())
             .unwrap();
         assert_eq!(flow.status, FlowStatus::Draft);
         let retype: FlowFields = serde_json::from_str(r#"{"type":"onboarding"}"#).unwrap();
-        assert!(retype.apply(&mut flow, now).is_err());
+        assert!(retype
+            .apply(&mut flow, now, AddressPolicy::default())
+            .is_err());
     }
 }

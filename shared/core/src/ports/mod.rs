@@ -18,6 +18,11 @@ use std::future::Future;
 mod page;
 pub use page::{ListCursor, ListStart, Page, COUNT_CAP};
 
+mod webhooks;
+pub use webhooks::{
+    BoxFuture, DeliveryLog, EventQueue, EventSink, NoEvents, PostFailure, WebhookTransport,
+};
+
 mod identity;
 pub use identity::{
     DocumentReader, FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessResult,

@@ -11,6 +11,7 @@ pub mod login_reader;
 pub mod public_projects;
 pub mod registrations;
 pub mod tenant_config;
+pub mod webhooks;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -29,3 +30,4 @@ pub use login_reader::LoginReader;
 pub use public_projects::PublicProjects;
 pub use registrations::{Caller, IdentityChecks, Registrations};
 pub use tenant_config::TenantConfig;
+pub use webhooks::{DeliveryOutcome, Outbox, WebhookDeliveries};

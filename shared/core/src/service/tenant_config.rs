@@ -5,6 +5,7 @@
 use super::auth::generate_api_key;
 use crate::domain::ids::Record;
 use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
+use crate::domain::webhook::AddressPolicy;
 use crate::domain::{ClientId, Project, ProjectFlow};
 use crate::error::{Error, Result};
 use crate::ports::{Clock, ConfigStore, Page, Precondition};
@@ -20,11 +21,23 @@ fn concurrent() -> Error {
 pub struct TenantConfig<C> {
     store: C,
     clock: Arc<dyn Clock>,
+    webhooks: AddressPolicy,
 }
 
 impl<C: ConfigStore> TenantConfig<C> {
     pub fn new(store: C, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            webhooks: AddressPolicy::default(),
+        }
+    }
+
+    /// Which webhook hosts a flow may name: public ones, and loopback only
+    /// under `make dev` and the tests.
+    pub fn with_webhook_policy(mut self, webhooks: AddressPolicy) -> Self {
+        self.webhooks = webhooks;
+        self
     }
 
     /// The client's live project, or 404.
@@ -120,7 +133,7 @@ impl<C: ConfigStore> TenantConfig<C> {
             return Err(Error::MissingParameters(vec!["project".into()]));
         };
         let project = self.project(client, &project_id).await?;
-        let flow = fields.create(&project, self.clock.now())?;
+        let flow = fields.create(&project, self.clock.now(), self.webhooks)?;
         self.store.save_flow(&flow, Precondition::New).await?;
         Ok(flow)
     }
@@ -152,7 +165,7 @@ impl<C: ConfigStore> TenantConfig<C> {
     ) -> Result<ProjectFlow> {
         let mut flow = self.flow(client, id).await?;
         let read_at = flow.updated_at;
-        fields.apply(&mut flow, self.clock.now())?;
+        fields.apply(&mut flow, self.clock.now(), self.webhooks)?;
         if !self
             .store
             .save_flow(&flow, Precondition::UpdatedAt(read_at))

@@ -71,6 +71,8 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
             login_settings: settings,
             onboarding_settings: Default::default(),
             security: Default::default(),
+            webhook_url: None,
+            webhook_secret: None,
             created_at: now,
             updated_at: now,
             archived_at: None,

@@ -10,12 +10,14 @@ mod limits;
 mod logins;
 mod registrations;
 mod transact;
+mod webhooks;
 
 pub use call_counter::CallCounter;
 pub use config_store::DynamoConfigStore;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;
 pub use registrations::DynamoRegistrationStore;
+pub use webhooks::{DynamoDeliveryLog, FAILED_DELIVERY_DAYS};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

@@ -18,6 +18,8 @@ fn flow(settings: OnboardingSettings) -> ProjectFlow {
         login_settings: LoginSettings::default(),
         onboarding_settings: settings,
         security: Default::default(),
+        webhook_url: None,
+        webhook_secret: None,
         created_at: now,
         updated_at: now,
         archived_at: None,

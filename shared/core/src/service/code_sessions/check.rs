@@ -6,9 +6,11 @@ use crate::domain::limits::AbuseLimits;
 use crate::domain::login::AttemptRejected;
 use crate::domain::login::{AccessEventKind, RequestOrigin, ValidationStatus};
 use crate::domain::token::TokenIssuer;
+use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Channel, Login, LoginStatus, Timestamp};
 use crate::error::{codes, Error, Result};
-use crate::ports::{AttemptOutcome, Clock, LoginStore, SuccessOutcome};
+use crate::ports::{AttemptOutcome, Clock, EventSink, LoginStore, NoEvents, SuccessOutcome};
+use crate::service::webhooks::raise;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +53,7 @@ pub struct CodeChecker<S> {
     clock: Arc<dyn Clock>,
     retention: Duration,
     limits: AbuseLimits,
+    events: Arc<dyn EventSink>,
 }
 
 impl<S: LoginStore> CodeChecker<S> {
@@ -68,7 +71,14 @@ impl<S: LoginStore> CodeChecker<S> {
             clock,
             retention,
             limits: AbuseLimits::default(),
+            events: Arc::new(NoEvents),
         }
+    }
+
+    /// Where `app_login.validated` and `app_login.failed` go.
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
     }
 
     /// Replaces the default abuse limits.
@@ -294,7 +304,16 @@ impl<S: LoginStore> CodeChecker<S> {
             tracing::warn!(login_id = %login.id, %channel, "attempts exhausted: login locked");
         }
         let failure = login.failure(channel, events, locks, now, self.retention_end(now));
-        self.store.record_failure(login, &failure).await
+        self.store.record_failure(login, &failure).await?;
+        if locks {
+            let event = {
+                let mut failed = login.clone();
+                failed.apply_failure(&failure);
+                WebhookEvent::for_login(&failed, now)
+            };
+            raise(&*self.events, &login.client, event).await;
+        }
+        Ok(())
     }
 
     async fn record_success(
@@ -320,6 +339,14 @@ impl<S: LoginStore> CodeChecker<S> {
                     login.apply_success(&success);
                     let completes_login = success.completes_login;
                     tracing::info!(login_id = %login.id, %channel, completes_login, "code verified");
+                    if completes_login {
+                        raise(
+                            &*self.events,
+                            &login.client,
+                            WebhookEvent::for_login(&login, now),
+                        )
+                        .await;
+                    }
                     return Ok(login);
                 }
                 SuccessOutcome::Raced => {

@@ -9,10 +9,12 @@ use crate::domain::login::{
     session_used, FaceGuard, FacePurpose, FaceScores, FaceVerdict, RequestOrigin, SearchResult,
     SessionGuard,
 };
+use crate::domain::webhook::WebhookEvent;
 use crate::domain::{Login, LoginStatus};
 use crate::error::{Error, Result};
 use crate::ports::{FaceEngine, FaceFailure, FaceSaved, IdentityPorts, LoginStore};
 use crate::service::liveness::{read_session, LiveFrame};
+use crate::service::webhooks::raise;
 
 /// A checked face: the login after it, and a token when it signed the
 /// user in.
@@ -147,6 +149,10 @@ impl<P: IdentityPorts> FaceLogins<P> {
                     tracing::warn!("failed face checks locked out the identifier or the IP");
                 }
             }
+        }
+        if login.status != read_status {
+            let event = WebhookEvent::for_login(&login, now);
+            raise(&*self.events, &login.client, event).await;
         }
         if !passed {
             return Err(refusal(&verdict));

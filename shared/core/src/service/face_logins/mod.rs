@@ -46,6 +46,7 @@ pub struct FaceLogins<P: IdentityPorts> {
     bucket: String,
     lockout: FaceLockout,
     limits: AbuseLimits,
+    events: Arc<dyn crate::ports::EventSink>,
 }
 
 impl<P: IdentityPorts> FaceLogins<P> {
@@ -71,11 +72,18 @@ impl<P: IdentityPorts> FaceLogins<P> {
             bucket: bucket.into(),
             lockout: FaceLockout::default(),
             limits: AbuseLimits::default(),
+            events: Arc::new(crate::ports::NoEvents),
         }
     }
 
     /// Replaces the default abuse limits (the per-IP start budget, the
     /// face lockout).
+    /// Where `app_login.validated` and `app_login.failed` go.
+    pub fn with_events(mut self, events: Arc<dyn crate::ports::EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
     pub fn with_limits(mut self, limits: AbuseLimits) -> Self {
         self.lockout = limits.face_lockout();
         self.limits = limits;

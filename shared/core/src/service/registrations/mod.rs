@@ -23,9 +23,11 @@ use crate::domain::ids::new_id;
 use crate::domain::ids::Record;
 use crate::domain::registration::analytics_delta;
 use crate::domain::token::{EnrolleeClaims, SessionProof, TokenIssuer, ENROLLEE_AUDIENCE};
+use crate::domain::webhook::WebhookEvent;
 use crate::domain::{ClientId, ProjectFlow, Registration, RegistrationStatus, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::{Clock, Directory, Ports, RegistrationStore, SaveOutcome};
+use crate::ports::{Clock, Directory, EventSink, NoEvents, Ports, RegistrationStore, SaveOutcome};
+use crate::service::webhooks::raise;
 use std::sync::Arc;
 
 /// The enrollee token's lifetime, as Verifik's.
@@ -50,6 +52,7 @@ pub struct Registrations<P: Ports> {
     auth: Authenticator<P::Directory>,
     tokens: TokenIssuer,
     clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
 }
 
 impl<P: Ports> Registrations<P> {
@@ -66,7 +69,14 @@ impl<P: Ports> Registrations<P> {
             auth,
             tokens,
             clock,
+            events: Arc::new(NoEvents),
         }
+    }
+
+    /// Where `app_registration.*` events go.
+    pub fn with_events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
     }
 
     /// Replaces the default abuse limits of the code machinery.
@@ -166,6 +176,23 @@ impl<P: Ports> Registrations<P> {
         &self,
         caller: &Caller,
         id: &str,
+        known: Option<Registration>,
+        require_active: bool,
+        change: F,
+    ) -> Result<(Registration, ProjectFlow)>
+    where
+        F: Fn(&mut Registration, &ProjectFlow, Timestamp) -> Result<()>,
+    {
+        // On the heap: every registration endpoint awaits this, and its
+        // state (two registrations, a flow, the save) would otherwise sit
+        // in each caller's future.
+        Box::pin(self.update_in_place(caller, id, known, require_active, change)).await
+    }
+
+    async fn update_in_place<F>(
+        &self,
+        caller: &Caller,
+        id: &str,
         mut known: Option<Registration>,
         require_active: bool,
         change: F,
@@ -195,7 +222,11 @@ impl<P: Ports> Registrations<P> {
             registration.updated_at = now;
             let delta = analytics_delta(Some(&before), &registration);
             match self.store.save(&registration, &delta).await? {
-                SaveOutcome::Saved => return outcome.map(|()| (registration, flow)),
+                SaveOutcome::Saved => {
+                    let event = WebhookEvent::for_registration(before.status, &registration, now);
+                    raise(&*self.events, &registration.client, event).await;
+                    return outcome.map(|()| (registration, flow));
+                }
                 SaveOutcome::Stale => {
                     tracing::info!(registration_id = %id, "registration changed concurrently: retrying");
                 }
