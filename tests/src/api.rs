@@ -321,6 +321,20 @@ impl Api {
         Reply::from_response(answered(app_logins::validate(&self.verifier, req).await))
     }
 
+    /// A new email login on the tenant's flow: (login id, address, code).
+    pub async fn email_login(&self, tenant: &crate::Tenant) -> (String, String, String) {
+        let email = crate::unique_email();
+        let created = self
+            .create(
+                &tenant.api_key,
+                json!({"projectFlow": tenant.flow, "email": email}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.raw);
+        let code = crate::Moto::new().latest_email_code(&email).await;
+        (crate::login_id(&created), email, code)
+    }
+
     pub async fn validate(&self, login_id: &str, body: Value) -> Reply {
         self.validate_raw(login_id, &body.to_string()).await
     }

@@ -3,24 +3,9 @@
 
 use gatehouse::domain::LoginSettings;
 use gatehouse_tests::api::ShiftedClock;
-use gatehouse_tests::{
-    assert_no_secrets, login_id, logs, unique_email, wrong_code, Api, Moto, Tenant,
-};
+use gatehouse_tests::{assert_no_secrets, login_id, logs, wrong_code, Api, Moto, Tenant};
 use serde_json::json;
 use std::sync::Arc;
-
-async fn start(api: &Api, tenant: &Tenant) -> (String, String, String) {
-    let email = unique_email();
-    let created = api
-        .create(
-            &tenant.api_key,
-            json!({"projectFlow": tenant.flow, "email": email}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.raw);
-    let code = Moto::new().latest_email_code(&email).await;
-    (login_id(&created), email, code)
-}
 
 #[tokio::test]
 async fn wrong_code_counts_down_and_lockout_kills_even_the_right_code() {
@@ -32,7 +17,7 @@ async fn wrong_code_counts_down_and_lockout_kills_even_the_right_code() {
         .create()
         .await;
     let api = Api::new().await;
-    let (id, _, code) = start(&api, &tenant).await;
+    let (id, _, code) = api.email_login(&tenant).await;
 
     for remaining in [2, 1, 0] {
         let reply = api.validate(&id, json!({"otp": wrong_code(&code)})).await;
@@ -84,7 +69,7 @@ async fn wrong_code_counts_down_and_lockout_kills_even_the_right_code() {
 async fn twenty_concurrent_wrong_guesses_count_exactly_max_attempts() {
     let tenant = Tenant::create().await; // max 5
     let api = Arc::new(Api::new().await);
-    let (id, _, code) = start(&api, &tenant).await;
+    let (id, _, code) = api.email_login(&tenant).await;
     let bad = wrong_code(&code);
 
     let guesses = (0..20).map(|_| {
@@ -119,7 +104,7 @@ async fn twenty_concurrent_wrong_guesses_count_exactly_max_attempts() {
 async fn concurrent_right_codes_validate_exactly_once() {
     let tenant = Tenant::create().await;
     let api = Arc::new(Api::new().await);
-    let (id, _, code) = start(&api, &tenant).await;
+    let (id, _, code) = api.email_login(&tenant).await;
     let tries = (0..5).map(|_| {
         let (api, id, code) = (api.clone(), id.clone(), code.clone());
         tokio::spawn(async move { api.validate(&id, json!({"otp": code})).await })
@@ -140,14 +125,14 @@ async fn concurrent_right_codes_validate_exactly_once() {
 async fn expired_code_fails_with_its_own_error() {
     let tenant = Tenant::create().await; // 600 s lifetime
     let api = Api::new().await;
-    let (id, _, code) = start(&api, &tenant).await;
+    let (id, _, code) = api.email_login(&tenant).await;
     let later = Api::with_clock(Arc::new(ShiftedClock(601))).await;
     let expired = later.validate(&id, json!({"otp": code})).await;
     assert_eq!(expired.status, 412, "{}", expired.raw);
     assert_eq!(expired.code(), "emailValidation_has_expired");
 
     // Just before expiry the same code still works.
-    let (id, _, code) = start(&api, &tenant).await;
+    let (id, _, code) = api.email_login(&tenant).await;
     let almost = Api::with_clock(Arc::new(ShiftedClock(590))).await;
     assert_eq!(almost.validate(&id, json!({"otp": code})).await.status, 200);
 }
@@ -163,7 +148,7 @@ async fn resend_replaces_the_code_keeps_attempts_and_has_a_cooldown() {
         .await;
     let api = Api::new().await;
     let moto = Moto::new();
-    let (id, email, old_code) = start(&api, &tenant).await;
+    let (id, email, old_code) = api.email_login(&tenant).await;
 
     assert_eq!(
         api.validate(&id, json!({"otp": wrong_code(&old_code)}))
@@ -198,7 +183,7 @@ async fn resend_replaces_the_code_keeps_attempts_and_has_a_cooldown() {
 async fn default_cooldown_is_sixty_seconds() {
     let tenant = Tenant::create().await;
     let api = Api::new().await;
-    let (id, _, _) = start(&api, &tenant).await;
+    let (id, _, _) = api.email_login(&tenant).await;
     let reply = api.resend(&id, None).await;
     assert_eq!(reply.status, 429);
     let wait: u64 = reply.retry_after.expect("Retry-After").parse().unwrap();
@@ -218,7 +203,7 @@ async fn asking_again_resends_on_the_existing_login() {
         .await;
     let api = Api::new().await;
     let moto = Moto::new();
-    let (id, email, first_code) = start(&api, &tenant).await;
+    let (id, email, first_code) = api.email_login(&tenant).await;
     let again = api
         .create(
             &tenant.api_key,

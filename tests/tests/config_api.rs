@@ -347,17 +347,9 @@ async fn a_flow_webhook_gets_a_secret_that_rotates_and_private_hosts_are_refused
     let api = ConfigApi::new().await;
     let key = Some(tenant.api_key.as_str());
     let flow = Some(tenant.flow.as_str());
+    let put = |body: serde_json::Value| api.call("PUT", "project-flows", flow, key, "", Some(body));
 
-    let set = api
-        .call(
-            "PUT",
-            "project-flows",
-            flow,
-            key,
-            "",
-            Some(json!({"webhookUrl": "https://hooks.acme.example/gatehouse?k=1"})),
-        )
-        .await;
+    let set = put(json!({"webhookUrl": "https://hooks.acme.example/gatehouse?k=1"})).await;
     assert_eq!(set.status, 200, "{}", set.raw);
     let secret = set.body["data"]["webhookSecret"]
         .as_str()
@@ -382,27 +374,9 @@ async fn a_flow_webhook_gets_a_secret_that_rotates_and_private_hosts_are_refused
     assert_eq!(across.status, 404, "{}", across.raw);
 
     // A URL change keeps the secret; a rotation replaces it.
-    let moved = api
-        .call(
-            "PUT",
-            "project-flows",
-            flow,
-            key,
-            "",
-            Some(json!({"webhookUrl": "https://hooks2.acme.example/"})),
-        )
-        .await;
+    let moved = put(json!({"webhookUrl": "https://hooks2.acme.example/"})).await;
     assert_eq!(moved.body["data"]["webhookSecret"], secret.as_str());
-    let rotated = api
-        .call(
-            "PUT",
-            "project-flows",
-            flow,
-            key,
-            "",
-            Some(json!({"rotateWebhookSecret": true})),
-        )
-        .await;
+    let rotated = put(json!({"rotateWebhookSecret": true})).await;
     assert_eq!(rotated.status, 200, "{}", rotated.raw);
     let new_secret = rotated.body["data"]["webhookSecret"].as_str().unwrap();
     assert!(new_secret.starts_with("whsec_") && new_secret != secret);
@@ -417,16 +391,7 @@ async fn a_flow_webhook_gets_a_secret_that_rotates_and_private_hosts_are_refused
         "https://user:pw@hooks.acme.example/",
         "not a url",
     ] {
-        let refused = api
-            .call(
-                "PUT",
-                "project-flows",
-                flow,
-                key,
-                "",
-                Some(json!({"webhookUrl": url})),
-            )
-            .await;
+        let refused = put(json!({"webhookUrl": url})).await;
         expect_error(&refused, 400, "invalid_webhook_url");
     }
     let unchanged = api.call("GET", "project-flows", flow, key, "", None).await;
@@ -436,28 +401,10 @@ async fn a_flow_webhook_gets_a_secret_that_rotates_and_private_hosts_are_refused
     );
 
     // "" removes the webhook and its secret; a rotation then has nothing to rotate.
-    let removed = api
-        .call(
-            "PUT",
-            "project-flows",
-            flow,
-            key,
-            "",
-            Some(json!({"webhookUrl": ""})),
-        )
-        .await;
+    let removed = put(json!({"webhookUrl": ""})).await;
     assert_eq!(removed.status, 200, "{}", removed.raw);
     assert!(removed.body["data"].get("webhookUrl").is_none());
     assert!(removed.body["data"].get("webhookSecret").is_none());
-    let nothing = api
-        .call(
-            "PUT",
-            "project-flows",
-            flow,
-            key,
-            "",
-            Some(json!({"rotateWebhookSecret": true})),
-        )
-        .await;
+    let nothing = put(json!({"rotateWebhookSecret": true})).await;
     expect_error(&nothing, 400, "webhook_not_set");
 }

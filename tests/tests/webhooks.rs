@@ -15,8 +15,7 @@ use gatehouse::wiring::{self, Aws, DeliveryService};
 use gatehouse_tests::api::{event, Options};
 use gatehouse_tests::webhooks::{messages_on, own_queue, readme_verifies, Receiver};
 use gatehouse_tests::{
-    assert_no_secrets, login_id, unique_email, wrong_code, Api, Enrollment, Moto, RegistrationApi,
-    Reply, Tenant,
+    assert_no_secrets, wrong_code, Api, Enrollment, Moto, RegistrationApi, Reply, Tenant,
 };
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -42,19 +41,9 @@ async fn deliveries(
     wiring::harness::deliveries_from(&aws, queue, policy, schedule).expect("delivery config")
 }
 
-/// Creates a login for a new address and validates it; returns its id and
-/// the code.
+/// A new email login, validated: (id, code, address).
 async fn validated_login(api: &Api, tenant: &Tenant) -> (String, String, String) {
-    let email = unique_email();
-    let created = api
-        .create(
-            &tenant.api_key,
-            json!({"projectFlow": tenant.flow, "email": email}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.raw);
-    let code = Moto::new().latest_email_code(&email).await;
-    let id = login_id(&created);
+    let (id, email, code) = api.email_login(tenant).await;
     let validated = api.validate(&id, json!({"otp": code})).await;
     assert_eq!(validated.status, 200, "{}", validated.raw);
     (id, code, email)
@@ -158,14 +147,8 @@ async fn a_locked_login_raises_app_login_failed_and_a_flow_without_webhook_raise
     let quiet = Tenant::builder().settings(settings).create().await;
     let api = api_to(&queue_url).await;
     for t in [&quiet, &tenant] {
-        let email = unique_email();
-        let created = api
-            .create(&t.api_key, json!({"projectFlow": t.flow, "email": email}))
-            .await;
-        let code = Moto::new().latest_email_code(&email).await;
-        let refused = api
-            .validate(&login_id(&created), json!({"otp": wrong_code(&code)}))
-            .await;
+        let (id, _, code) = api.email_login(t).await;
+        let refused = api.validate(&id, json!({"otp": wrong_code(&code)})).await;
         assert_eq!(refused.status, 403, "{}", refused.raw);
     }
     let (deliveries, queue) = deliveries(&queue_url, LOCAL, RetrySchedule::default()).await;

@@ -252,6 +252,28 @@ pub struct ProjectFlow {
 }
 
 #[cfg(test)]
+impl Project {
+    /// A live project of `client` with no settings, for unit tests.
+    pub(crate) fn for_tests(id: &str, client: &str) -> Self {
+        let now = Timestamp::now();
+        Project {
+            id: id.into(),
+            client: client.into(),
+            name: "Acme".into(),
+            allowed_countries: vec![],
+            contact_email: None,
+            privacy_url: None,
+            terms_url: None,
+            branding: Branding::default(),
+            allowed_origins: vec![],
+            created_at: now,
+            updated_at: now,
+            archived_at: None,
+        }
+    }
+}
+
+#[cfg(test)]
 impl ProjectFlow {
     /// An active login flow of one client and project, for unit tests.
     pub(crate) fn login_for_tests(login_settings: LoginSettings) -> Self {

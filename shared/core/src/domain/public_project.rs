@@ -156,26 +156,11 @@ impl PublicFlow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::flow::{Branding, LoginSettings};
-    use crate::domain::Timestamp;
+    use crate::domain::flow::LoginSettings;
 
     #[test]
     fn a_public_project_never_shows_a_webhook() {
-        let now = Timestamp::now();
-        let project = Project {
-            id: "project".into(),
-            client: "client".into(),
-            name: "Acme".into(),
-            allowed_countries: vec![],
-            contact_email: None,
-            privacy_url: None,
-            terms_url: None,
-            branding: Branding::default(),
-            allowed_origins: vec![],
-            created_at: now,
-            updated_at: now,
-            archived_at: None,
-        };
+        let project = Project::for_tests("project", "client");
         let mut flow = ProjectFlow::login_for_tests(LoginSettings::default());
         flow.webhook_url = Some("https://hooks.acme.example/secret-path".into());
         flow.webhook_secret = Some(crate::domain::webhook::new_secret());

@@ -1,7 +1,6 @@
 //! Fast service tests over the in-memory ports. Storage conditions are
 //! tested for real against DynamoDB Local in tests/.
 
-use crate::domain::flow::Branding;
 use crate::domain::login::RequestOrigin;
 use crate::domain::token::TokenIssuer;
 use crate::domain::{
@@ -41,20 +40,7 @@ pub fn fixture(settings: LoginSettings) -> Fixture {
     let client = ClientId("client-1".into());
     directory.projects.lock().unwrap().insert(
         "project-1".into(),
-        Project {
-            id: "project-1".into(),
-            client: client.0.clone(),
-            name: "Acme".into(),
-            allowed_countries: vec![],
-            contact_email: None,
-            privacy_url: None,
-            terms_url: None,
-            branding: Branding::default(),
-            allowed_origins: vec![],
-            created_at: now,
-            updated_at: now,
-            archived_at: None,
-        },
+        Project::for_tests("project-1", &client.0),
     );
     directory.flows.lock().unwrap().insert(
         "flow-1".into(),
