@@ -1,7 +1,7 @@
 # Gatehouse developer commands. `make dev` and `make test` need nothing but
 # the Rust toolchain, Python with pip, Node with npm and Java 17: they
 # install the rest (scripts/bootstrap.sh) into git-ignored folders.
-.PHONY: dev test lint sam-build sam-build-ci ci clean-local bench load-run
+.PHONY: dev test lint sam-build sam-build-ci ci clean-local bench load-run webhook-cost
 
 dev: ## run everything locally on http://127.0.0.1:9000
 	scripts/dev.sh
@@ -46,6 +46,9 @@ clean-local: ## forget local tools, stacks and secrets
 
 bench: ## cold starts, DynamoDB calls, handler and bcrypt costs, sizes, cost model -> BENCHMARKS.md
 	scripts/bench.sh
+
+webhook-cost: ## what a webhook event adds to a validate, and delivery batches, against a private local stack
+	scripts/bench/webhook_cost.sh
 
 load-run: ## 2,000 logins, 100 at a time, through the handlers against DynamoDB Local
 	scripts/bench/load_run.sh
