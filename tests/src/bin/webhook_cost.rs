@@ -113,7 +113,10 @@ async fn main() {
             batches.push(batch.elapsed());
             sizes.push(got);
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "deliveries stalled");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "deliveries stalled"
+        );
     }
     let delivered = start.elapsed();
 
