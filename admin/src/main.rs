@@ -278,7 +278,9 @@ async fn main() -> Result<()> {
                 gatehouse::wiring::webhook_deliveries(&aws).map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("delivering webhook events from {}", queue.url());
             loop {
-                let wait = std::time::Duration::from_secs(5);
+                // A 1-second long poll: the SDK's attempt timeout
+                // (GATEHOUSE_AWS_ATTEMPT_TIMEOUT_MS, 2 s) bounds a receive.
+                let wait = std::time::Duration::from_secs(1);
                 if let Err(e) = gatehouse::api::webhooks::pump(&deliveries, &queue, wait).await {
                     eprintln!("webhook queue: {e}");
                     tokio::time::sleep(wait).await;
