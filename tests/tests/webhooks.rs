@@ -132,6 +132,31 @@ async fn a_delivered_event_verifies_with_the_readme_snippet_and_a_tampered_or_ol
 }
 
 #[tokio::test]
+async fn a_queue_that_refuses_loses_the_event_but_never_the_login() {
+    let receiver = Receiver::answering(200).await;
+    let tenant = Tenant::builder().webhook(&receiver.url).create().await;
+    // A queue nobody made: SendMessage fails after the SDK's retries.
+    let missing = format!(
+        "{}/123456789012/no-such-queue-{}",
+        gatehouse_tests::stack_var("GATEHOUSE_MOTO_URL"),
+        tenant.flow
+    );
+    let api = api_to(&missing).await;
+    let (login, _, _) = validated_login(&api, &tenant).await;
+
+    let lost = gatehouse_tests::logs::text()
+        .lines()
+        .filter(|l| l.contains("webhook event not queued"))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["spans"].to_string().contains(&login))
+        .expect("the lost event is logged, inside the validate's span");
+    assert_eq!(lost["level"], "ERROR");
+    assert_eq!(lost["metric"], "WebhookEventsNotQueued");
+    assert_eq!(lost["event_type"], "app_login.validated");
+    assert!(lost["event_id"].as_str().unwrap().starts_with("evt_"));
+}
+
+#[tokio::test]
 async fn a_locked_login_raises_app_login_failed_and_a_flow_without_webhook_raises_nothing() {
     let receiver = Receiver::answering(200).await;
     let (queue_url, _) = own_queue(3).await;

@@ -63,10 +63,15 @@ impl<D: Directory, Q: EventQueue> EventSink for Outbox<D, Q> {
                 }
                 Ok(false) => {}
                 // The write that raised it is done and answered; the event
-                // alone is lost, and this line is what an alarm keys on.
-                Err(e) => {
-                    tracing::error!(event_id = %id, event_type = kind, error = %e, "webhook event not queued")
-                }
+                // alone is lost. `metric` makes this line a CloudWatch
+                // metric too (telemetry.rs), which an alarm watches.
+                Err(e) => tracing::error!(
+                    metric = "WebhookEventsNotQueued",
+                    event_id = %id,
+                    event_type = kind,
+                    error = %e,
+                    "webhook event not queued"
+                ),
             }
         })
     }
