@@ -29,12 +29,7 @@ sam-build: ## build every function for Lambda (arm64) as `sam deploy` would
 	# One cargo run builds every function, linking two at a time (each
 	# fat-LTO link is single-threaded); sam build then finds them fresh. Same
 	# selection as sam's `--bin X` (the whole workspace), so the same features.
-	# The zig linker wrapper once failed two links here with no message
-	# (zig's shared cache has known races between parallel runs, e.g.
-	# ziglang/zig#18989): a second run relinks only what failed, and a real
-	# compile or link error fails it again.
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 --bins \
-	  || PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 --bins
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 --bins
 	PATH="$(CURDIR)/.venv/bin:$$PATH" sam build --beta-features
 
 # CI proves that every function compiles and links for arm64 and that SAM
