@@ -193,18 +193,23 @@ pub fn login_verifier(aws: &Aws) -> Result<CodeChecker<DynamoLoginStore>, BoxErr
         system_clock(),
         peppered_hasher(aws)?,
         signing_tokens(aws)?,
-        None,
+        own_event_sink(aws)?,
     )
 }
 
-/// `flows`: the directory of the service it is part of, if any, which the
-/// event sink then shares.
+/// The event sink of a function whose only service is the code checker,
+/// over a directory of its own.
+fn own_event_sink(aws: &Aws) -> Result<Arc<dyn EventSink>, BoxError> {
+    event_sink(aws, &directory(aws, &StoreConfig::from_env()?))
+}
+
+/// `events`: where the checker hands `app_login.*` events.
 fn build_verifier(
     aws: &Aws,
     clock: Arc<dyn Clock>,
     hasher: CodeHasher,
     tokens: TokenIssuer,
-    flows: Option<SharedDirectory>,
+    events: Arc<dyn EventSink>,
 ) -> Result<CodeChecker<DynamoLoginStore>, BoxError> {
     let store_config = StoreConfig::from_env()?;
     Ok(CodeChecker::new(
@@ -215,10 +220,7 @@ fn build_verifier(
         store_config.retention,
     )
     .with_limits(crate::settings::abuse_limits_from_env()?)
-    .with_events(event_sink(
-        aws,
-        &flows.unwrap_or_else(|| directory(aws, &store_config)),
-    )?))
+    .with_events(events))
 }
 
 /// Signs and checks tokens: reads the private key.
@@ -355,14 +357,11 @@ fn build_registrations(
         MessagingConfig::from_env()?,
         hasher.clone(),
     )?;
+    // One sink for both: the checker raises `app_login.*` for Verifik's
+    // sign-in forms, the registrations `app_registration.*`.
+    let events = event_sink(aws, &flows)?;
     // Registrations only check codes with it; it never signs.
-    let checker = build_verifier(
-        aws,
-        clock.clone(),
-        hasher,
-        tokens.clone(),
-        Some(flows.clone()),
-    )?;
+    let checker = build_verifier(aws, clock.clone(), hasher, tokens.clone(), events.clone())?;
     Ok(Registrations::new(
         DynamoRegistrationStore::new(
             aws.dynamodb.clone(),
@@ -376,7 +375,7 @@ fn build_registrations(
         tokens,
         clock,
     )
-    .with_events(event_sink(aws, &flows)?))
+    .with_events(events))
 }
 
 /// For the identity-verification endpoints: enrollee tokens are checked with
@@ -592,7 +591,7 @@ pub mod harness {
             clock,
             peppered_hasher(aws)?,
             signing_tokens(aws)?,
-            None,
+            own_event_sink(aws)?,
         )
     }
 
