@@ -15,6 +15,24 @@ from PIL import Image, ImageDraw, ImageFont
 # line is limited to it, as Textract's own MRZ reading is.
 MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 
+# Textract reads pages of at most 10,000 pixels a side.
+MAX_SIDE = 10_000
+
+# What reading bytes that are no usable page raises: truncated or corrupt
+# data (OSError), a bad header (ValueError, SyntaxError), a declared size
+# past PIL's decompression-bomb limit. Textract answers each with 400
+# UnsupportedDocumentException, and so does the engine.
+UNREADABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def _page(data: bytes) -> Image.Image:
+    """The page in grey, its declared size checked before any decoding."""
+    image = Image.open(io.BytesIO(data))
+    width, height = image.size
+    if max(width, height) > MAX_SIDE:
+        raise ValueError(f"{width}x{height} pixels: at most {MAX_SIDE} a side")
+    return image.convert("L")
+
 
 def _font(size: int, mono: bool = False):
     # matplotlib ships the DejaVu fonts, so no system font is needed.
@@ -64,7 +82,7 @@ def _reread_mrz(image: Image.Image, top: float, bottom: float):
 def lines(data: bytes) -> list:
     """Text lines with confidence and a box in ratios of the page, in
     reading order: what Textract's LINE blocks carry."""
-    image = Image.open(io.BytesIO(data)).convert("L")
+    image = _page(data)
     width, height = image.size
     # Tesseract reads best at ~30 px capital height; small scans go up 2x.
     scale = 2 if width < 1200 else 1
@@ -217,7 +235,7 @@ LABELS = (
 def card_lines(data: bytes) -> list:
     """A card's printed lines, read as one column of text at its own size
     (upscaling blurs a card's slashes into letters)."""
-    image = Image.open(io.BytesIO(data)).convert("L")
+    image = _page(data)
     return [line.strip() for line in _tesseract(image, "--psm", "4").splitlines() if line.strip()]
 
 

@@ -263,7 +263,7 @@ class Engine:
         data = image_bytes({"Bytes": document.get("Bytes")})
         try:
             found = documents.lines(data)
-        except OSError as error:
+        except documents.UNREADABLE as error:
             raise AwsError("UnsupportedDocumentException", f"not a readable image: {error}") from None
         page_id = str(uuid.uuid4())
         blocks = [{"BlockType": "PAGE", "Id": page_id, "Geometry": {"BoundingBox": {"Width": 1.0, "Height": 1.0, "Left": 0.0, "Top": 0.0}}}]
@@ -279,7 +279,7 @@ class Engine:
         data = image_bytes({"Bytes": (pages[0] or {}).get("Bytes")})
         try:
             found = documents.card_lines(data)
-        except OSError as error:
+        except documents.UNREADABLE as error:
             raise AwsError("UnsupportedDocumentException", f"not a readable image: {error}") from None
         return {"IdentityDocuments": [{"DocumentIndex": 1, "IdentityDocumentFields": documents.id_fields(found)}],
                 "DocumentMetadata": {"Pages": len(pages)}, "AnalyzeIDModelVersion": "1.0"}

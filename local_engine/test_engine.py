@@ -1,13 +1,14 @@
 """The local engine's own checks: the distance-to-similarity map on both
 sides of every threshold Gatehouse uses, and real faces on either side."""
 
+import base64
 import io
 import math
 import unittest
 
 from faces import SIMILARITY_MIDPOINT, SIMILARITY_SCALE, FaceModel, similarity
 import documents
-from engine import fixture_document, fixture_face
+from engine import AwsError, Engine, fixture_document, fixture_face
 
 THRESHOLDS = (50.0, 80.0, 90.0, 99.0)
 
@@ -80,6 +81,42 @@ class Documents(unittest.TestCase):
         self.assertEqual(values["DATE_OF_BIRTH"]["NormalizedValue"]["Value"], "1956-11-19T00:00:00")
         self.assertEqual(values["ID_TYPE"]["Text"], "DRIVER LICENSE FRONT")
         self.assertEqual(values["MRZ_CODE"]["Text"], "")
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares `width` x `height` over almost no data:
+    a decompression bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+class HostileDocuments(unittest.TestCase):
+    """What Textract answers a bad page with, 400 UnsupportedDocumentException,
+    and never the 500 that Gatehouse would read as an outage."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.engine = Engine("http://127.0.0.1:9")
+
+    def assert_unsupported(self, data: bytes):
+        page = {"Bytes": base64.b64encode(data).decode()}
+        for operation, body in (("DetectDocumentText", {"Document": page}), ("AnalyzeID", {"DocumentPages": [page]})):
+            with self.assertRaises(AwsError) as raised:
+                getattr(self.engine, operation)(body)
+            self.assertEqual((raised.exception.kind, raised.exception.status), ("UnsupportedDocumentException", 400))
+
+    def test_declared_sizes_past_the_limits_are_refused(self):
+        for width, height in ((100_000, 100_000), (65_535, 65_535), (2**31 - 1, 1), (10_001, 10)):
+            self.assert_unsupported(png_declaring(width, height))
+
+    def test_truncated_pixel_data_is_refused(self):
+        self.assert_unsupported(png_declaring(4_000, 3_000))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ source scripts/local-env.sh dev
 export GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR=${GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR:-1000}
 export GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES=${GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES:-1000}
 export GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP=${GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP:-1000}
+export GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_IP_HOUR=${GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_IP_HOUR:-1000}
 
 # The same build `cargo lambda watch` runs per function (`cargo run --bin X`),
 # done once up front so the first request to each function is quick.

@@ -34,7 +34,7 @@ set -m
 # and the end-to-end tests would share one address's hourly budget. The
 # limits themselves are tested in-process, each test from its own address.
 GATEHOUSE_LIMIT_SENDS_PER_IP_HOUR=1000 GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES=1000 \
-  GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP=1000 \
+  GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP=1000 GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_IP_HOUR=1000 \
   cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --ignore-changes --disable-cors >"$WATCH_LOG" 2>&1 &
 watch_pid=$!
 set +m

@@ -357,6 +357,14 @@ pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, Con
             "GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP",
             d.face_failures_per_ip,
         )?,
+        identity_checks_per_registration_hour: optional_number(
+            "GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_REGISTRATION_HOUR",
+            d.identity_checks_per_registration_hour,
+        )?,
+        identity_checks_per_ip_hour: optional_number(
+            "GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_IP_HOUR",
+            d.identity_checks_per_ip_hour,
+        )?,
         breaker_min_sms: optional_number("GATEHOUSE_LIMIT_BREAKER_MIN_SMS", d.breaker_min_sms)?,
         breaker_min_success_percent: optional_number(
             "GATEHOUSE_LIMIT_BREAKER_MIN_SUCCESS_PERCENT",

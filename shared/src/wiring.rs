@@ -396,7 +396,8 @@ fn identity_checks_with(
         textract_documents(aws),
         s3_images(aws, &config),
         &config.bucket,
-    );
+    )
+    .with_limits(crate::settings::abuse_limits_from_env()?);
     Ok((checks, config))
 }
 

@@ -61,6 +61,10 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or_default()
     }
+
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
 }
 
 /// Time moved forward by a fixed amount, to reach code expiry without waiting.

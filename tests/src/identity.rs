@@ -30,10 +30,22 @@ impl IdentityApi {
         let aws = wiring::Aws::load().await.expect("AWS config");
         let (checks, config) =
             wiring::harness::identity_checks_with_clock(&aws, clock).expect("identity config");
+        // One address of 198.18.0.0/15 per instance: tests share no
+        // per-IP budget.
+        let spread = ulid::Ulid::new().random();
         Self {
-            ip: format!("198.18.{}.{}", ulid::Ulid::new().random() % 250, 7),
+            ip: format!("198.18.{}.{}", spread % 250, (spread >> 8) % 250 + 1),
             checks,
             config,
+        }
+    }
+
+    /// With other abuse limits (the identity budgets among them).
+    pub async fn with_limits(limits: gatehouse::domain::limits::AbuseLimits) -> Self {
+        let api = Self::new().await;
+        Self {
+            checks: api.checks.with_limits(limits),
+            ..api
         }
     }
 
@@ -119,6 +131,41 @@ impl IdentityApi {
         )
         .await
     }
+}
+
+/// A PNG whose header declares `width` x `height` (colour type `colour`:
+/// 2 RGB, 6 RGBA) over a few bytes of pixel data: a decompression bomb,
+/// or, within the pixel budget, a page no reader can decode.
+pub fn png_declaring(width: u32, height: u32, colour: u8) -> Vec<u8> {
+    let mut header = Vec::new();
+    header.extend(width.to_be_bytes());
+    header.extend(height.to_be_bytes());
+    header.extend([8, colour, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (&b"IHDR"[..], header),
+        (b"IDAT", vec![0x78, 0x9C]),
+        (b"IEND", vec![]),
+    ] {
+        let mut chunk = kind.to_vec();
+        chunk.extend(&data);
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(&chunk);
+        out.extend(crc32fast::hash(&chunk).to_be_bytes());
+    }
+    out
+}
+
+/// `jpeg` with its baseline frame header (SOF0) rewritten to declare
+/// `width` x `height`.
+pub fn jpeg_declaring(mut jpeg: Vec<u8>, width: u16, height: u16) -> Vec<u8> {
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline JPEG");
+    jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    jpeg
 }
 
 /// The local engine's own routes: fixtures, the liveness still, and its

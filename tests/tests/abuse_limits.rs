@@ -23,6 +23,8 @@ fn limits(change: impl FnOnce(&mut AbuseLimits)) -> AbuseLimits {
         project_reads_per_ip_10_minutes: 1_000,
         face_failures_per_identifier: 1_000,
         face_failures_per_ip: 1_000,
+        identity_checks_per_registration_hour: 1_000,
+        identity_checks_per_ip_hour: 1_000,
         breaker_min_sms: 1_000,
         breaker_min_success_percent: 0,
     };

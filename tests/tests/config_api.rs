@@ -157,6 +157,18 @@ async fn flows_are_validated_and_only_active_ones_work() {
             "invalid_url",
         ),
         (
+            json!({"project": tenant.project, "name": "L", "type": "login", "redirectUrl": "https://user:pass@app.example.com/cb"}),
+            "invalid_url",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "redirectUrl": "https://app.example.com/cb#top"}),
+            "invalid_url",
+        ),
+        (
+            json!({"project": tenant.project, "name": "L", "type": "login", "redirectUrl": "http://app.example.com/cb"}),
+            "invalid_url",
+        ),
+        (
             json!({"project": tenant.project, "name": "L", "type": "login", "security": {"denyList": ["not an email"]}}),
             "invalid_security",
         ),

@@ -393,3 +393,57 @@ async fn an_onboarding_verified_by_gatehouse_over_real_paths() {
         );
     }
 }
+
+/// HSTS on every answer the stack gives a browser, through the real
+/// binaries: the hosted pages, their assets and 404s, the pages' own API,
+/// preflights (granted and refused), the keys.
+#[tokio::test]
+async fn every_hosted_route_carries_hsts() {
+    let tenant = Tenant::create().await;
+    let http = Http::new();
+    let project = &tenant.project;
+    let listed = "http://localhost:4200";
+    let routes: [(&str, String, Option<&str>, u16); 11] = [
+        ("GET", format!("/sign-in/{project}"), None, 200),
+        ("GET", format!("/sign-up/{project}"), None, 200),
+        (
+            "GET",
+            "/sign-in/01JUNKJUNKJUNKJUNKJUNKJUNK".into(),
+            None,
+            404,
+        ),
+        ("GET", "/hosted/app.js".into(), None, 200),
+        ("GET", "/hosted/app.css".into(), None, 200),
+        ("GET", "/hosted/app.map".into(), None, 404),
+        ("POST", "/v2/hosted/authorizations".into(), None, 401),
+        ("POST", "/v2/hosted/token".into(), None, 401),
+        ("OPTIONS", "/v2/hosted/token".into(), Some(listed), 204),
+        (
+            "OPTIONS",
+            "/v2/hosted/token".into(),
+            Some("https://evil.example"),
+            403,
+        ),
+        ("GET", "/.well-known/jwks.json".into(), None, 200),
+    ];
+    for (method, path, origin, status) in routes {
+        let mut request = http
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", http.base));
+        if let Some(origin) = origin {
+            request = request
+                .header("origin", origin)
+                .header("access-control-request-method", "POST");
+        }
+        let response = request.send().await.expect("cargo lambda watch answers");
+        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+        assert_eq!(
+            response
+                .headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=31536000; includeSubDomains"),
+            "{method} {path}"
+        );
+    }
+}

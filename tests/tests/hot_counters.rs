@@ -25,6 +25,8 @@ fn hot_limits() -> AbuseLimits {
         project_reads_per_ip_10_minutes: 1_000,
         face_failures_per_identifier: 1_000,
         face_failures_per_ip: 1_000,
+        identity_checks_per_registration_hour: 1_000,
+        identity_checks_per_ip_hour: 1_000,
         breaker_min_sms: 20,
         breaker_min_success_percent: 50,
     }

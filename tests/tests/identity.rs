@@ -3,11 +3,16 @@
 //! local engine (dlib and Tesseract doing real work), images in moto's S3.
 
 use gatehouse::domain::identity::{IdentitySettings, StillFrame, Verifier};
+use gatehouse::domain::limits::{window_of, AbuseLimits};
 use gatehouse::domain::onboarding::{ManualVerification, OnboardingSteps};
+use gatehouse::domain::Timestamp;
 use gatehouse::domain::{OnboardingSettings, Requirement};
 use gatehouse_tests::api::ShiftedClock;
-use gatehouse_tests::identity::{base64, stored_images, Engine, IdentityApi};
+use gatehouse_tests::identity::{
+    base64, jpeg_declaring, png_declaring, stored_images, Engine, IdentityApi,
+};
 use gatehouse_tests::{logs, Enrollment, Moto, RegistrationApi, Reply, Tenant};
+use gatehouse_tests::{number_of, stored_item};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -45,10 +50,14 @@ impl World {
     }
 
     async fn with_settings(settings: OnboardingSettings) -> Self {
+        Self::with_identity(settings, IdentityApi::new().await).await
+    }
+
+    async fn with_identity(settings: OnboardingSettings, identity: IdentityApi) -> Self {
         Self {
             tenant: Tenant::onboarding(settings).create().await,
             registrations: RegistrationApi::new().await,
-            identity: IdentityApi::new().await,
+            identity,
             engine: Engine::new(),
             moto: Moto::new(),
         }
@@ -697,4 +706,175 @@ async fn a_us_licence_without_a_zone_is_read_by_its_printed_fields() {
         stored["redFlags"].as_array().unwrap().is_empty(),
         "the names match"
     );
+}
+
+/// What S3 holds under the registration's prefix, and what its record
+/// tracks.
+async fn stored_and_tracked(world: &World, enrollee: &Enrollment) -> (Vec<String>, Vec<String>) {
+    let prefix = format!("{}/{}/", world.tenant.client.as_str(), enrollee.id);
+    let stored = stored_images(&prefix).await;
+    let view = world.tenant_view(enrollee).await;
+    let tracked = view["identityVerification"]["images"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    (stored, tracked)
+}
+
+/// The registration's identity budget counter in this hour.
+async fn identity_charges(registration: &str) -> u64 {
+    let window = window_of(Timestamp::now(), 3_600).0.to_string();
+    let pk = format!("LIMIT#IDENTITY#REG#{registration}");
+    stored_item(&pk, &window)
+        .await
+        .map_or(0, |item| number_of(&item, "count"))
+}
+
+#[tokio::test]
+async fn decompression_bombs_get_400_before_anything_is_stored_and_spend_attempts() {
+    let world = World::new(5, ManualVerification::Never).await;
+    let enrollee = world.enrollee().await;
+    let passport = world.engine.document(astronaut_passport()).await;
+    let jpeg = world.engine.face("astronaut", "selfie").await;
+    let bombs = [
+        ("image", png_declaring(100_000, 100_000, 2)),
+        ("image", png_declaring(65_535, 65_535, 6)),
+        ("image", png_declaring(i32::MAX as u32, 1, 2)),
+        ("backImage", jpeg_declaring(jpeg, 65_500, 65_500)),
+    ];
+    for (n, (field, bomb)) in bombs.iter().enumerate() {
+        let body = match *field {
+            "image" => json!({"image": base64(bomb)}),
+            _ => json!({"image": base64(&passport), "backImage": base64(bomb)}),
+        };
+        let reply = world.identity.document(&enrollee.token, body).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid_image"),
+            "{}",
+            reply.raw
+        );
+        assert!(reply.message().contains(field), "{}", reply.raw);
+        let step = step_of(&world.tenant_view(&enrollee).await, "document");
+        assert_eq!(
+            step["attempts"],
+            n + 1,
+            "every refused upload spends an attempt"
+        );
+        assert_eq!(identity_charges(&enrollee.id).await, n as u64 + 1);
+    }
+    let (stored, tracked) = stored_and_tracked(&world, &enrollee).await;
+    assert!(
+        stored.is_empty(),
+        "a refused upload stores nothing: {stored:?}"
+    );
+    assert!(tracked.is_empty(), "{tracked:?}");
+    let view = world.tenant_view(&enrollee).await;
+    assert_eq!(
+        view["identityVerification"]["checks"][0]["internalReasonCodes"],
+        json!(["image_refused"])
+    );
+
+    // Within the budget but no pixels behind the header: the reader's
+    // refusal, a 400 too. It was stored and tracked, and it spends the
+    // last attempt.
+    let unreadable = png_declaring(4_000, 3_000, 2);
+    let reply = world
+        .identity
+        .document(&enrollee.token, json!({"image": base64(&unreadable)}))
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (400, "invalid_image"),
+        "{}",
+        reply.raw
+    );
+    let view = world.tenant_view(&enrollee).await;
+    assert_eq!(step_of(&view, "document")["status"], "failed");
+    assert_eq!(view["status"], "FAILED");
+    let (stored, tracked) = stored_and_tracked(&world, &enrollee).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(
+        stored.iter().all(|key| tracked.contains(key)),
+        "{stored:?} {tracked:?}"
+    );
+    // No reader was retried into a 5xx, and nothing was logged as an outage.
+    assert!(!logs::text().contains("Textract call failed"));
+}
+
+#[tokio::test]
+async fn uploads_past_the_registrations_budget_get_429_and_store_nothing() {
+    let limits = AbuseLimits {
+        identity_checks_per_registration_hour: 3,
+        ..Default::default()
+    };
+    let identity = IdentityApi::with_limits(limits).await;
+    let world = World::with_identity(settings(10, ManualVerification::Never), identity).await;
+    let enrollee = world.enrollee().await;
+    let unreadable = base64(&png_declaring(4_000, 3_000, 2));
+    for _ in 0..3 {
+        let reply = world
+            .identity
+            .document(&enrollee.token, json!({"image": unreadable}))
+            .await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "invalid_image"),
+            "{}",
+            reply.raw
+        );
+    }
+    let (stored, tracked) = stored_and_tracked(&world, &enrollee).await;
+    assert_eq!(stored.len(), 3, "{stored:?}");
+
+    // Refused whatever it carries: a bomb, base64 junk, a good passport.
+    let passport = base64(&world.engine.document(astronaut_passport()).await);
+    for body in [
+        json!({"image": base64(&png_declaring(100_000, 100_000, 2))}),
+        json!({"image": "%%%"}),
+        json!({"image": passport}),
+    ] {
+        let reply = world.identity.document(&enrollee.token, body).await;
+        assert_eq!(reply.status, 429, "{}", reply.raw);
+        assert_eq!(reply.code(), "registration_identity_rate_limited");
+        let wait: u64 = reply.retry_after.as_deref().unwrap().parse().unwrap();
+        assert!((1..=3_600).contains(&wait), "{wait}");
+    }
+    let (after, tracked_after) = stored_and_tracked(&world, &enrollee).await;
+    assert_eq!(after, stored, "nothing stored past the budget");
+    assert!(
+        after.iter().all(|key| tracked_after.contains(key)),
+        "{after:?} {tracked:?}"
+    );
+    let step = step_of(&world.tenant_view(&enrollee).await, "document");
+    assert_eq!(step["attempts"], 3, "a refused charge spends no attempt");
+    assert_eq!(
+        identity_charges(&enrollee.id).await,
+        3,
+        "nothing charged past it"
+    );
+}
+
+#[tokio::test]
+async fn one_source_ip_has_an_identity_budget_across_registrations() {
+    let limits = AbuseLimits {
+        identity_checks_per_ip_hour: 2,
+        ..Default::default()
+    };
+    let identity = IdentityApi::with_limits(limits).await;
+    let world = World::with_identity(settings(5, ManualVerification::Never), identity).await;
+    let (first, second) = (world.enrollee().await, world.enrollee().await);
+    let junk = json!({"image": base64(b"GIF89a not really")});
+    for enrollee in [&first, &second] {
+        let reply = world.identity.document(&enrollee.token, junk.clone()).await;
+        assert_eq!(reply.code(), "invalid_image", "{}", reply.raw);
+    }
+    let third = world.submit_document(&first, astronaut_passport()).await;
+    assert_eq!(third.status, 429, "{}", third.raw);
+    assert_eq!(third.code(), "ip_identity_rate_limited");
+    assert!(third.retry_after.is_some());
 }

@@ -27,9 +27,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match error.code() {
+        // The page's own fault: a 400, never the outage a 503 means.
         Some("UnsupportedDocumentException" | "BadDocumentException") => {
             Error::invalid("invalid_image", "the document image cannot be read")
         }
+        Some("DocumentTooLargeException") => Error::invalid(
+            "invalid_image",
+            "the document image is too large for the reader",
+        ),
         _ => {
             let detail = DisplayErrorContext(&error).to_string();
             tracing::error!(operation, error = %detail, "Textract call failed");

@@ -12,6 +12,7 @@
 
 use super::error::error_response;
 use super::request::{respond, same_origin, Answer, HandlerResult};
+use super::response::strict_transport;
 use super::verifik::with_translation_key;
 use crate::error::{codes, Error};
 use crate::settings::CorsConfig;
@@ -82,6 +83,7 @@ impl Cors {
             HeaderValue::from_static(MAX_AGE_SECONDS),
         );
         vary(&mut response);
+        strict_transport(response.headers_mut());
         response
     }
 
@@ -114,6 +116,7 @@ impl Cors {
                 .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         }
         vary(&mut response);
+        strict_transport(response.headers_mut());
         Ok(response)
     }
 }

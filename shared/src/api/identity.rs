@@ -13,6 +13,7 @@ use super::request::{
 };
 use super::response::{data, enrollee_check};
 use crate::domain::identity::StepCheck;
+use crate::domain::onboarding::StepName;
 use crate::domain::Registration;
 use crate::error::{Error, Result};
 use crate::ports::{IdentityPorts, Populate};
@@ -99,23 +100,34 @@ pub async fn document<P: IdentityPorts>(checks: &IdentityChecks<P>, req: Request
     let body = json_object_up_to(&req, MAX_IMAGE_BODY_BYTES)?;
     reject_unknown_fields(&body, &["image", "backImage", "appRegistrationId"])?;
     let fields = Fields::new(&body);
-    let mut missing = Missing::default();
-    let front = missing.require("image", image_field(&fields, "image")?);
-    missing.check()?;
-    let images = DocumentImages {
-        front: front.unwrap_or_default(),
-        back: image_field(&fields, "backImage")?,
-    };
     let id = registration_id(&caller, &fields)?;
-    let (registration, check) = checks
-        .check_document(&caller, &id, images, &origin(&req))
-        .await?;
+    let origin = origin(&req);
+    let images = match document_images(&fields) {
+        Ok(images) => images,
+        Err(error @ Error::MissingParameters(_)) => return Err(error),
+        Err(error) => {
+            return Err(checks
+                .refused_upload(&caller, &id, StepName::Document, error, &origin)
+                .await)
+        }
+    };
+    let (registration, check) = checks.check_document(&caller, &id, images, &origin).await?;
     Ok(checked(
         &caller,
         &registration,
         "documentValidation",
         &check,
     ))
+}
+
+fn document_images(fields: &Fields) -> Result<DocumentImages> {
+    let mut missing = Missing::default();
+    let front = missing.require("image", image_field(fields, "image")?);
+    missing.check()?;
+    Ok(DocumentImages {
+        front: front.unwrap_or_default(),
+        back: image_field(fields, "backImage")?,
+    })
 }
 
 /// `POST /v2/biometric-validations/app-registration/session`
@@ -153,12 +165,19 @@ pub async fn liveness<P: IdentityPorts>(checks: &IdentityChecks<P>, req: Request
     if body.contains_key("image") && !body.contains_key("sessionId") {
         // Refused unless the flow sends such registrations to a person.
         reject_unknown_fields(&body, &["image", "os", "appRegistrationId"])?;
-        let mut missing = Missing::default();
-        let frame = missing.require("image", image_field(&fields, "image")?);
-        missing.check()?;
         let id = registration_id(&caller, &fields)?;
+        let origin = origin(&req);
+        let frame = match image_field(&fields, "image") {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Err(Error::MissingParameters(vec!["image".into()])),
+            Err(error) => {
+                return Err(checks
+                    .refused_upload(&caller, &id, StepName::Liveness, error, &origin)
+                    .await)
+            }
+        };
         let (registration, check) = checks
-            .check_still_frame(&caller, &id, frame.unwrap_or_default(), &origin(&req))
+            .check_still_frame(&caller, &id, frame, &origin)
             .await?;
         return Ok(checked(
             &caller,

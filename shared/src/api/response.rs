@@ -16,15 +16,21 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Bod
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
-    headers.insert(
-        header::STRICT_TRANSPORT_SECURITY,
-        header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-    );
+    strict_transport(headers);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
     );
     response
+}
+
+/// HSTS: browsers reach this host over HTTPS only, for a year. Every
+/// answer carries it: JSON, pages, assets, preflights and refusals.
+pub fn strict_transport(headers: &mut header::HeaderMap) {
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
 }
 
 /// `{"data": ...}`

@@ -127,6 +127,13 @@ pub struct AbuseLimits {
     /// Failed face checks from one source IP (all clients) in 3 minutes
     /// before a 30-minute lockout.
     pub face_failures_per_ip: u64,
+    /// Identity uploads and checks (documents read, live faces and still
+    /// frames judged) on one registration per hour: each is a paid
+    /// Textract or Rekognition call.
+    pub identity_checks_per_registration_hour: u64,
+    /// Identity uploads and checks from one source IP, all clients, per
+    /// hour.
+    pub identity_checks_per_ip_hour: u64,
     /// The breaker looks at a flow's hour once this many SMS went out...
     pub breaker_min_sms: u64,
     /// ...and opens when fewer than this percentage were verified.
@@ -145,6 +152,8 @@ impl Default for AbuseLimits {
             project_reads_per_ip_10_minutes: 120,
             face_failures_per_identifier: 5,
             face_failures_per_ip: 5,
+            identity_checks_per_registration_hour: 10,
+            identity_checks_per_ip_hour: 30,
             breaker_min_sms: 30,
             breaker_min_success_percent: 20,
         }
@@ -300,6 +309,39 @@ impl AbuseLimits {
             shards: 1,
             code: "project_read_rate_limited",
         }
+    }
+
+    /// What one identity upload or check charges, before anything is stored
+    /// or read: the registration's hourly budget, then the source IP's.
+    pub fn identity_charges(
+        &self,
+        now: Timestamp,
+        registration: &str,
+        ip: Option<&str>,
+    ) -> Vec<LimitCharge> {
+        let (start, end) = window_of(now, 3_600);
+        let charge = |key: String, limit: u64, code: &'static str| LimitCharge {
+            key,
+            window_start: start,
+            window_end: end,
+            amount: 1,
+            limit,
+            shards: 1,
+            code,
+        };
+        let mut charges = vec![charge(
+            format!("IDENTITY#REG#{registration}"),
+            self.identity_checks_per_registration_hour,
+            "registration_identity_rate_limited",
+        )];
+        if let Some(ip) = ip {
+            charges.push(charge(
+                format!("IDENTITY#IP#{ip}"),
+                self.identity_checks_per_ip_hour,
+                "ip_identity_rate_limited",
+            ));
+        }
+        charges
     }
 
     /// Whether a flow's SMS hour looks like SMS pumping: many sent, few

@@ -142,6 +142,33 @@ pub fn https_url(value: &str, field: &'static str) -> Result<String> {
     Ok(url.to_string())
 }
 
+/// A flow's way back, which the hosted pages match exactly: an absolute
+/// https URL (http only on loopback: `localhost`, 127.0.0.0/8, `[::1]`),
+/// with no credentials and no fragment (RFC 6749 §3.1.2).
+pub fn redirect_url(value: &str) -> Result<String> {
+    let bad = |why: &str| Error::invalid("invalid_url", format!("redirectUrl {why}"));
+    if value.len() > 2048 {
+        return Err(bad("must be at most 2048 characters"));
+    }
+    let url = url::Url::parse(value.trim()).map_err(|_| bad("must be an absolute https URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry credentials (user:password@)"));
+    }
+    if url.fragment().is_some() {
+        return Err(bad("must not have a fragment (#...)"));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(bad("must name a host")),
+    };
+    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+        return Err(bad("must be an absolute https URL (http only on loopback)"));
+    }
+    Ok(url.to_string())
+}
+
 fn colour(value: &Option<String>, field: &'static str) -> Result<()> {
     match value {
         Some(c)
@@ -375,7 +402,7 @@ impl FlowFields {
             flow.status = s;
         }
         if let Some(u) = &self.redirect_url {
-            flow.redirect_url = Some(https_url(u, "redirectUrl")?);
+            flow.redirect_url = Some(redirect_url(u)?);
         }
         if let Some(m) = self.redirect_mode {
             flow.redirect_mode = m;
@@ -420,6 +447,38 @@ impl FlowFields {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn redirect_urls_are_exact_https_addresses() {
+        use super::redirect_url;
+        for good in [
+            "https://app.example.com/cb",
+            "https://app.example.com/cb?tenant=1",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1:8080/cb",
+            "http://[::1]:8080/cb",
+        ] {
+            assert!(redirect_url(good).is_ok(), "{good}");
+        }
+        for (bad, why) in [
+            ("https://user:pass@app.example.com/cb", "credentials"),
+            ("https://user@app.example.com/cb", "credentials"),
+            ("https://app.example.com/cb#frag", "fragment"),
+            ("https://app.example.com/cb#", "fragment"),
+            ("http://app.example.com/cb", "https"),
+            ("http://10.0.0.1/cb", "https"),
+            ("javascript:alert(1)", "host"),
+            ("/cb", "https"),
+        ] {
+            match redirect_url(bad) {
+                Err(crate::error::Error::InvalidInput { code, message }) => {
+                    assert_eq!(code, "invalid_url");
+                    assert!(message.contains(why), "{bad}: {message}");
+                }
+                other => panic!("{bad} was taken: {other:?}"),
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

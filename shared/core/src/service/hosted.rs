@@ -194,6 +194,19 @@ impl<S: LoginStore> CodeExchanges<S> {
         tracing::info!(login_id = %grant.login_id, "authorization_code_exchanged");
         Ok(Exchanged { token, grant })
     }
+
+    /// Spends `code` without releasing its token: for an exchange whose
+    /// request was refused (README "Hosted pages": any refusal spends it).
+    #[tracing::instrument(skip_all, fields(client = %client))]
+    pub async fn spend(&self, client: &ClientId, code: &str) -> Result<()> {
+        let Some(code) = AuthorizationCode::parse(code) else {
+            return Ok(());
+        };
+        if let Some(grant) = self.store.take_grant(&code.grant_id()).await? {
+            tracing::warn!(login_id = %grant.login_id, "authorization_code_spent_by_a_refused_exchange");
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -208,20 +208,25 @@ pub async fn exchange<A: Directory, S: LoginStore>(
     req: Request,
 ) -> Answer {
     let client = auth.client(bearer(&req)).await?;
+    // A body that is not a JSON object, or names no code, spends nothing.
     let body = json_object(&req)?;
-    reject_unknown_fields(&body, &["code", "redirectUri"])?;
     let fields = Fields::new(&body);
-    let mut missing = Missing::default();
-    let code = missing.require("code", fields.clipped("code", 128)?);
-    let redirect_uri = missing.require("redirectUri", fields.string("redirectUri")?);
-    missing.check()?;
-    let exchanged = exchanges
-        .exchange(
-            &client,
-            &code.unwrap_or_default(),
-            &redirect_uri.unwrap_or_default(),
-        )
-        .await?;
+    let Some(code) = fields.clipped("code", 128)? else {
+        return Err(Error::MissingParameters(vec!["code".into()]));
+    };
+    // From here on, every refusal spends the code: a missing, empty or
+    // wrong redirectUri, or an unknown field.
+    let redirect_uri = reject_unknown_fields(&body, &["code", "redirectUri"])
+        .and_then(|()| fields.string("redirectUri"))
+        .and_then(|uri| uri.ok_or_else(|| Error::MissingParameters(vec!["redirectUri".into()])));
+    let redirect_uri = match redirect_uri {
+        Ok(uri) => uri,
+        Err(refusal) => {
+            exchanges.spend(&client, &code).await?;
+            return Err(refusal);
+        }
+    };
+    let exchanged = exchanges.exchange(&client, &code, &redirect_uri).await?;
     let grant = &exchanged.grant;
     Ok(data(
         StatusCode::OK,

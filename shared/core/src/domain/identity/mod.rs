@@ -69,6 +69,12 @@ pub enum Reason {
     /// The liveness session ended without a result.
     LivenessNotCompleted,
     FaceMismatch,
+    /// The upload was refused before any reader saw it (not a JPEG or PNG,
+    /// a header that cannot be read, past the pixel budget), or a reader
+    /// refused it.
+    ImageRefused,
+    /// A reader could not be reached; the upload still spent its attempt.
+    ReaderUnavailable,
 }
 
 impl Reason {
@@ -85,6 +91,8 @@ impl Reason {
             Reason::LivenessBelowThreshold => "liveness_below_threshold",
             Reason::LivenessNotCompleted => "liveness_not_completed",
             Reason::FaceMismatch => "face_mismatch",
+            Reason::ImageRefused => "image_refused",
+            Reason::ReaderUnavailable => "reader_unavailable",
         }
     }
 
@@ -102,6 +110,8 @@ impl Reason {
             Reason::MultipleFaces => "multiple_faces",
             Reason::LivenessBelowThreshold | Reason::LivenessNotCompleted => "liveness_failed",
             Reason::FaceMismatch => "face_mismatch",
+            Reason::ImageRefused => "invalid_image",
+            Reason::ReaderUnavailable => "try_again",
         }
     }
 

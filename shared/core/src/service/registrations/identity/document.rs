@@ -1,10 +1,11 @@
 //! `POST /v2/document-validations/app-registration`: read the document, crop
 //! its portrait, judge it.
 
-use super::images::{check_image, crop_face};
+use super::images::crop_face;
 use super::{image_prefix, ready_for, verified_here, IdentityChecks, Outcome};
 use crate::domain::identity::{
-    judge_document, mrz, usable_faces, DocumentFields, ReadDocument, StepCheck,
+    judge_document, mrz, usable_faces, DetectedFace, DocumentFields, ReadDocument, ReadFailure,
+    StepCheck,
 };
 use crate::domain::ids::new_id;
 use crate::domain::login::RequestOrigin;
@@ -39,39 +40,42 @@ impl<P: IdentityPorts> IdentityChecks<P> {
         let flow = self.registrations.flow_of(&registration).await?;
         let settings = verified_here(&flow)?.clone();
         ready_for(&registration, StepName::Document)?;
-        check_image(&images.front, "image")?;
+        let mut uploads = vec![(images.front.as_slice(), "image")];
         if let Some(back) = &images.back {
-            check_image(back, "backImage")?;
+            uploads.push((back.as_slice(), "backImage"));
         }
+        self.admit_upload(caller, &registration, StepName::Document, &uploads, origin)
+            .await?;
 
         let upload = format!("{}document-{}", image_prefix(&registration), new_id());
+        let portrait_key = format!("{upload}-face");
         let mut stored = vec![format!("{upload}-front")];
-        self.images.put(&stored[0], images.front.clone()).await?;
-        let mut lines = self.documents.read_lines(&images.front).await?;
-        if let Some(back) = images.back {
+        if images.back.is_some() {
             stored.push(format!("{upload}-back"));
-            self.images.put(&stored[1], back.clone()).await?;
-            lines.extend(self.documents.read_lines(&back).await?);
         }
-        let faces = self.faces.detect_faces(&images.front).await?;
-        let now = self.registrations.clock.now();
-        let today = now.date();
-        // The zone first: cheap to read and guarded by check digits. A
-        // document without one (a US licence) is read field by field.
-        let read = match mrz::find(&lines, today) {
-            Err(mrz::MrzError::NotFound) => {
-                ReadDocument::from_id_fields(&self.documents.read_id_fields(&images.front).await?)
+        let tracked: Vec<String> = stored
+            .iter()
+            .cloned()
+            .chain([portrait_key.clone()])
+            .collect();
+        let registration = self.track_images(caller, registration, &tracked).await?;
+        let read = self.read_document(&images, &stored).await;
+        let (lines, faces, read) = match read {
+            Ok(read) => read,
+            Err(error) => {
+                return Err(self
+                    .spend_attempt(caller, id, StepName::Document, error, origin)
+                    .await)
             }
-            zone => ReadDocument::from_zone(zone),
         };
+        let today = self.registrations.clock.now().date();
         let reasons = judge_document(&read, &faces, &settings, today);
         let portrait = match usable_faces(&faces).as_slice() {
             [face] => {
-                let key = format!("{upload}-face");
                 self.images
-                    .put(&key, crop_face(&images.front, face)?)
+                    .put(&portrait_key, crop_face(&images.front, face)?)
                     .await?;
-                Some(key)
+                Some(portrait_key)
             }
             _ => None,
         };
@@ -89,9 +93,6 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             .update_from(caller, id, Some(registration), true, |r, _, now| {
                 ready_for(r, StepName::Document)?;
                 let evidence = r.identity.get_or_insert_with(Default::default);
-                for key in stored.iter().chain(portrait.iter()) {
-                    evidence.add_image(key.clone());
-                }
                 if fields.is_some() {
                     evidence.document = fields.clone();
                 }
@@ -111,6 +112,40 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             .await?;
         let check = last_check(&registration, StepName::Document)?;
         Ok((registration, check))
+    }
+}
+
+impl<P: IdentityPorts> IdentityChecks<P> {
+    /// Stores the sides under `keys` (already on the record) and reads
+    /// them: the zone (front, then back) or, without one, the printed
+    /// fields; and the faces on the front. Any failure here is the
+    /// upload's, and spends its attempt.
+    async fn read_document(
+        &self,
+        images: &DocumentImages,
+        keys: &[String],
+    ) -> Result<(
+        Vec<String>,
+        Vec<DetectedFace>,
+        std::result::Result<ReadDocument, ReadFailure>,
+    )> {
+        self.images.put(&keys[0], images.front.clone()).await?;
+        let mut lines = self.documents.read_lines(&images.front).await?;
+        if let (Some(back), Some(key)) = (&images.back, keys.get(1)) {
+            self.images.put(key, back.clone()).await?;
+            lines.extend(self.documents.read_lines(back).await?);
+        }
+        let faces = self.faces.detect_faces(&images.front).await?;
+        // The zone first: cheap to read and guarded by check digits. A
+        // document without one (a US licence) is read field by field.
+        let today = self.registrations.clock.now().date();
+        let read = match mrz::find(&lines, today) {
+            Err(mrz::MrzError::NotFound) => {
+                ReadDocument::from_id_fields(&self.documents.read_id_fields(&images.front).await?)
+            }
+            zone => ReadDocument::from_zone(zone),
+        };
+        Ok((lines, faces, read))
     }
 }
 

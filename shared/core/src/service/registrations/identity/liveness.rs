@@ -122,6 +122,7 @@ impl<P: IdentityPorts> IdentityChecks<P> {
         document_first(&registration)?;
         let now = self.registrations.clock.now();
         usable_session(&registration, session_id, now)?;
+        self.charge_budget(&registration, origin).await?;
 
         let LiveFrame {
             confidence,

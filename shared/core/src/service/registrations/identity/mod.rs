@@ -16,12 +16,13 @@ pub use liveness::StartedLiveness;
 use super::steps::ensure_step_in_flow;
 use super::{closed, Caller, Registrations};
 use crate::domain::identity::{FaceDecision, IdentitySettings, Reason, StepCheck};
+use crate::domain::limits::AbuseLimits;
 use crate::domain::login::{AccessEventKind, RequestOrigin};
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, StepStatus};
 use crate::domain::{ProjectFlow, Registration, Timestamp};
 use crate::error::{Error, Result};
-use crate::ports::IdentityPorts;
+use crate::ports::{IdentityPorts, LoginStore};
 
 /// The identity checks of one function, over its adapters.
 pub struct IdentityChecks<P: IdentityPorts> {
@@ -31,6 +32,7 @@ pub struct IdentityChecks<P: IdentityPorts> {
     images: P::Images,
     /// The bucket the liveness service writes its images to.
     bucket: String,
+    limits: AbuseLimits,
 }
 
 impl<P: IdentityPorts> IdentityChecks<P> {
@@ -47,11 +49,146 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             documents,
             images,
             bucket: bucket.into(),
+            limits: AbuseLimits::default(),
         }
+    }
+
+    /// Replaces the default identity budgets (and the code machinery's
+    /// limits, which the registration's contact codes use).
+    pub fn with_limits(mut self, limits: AbuseLimits) -> Self {
+        self.registrations = self.registrations.with_limits(limits.clone());
+        self.limits = limits;
+        self
     }
 
     pub fn registrations(&self) -> &Registrations<P> {
         &self.registrations
+    }
+
+    /// Charges one upload or check to the registration's and the source
+    /// IP's hourly budgets, before anything is stored or read: each is a
+    /// paid reader call. Refused: 429 with `Retry-After`.
+    async fn charge_budget(
+        &self,
+        registration: &Registration,
+        origin: &RequestOrigin,
+    ) -> Result<()> {
+        let now = self.registrations.clock.now();
+        let counters = self.registrations.codes.send.store();
+        let ip = origin.ip_address.as_deref();
+        for charge in self.limits.identity_charges(now, &registration.id, ip) {
+            if !counters.charge(&charge).await? {
+                return Err(charge.refusal(now));
+            }
+        }
+        Ok(())
+    }
+
+    /// An upload refused before its bytes were an image (not base64, too
+    /// large): it is charged and spends an attempt of `step` like any
+    /// other refused upload. The answer is `error`, unless the step takes
+    /// no upload now or the budget is spent.
+    pub async fn refused_upload(
+        &self,
+        caller: &Caller,
+        id: &str,
+        step: StepName,
+        error: Error,
+        origin: &RequestOrigin,
+    ) -> Error {
+        let admitted = async {
+            let registration = self.registrations.load(caller, id).await?;
+            ready_for(&registration, step)?;
+            self.charge_budget(&registration, origin).await
+        };
+        match admitted.await {
+            Ok(()) => self.spend_attempt(caller, id, step, error, origin).await,
+            Err(refusal) => refusal,
+        }
+    }
+
+    /// An upload that was refused, unreadable or failed: it spends an
+    /// attempt of `step` (a failed check, `image_refused` or
+    /// `reader_unavailable`), and `error` stays the answer. Should the
+    /// record itself fail, the answer is still `error`, and the record's
+    /// failure is logged.
+    async fn spend_attempt(
+        &self,
+        caller: &Caller,
+        id: &str,
+        step: StepName,
+        error: Error,
+        origin: &RequestOrigin,
+    ) -> Error {
+        let reason = match &error {
+            Error::InvalidInput { .. } | Error::TooLarge { .. } => Reason::ImageRefused,
+            _ => Reason::ReaderUnavailable,
+        };
+        let recorded = self
+            .registrations
+            .update_from(caller, id, None, true, |r, _, now| {
+                ready_for(r, step)?;
+                Outcome {
+                    step,
+                    reasons: &[reason],
+                    verifier: "gatehouse",
+                    reference: None,
+                    document_name: None,
+                }
+                .record(r, origin, now);
+                Ok(())
+            })
+            .await;
+        match recorded {
+            Ok(_) => tracing::info!(%step, reason = reason.code(), "upload refused; attempt spent"),
+            Err(e) => {
+                tracing::warn!(%step, error = %e, "upload refused; its attempt was not recorded")
+            }
+        }
+        error
+    }
+
+    /// The charge and the cheap checks of an upload, as one: a refusal
+    /// still spends an attempt of `step`.
+    async fn admit_upload(
+        &self,
+        caller: &Caller,
+        registration: &Registration,
+        step: StepName,
+        images: &[(&[u8], &str)],
+        origin: &RequestOrigin,
+    ) -> Result<()> {
+        self.charge_budget(registration, origin).await?;
+        for (bytes, field) in images {
+            if let Err(error) = check_image(bytes, field) {
+                return Err(self
+                    .spend_attempt(caller, &registration.id, step, error, origin)
+                    .await);
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts `keys` on the registration before anything is stored under
+    /// them, so that redaction and retention find every object S3 holds.
+    async fn track_images(
+        &self,
+        caller: &Caller,
+        registration: Registration,
+        keys: &[String],
+    ) -> Result<Registration> {
+        let id = registration.id.clone();
+        let (registration, _) = self
+            .registrations
+            .update_from(caller, &id, Some(registration), true, |r, _, _| {
+                let evidence = r.identity.get_or_insert_with(Default::default);
+                for key in keys {
+                    evidence.add_image(key.clone());
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(registration)
     }
 }
 

@@ -4,10 +4,9 @@
 //! and a person decides.
 
 use super::document::last_check;
-use super::images::check_image;
 use super::liveness::document_first;
 use super::{image_prefix, ready_for, verified_here, IdentityChecks, Outcome};
-use crate::domain::identity::{judge_match, StepCheck, StillFrame};
+use crate::domain::identity::{judge_match, DetectedFace, StepCheck, StillFrame};
 use crate::domain::ids::new_id;
 use crate::domain::login::RequestOrigin;
 use crate::domain::onboarding::StepName;
@@ -44,23 +43,25 @@ impl<P: IdentityPorts> IdentityChecks<P> {
         }
         ready_for(&registration, StepName::Liveness)?;
         document_first(&registration)?;
-        check_image(&frame, "image")?;
+        self.admit_upload(
+            caller,
+            &registration,
+            StepName::Liveness,
+            &[(frame.as_slice(), "image")],
+            origin,
+        )
+        .await?;
         let key = format!("{}still-{}", image_prefix(&registration), new_id());
-        self.images.put(&key, frame.clone()).await?;
-        let faces = self.faces.detect_faces(&frame).await?;
-        let portrait = match registration
-            .identity
-            .as_ref()
-            .and_then(|e| e.document_face.as_deref())
-        {
-            Some(portrait) => self.images.get(portrait).await?,
-            None => None,
-        };
-        let similarity = match &portrait {
-            Some(portrait) if !faces.is_empty() => {
-                Some(self.faces.compare(&frame, portrait).await?.unwrap_or(0.0))
+        let registration = self
+            .track_images(caller, registration, std::slice::from_ref(&key))
+            .await?;
+        let (faces, similarity) = match self.match_still(&registration, &key, &frame).await {
+            Ok(matched) => matched,
+            Err(error) => {
+                return Err(self
+                    .spend_attempt(caller, id, StepName::Liveness, error, origin)
+                    .await)
             }
-            _ => None,
         };
         let reasons = judge_match(&faces, similarity, &settings);
         tracing::info!(passed = reasons.is_empty(), reasons = ?reasons, "still frame checked");
@@ -70,7 +71,6 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             .update_from(caller, id, Some(registration), true, |r, _, now| {
                 ready_for(r, StepName::Liveness)?;
                 let evidence = r.identity.get_or_insert_with(Default::default);
-                evidence.add_image(key.clone());
                 evidence.scores.liveness = None;
                 evidence.scores.similarity = similarity;
                 if reasons.is_empty() {
@@ -93,5 +93,32 @@ impl<P: IdentityPorts> IdentityChecks<P> {
             .await?;
         let check = last_check(&registration, StepName::Liveness)?;
         Ok((registration, check))
+    }
+
+    /// Stores the frame under `key` (already on the record), finds its
+    /// faces and compares it with the document's portrait.
+    async fn match_still(
+        &self,
+        registration: &Registration,
+        key: &str,
+        frame: &[u8],
+    ) -> Result<(Vec<DetectedFace>, Option<f32>)> {
+        self.images.put(key, frame.to_vec()).await?;
+        let faces = self.faces.detect_faces(frame).await?;
+        let portrait = match registration
+            .identity
+            .as_ref()
+            .and_then(|e| e.document_face.as_deref())
+        {
+            Some(portrait) => self.images.get(portrait).await?,
+            None => None,
+        };
+        let similarity = match &portrait {
+            Some(portrait) if !faces.is_empty() => {
+                Some(self.faces.compare(frame, portrait).await?.unwrap_or(0.0))
+            }
+            _ => None,
+        };
+        Ok((faces, similarity))
     }
 }
