@@ -406,12 +406,7 @@ async fn every_hosted_route_carries_hsts() {
     let routes: [(&str, String, Option<&str>, u16); 11] = [
         ("GET", format!("/sign-in/{project}"), None, 200),
         ("GET", format!("/sign-up/{project}"), None, 200),
-        (
-            "GET",
-            "/sign-in/01JUNKJUNKJUNKJUNKJUNKJUNK".into(),
-            None,
-            404,
-        ),
+        ("GET", "/sign-up/not-a-project".into(), None, 404),
         ("GET", "/hosted/app.js".into(), None, 200),
         ("GET", "/hosted/app.css".into(), None, 200),
         ("GET", "/hosted/app.map".into(), None, 404),

@@ -3,8 +3,8 @@
 //! engine, through the production Rekognition adapter); the astronaut is
 //! enrolled by a real onboarding.
 
+use gatehouse::domain::face_settings::FaceLoginSettings;
 use gatehouse::domain::identity::{IdentitySettings, Verifier};
-use gatehouse::domain::login::FaceLoginSettings;
 use gatehouse::domain::onboarding::OnboardingSteps;
 use gatehouse::domain::{LoginSettings, OnboardingSettings, Requirement};
 use gatehouse_tests::face::{enrol_by_onboarding, FaceLoginApi, Started};

@@ -14,8 +14,9 @@ use super::request::{
     reject_unknown, reject_unknown_fields, Answer, ContactFields, Fields, Missing,
 };
 use super::response::{conceal_withheld, data, populated_view};
+use crate::domain::onboarding::ResultStatus;
 use crate::domain::onboarding::StepName;
-use crate::domain::registration::{NewResult, ResultStatus, ReviewDecision};
+use crate::domain::registration::{NewResult, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
 use crate::error::{codes, Error, Result};
 use crate::ports::{Populate, Ports, RegistrationQuery};

@@ -117,9 +117,9 @@ pub struct LoginSettings {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "super::login::face_liveness_setting"
+        deserialize_with = "super::face_settings::face_liveness_setting"
     )]
-    pub face_liveness: Option<super::login::FaceLoginSettings>,
+    pub face_liveness: Option<super::face_settings::FaceLoginSettings>,
 }
 
 impl Default for LoginSettings {

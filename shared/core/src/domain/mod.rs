@@ -3,6 +3,7 @@
 pub mod authorization;
 pub mod code;
 pub mod contact;
+pub mod face_settings;
 pub mod flow;
 pub mod identity;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod message;
 pub mod onboarding;
 pub mod public_project;
 pub mod registration;
+pub mod session_proof;
 pub mod tenant_config;
 pub mod text;
 pub mod time;

@@ -194,6 +194,14 @@ impl OnboardingSettings {
     }
 }
 
+/// What a verifier reports for one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStatus {
+    Passed,
+    Failed,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! EdDSA (Ed25519), so a customer's backend verifies tokens with the public
 //! key alone and never holds anything that could mint one.
 
+use crate::domain::session_proof::SessionProof;
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -35,19 +36,6 @@ pub struct LoginClaims {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub registration_id: Option<String>,
-}
-
-/// What a verified session proves, for its token (`TokenIssuer::sign_session`).
-#[derive(Clone, Debug)]
-pub struct SessionProof {
-    /// The verified identifier: the email, or else the E.164 phone.
-    pub subject: String,
-    pub project: String,
-    /// RFC 8176 method names.
-    pub amr: Vec<String>,
-    pub login_id: String,
-    pub project_flow: String,
     pub registration_id: Option<String>,
 }
 

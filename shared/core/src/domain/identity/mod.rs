@@ -14,8 +14,7 @@ pub use document::{IdField, ReadDocument, ReadFailure};
 
 pub use settings::{IdentitySettings, StillFrame, Verifier};
 
-use super::onboarding::StepName;
-use super::registration::ResultStatus;
+use super::onboarding::{ResultStatus, StepName};
 use super::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

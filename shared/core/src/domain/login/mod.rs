@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 mod face;
 mod transitions;
 pub use face::{
-    face_liveness_setting, judge_enrolment, judge_liveness, judge_login_match, session_expired,
-    session_not_found, session_used, BiometricStatus, BiometricValidation, CheckStatus, FaceCheck,
-    FaceGuard, FaceLoginSettings, FacePurpose, FaceScores, FaceVerdict, SearchResult, SessionGuard,
-    ENROLMENT_REFUSED, FACE_NOT_RECOGNIZED, FACE_STEP_SECONDS, LIVENESS_NOT_PROVEN,
+    judge_enrolment, judge_liveness, judge_login_match, session_expired, session_not_found,
+    session_used, BiometricStatus, BiometricValidation, CheckStatus, FaceCheck, FaceGuard,
+    FacePurpose, FaceScores, FaceVerdict, SearchResult, SessionGuard, ENROLMENT_REFUSED,
+    FACE_NOT_RECOGNIZED, FACE_STEP_SECONDS, LIVENESS_NOT_PROVEN,
 };
 pub use transitions::{
     AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, ReplaceRefused,

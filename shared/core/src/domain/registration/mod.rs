@@ -11,13 +11,13 @@ mod progress;
 pub use analytics::{
     delta as analytics_delta, AnalyticsDelta, AnalyticsReport, DayCounters, StepFunnel,
 };
-pub use progress::{ManualReview, NewResult, ResultStatus, ReviewDecision};
+pub use progress::{ManualReview, NewResult, ReviewDecision};
 
 use super::contact::{Email, Phone};
 use super::flow::ProjectFlow;
 use super::ids::new_id;
 use super::login::{AccessEvent, AccessEventKind, RequestOrigin, Validation};
-use super::onboarding::{Requirement, StepName};
+use super::onboarding::{Requirement, ResultStatus, StepName};
 use super::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

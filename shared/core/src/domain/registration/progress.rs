@@ -4,17 +4,10 @@
 use super::{RedFlagCode, Registration, RegistrationStatus, StepStatus, VerificationResult};
 use crate::domain::flow::ProjectFlow;
 use crate::domain::login::{Login, LoginStatus, ValidationStatus};
-use crate::domain::onboarding::{ManualVerification, Requirement, StepName};
+use crate::domain::onboarding::{ManualVerification, Requirement, ResultStatus, StepName};
 use crate::domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ResultStatus {
-    Passed,
-    Failed,
-}
 
 /// An external verifier's result for one step.
 #[derive(Clone, Debug)]

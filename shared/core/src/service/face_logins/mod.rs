@@ -15,9 +15,10 @@ mod start;
 pub use check::FaceChecked;
 pub use start::{FaceIdentifier, StartFaceLogin, StartedFace};
 
+use crate::domain::face_settings::FaceLoginSettings;
 use crate::domain::ids::Record;
 use crate::domain::limits::{AbuseLimits, FaceLockout, FaceSubject};
-use crate::domain::login::{FaceLoginSettings, RequestOrigin};
+use crate::domain::login::RequestOrigin;
 use crate::domain::token::{FaceStepClaims, LoginClaims, TokenIssuer};
 use crate::domain::{Login, ProjectFlow, Timestamp};
 use crate::error::{Error, Result};

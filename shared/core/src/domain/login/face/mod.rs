@@ -7,75 +7,12 @@
 //! adding a face to an account after a code login.
 
 use super::{AccessEventKind, Login, LoginStatus, RequestOrigin, Step, StepStatus, StepType};
+use crate::domain::face_settings::FaceLoginSettings;
 use crate::domain::identity::{usable_faces, DetectedFace, LIVENESS_SESSION_SECONDS};
 use crate::domain::ids::new_id;
 use crate::domain::time::Timestamp;
 use crate::error::{Error, Result};
-use serde::{Deserialize, Deserializer, Serialize};
-
-/// `loginSettings.faceLiveness`: face sign-in on this flow. `true` takes
-/// the defaults; `false` or absent turns it off.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-pub struct FaceLoginSettings {
-    /// The liveness session's confidence must reach this (0-100).
-    pub liveness_min_score: f32,
-    /// The enrolled face must match at this similarity or above (0-100).
-    pub search_min_score: f32,
-    /// And lead the next user in the collection by this many points, so
-    /// that a look-alike enrolled under another identifier never signs in
-    /// as either of them.
-    pub search_margin: f32,
-}
-
-impl Default for FaceLoginSettings {
-    fn default() -> Self {
-        Self {
-            liveness_min_score: 80.0,
-            search_min_score: 95.0,
-            search_margin: 5.0,
-        }
-    }
-}
-
-impl FaceLoginSettings {
-    pub fn validate(&self) -> Result<()> {
-        let invalid = |message: &str| Error::invalid("invalid_login_settings", message.to_string());
-        if !(50.0..=100.0).contains(&self.liveness_min_score) {
-            return Err(invalid(
-                "faceLiveness.livenessMinScore must be between 50 and 100",
-            ));
-        }
-        if !(80.0..=100.0).contains(&self.search_min_score) {
-            return Err(invalid(
-                "faceLiveness.searchMinScore must be between 80 and 100",
-            ));
-        }
-        if !(0.0..=50.0).contains(&self.search_margin) {
-            return Err(invalid(
-                "faceLiveness.searchMargin must be between 0 and 50",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Reads `faceLiveness` as Verifik's boolean or as our settings object.
-pub fn face_liveness_setting<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<FaceLoginSettings>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Given {
-        Switch(bool),
-        Settings(FaceLoginSettings),
-    }
-    Ok(match Option::<Given>::deserialize(deserializer)? {
-        None | Some(Given::Switch(false)) => None,
-        Some(Given::Switch(true)) => Some(FaceLoginSettings::default()),
-        Some(Given::Settings(settings)) => Some(settings),
-    })
-}
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -550,14 +487,14 @@ impl Login {
 
     /// What this validated sign-in proves, for its token: the identifier
     /// (the codes', or else the face's) and the methods.
-    pub fn session_proof(&self) -> Option<crate::domain::token::SessionProof> {
+    pub fn session_proof(&self) -> Option<crate::domain::session_proof::SessionProof> {
         let subject = self.verified_identifier().or_else(|| {
             self.biometric_validation
                 .as_ref()
                 .filter(|b| b.purpose == FacePurpose::Login)
                 .map(|b| b.identifier.clone())
         })?;
-        Some(crate::domain::token::SessionProof {
+        Some(crate::domain::session_proof::SessionProof {
             subject,
             project: self.project.clone(),
             amr: self.amr(),
