@@ -44,6 +44,13 @@ if ! command -v chromium >/dev/null; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+# nginx: the reverse proxy of the proxy test (tests/tests/reverse_proxy.rs);
+# the test runs its own instance on loopback, the package's service is unused.
+if ! [ -x /usr/sbin/nginx ]; then
+  echo "bootstrap: installing nginx-light (apt)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+fi
 # Tesseract OCR reads the documents (Debian's package).
 if ! command -v tesseract >/dev/null; then
   echo "bootstrap: installing tesseract-ocr (apt)"

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 DYNAMO_PORT=$(free_port); MOTO_PORT=$(free_port); API_PORT=$(free_port); ENGINE_PORT=$(free_port)
+# The reverse-proxy test's front-end origin (nginx on this port), listed as
+# a deploy would list it (README "Using Verifik's front end").
+export GATEHOUSE_PROXY_PORT=$(free_port)
 
 watch_pid=""
 cleanup() {
@@ -17,6 +20,7 @@ cleanup() {
 trap cleanup EXIT
 scripts/stack.sh start test "$DYNAMO_PORT" "$MOTO_PORT" "$ENGINE_PORT"
 source scripts/local-env.sh test
+export GATEHOUSE_CORS_ORIGINS="$GATEHOUSE_CORS_ORIGINS,http://127.0.0.1:$GATEHOUSE_PROXY_PORT"
 
 cargo build --workspace --all-targets --locked
 # `cargo lambda watch` runs `cargo run --bin X`, which resolves features

@@ -430,6 +430,15 @@ async fn every_hosted_route_carries_hsts() {
                 .header("origin", origin)
                 .header("access-control-request-method", "POST");
         }
+        if method == "POST" {
+            let body = match path.ends_with("/token") {
+                true => r#"{"code":"ghc_x","redirectUri":"https://app.example.com/cb"}"#,
+                false => r#"{"redirectUri":"https://app.example.com/cb"}"#,
+            };
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
         let response = request.send().await.expect("cargo lambda watch answers");
         assert_eq!(response.status().as_u16(), status, "{method} {path}");
         assert_eq!(

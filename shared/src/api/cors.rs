@@ -47,10 +47,26 @@ impl Cors {
             .then_some(origin)
     }
 
-    fn refused() -> Response<Body> {
+    /// 403 naming the origin refused and the setting that would admit it.
+    /// Behind a reverse proxy that sends the upstream's `Host` (nginx's
+    /// default), the front end's origin is not the API's own: it must be
+    /// listed too (README "Using Verifik's front end").
+    fn refused(req: &Request) -> Response<Body> {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .map(|o| o.chars().take(256).collect::<String>());
+        let message = match origin {
+            Some(origin) => format!(
+                "the web origin {origin} may not call this API: add it to the stack's \
+                 CorsAllowedOrigins parameter (GATEHOUSE_CORS_ORIGINS locally)"
+            ),
+            None => "a preflight needs an Origin".into(),
+        };
         let mut response = error_response(&Error::Forbidden {
             code: codes::ORIGIN_NOT_ALLOWED,
-            message: "this web origin may not call this API".into(),
+            message,
         });
         vary(&mut response);
         response
@@ -63,8 +79,16 @@ impl Cors {
             .get(header::ACCESS_CONTROL_REQUEST_METHOD)
             .and_then(|m| m.to_str().ok())
             .is_some_and(|m| ALLOWED_METHODS.split(", ").any(|a| a == m));
-        let Some(origin) = self.listed(req).filter(|_| method_ok) else {
-            return Self::refused();
+        if !method_ok {
+            let mut response = error_response(&Error::Forbidden {
+                code: codes::ORIGIN_NOT_ALLOWED,
+                message: format!("a preflight may ask for {ALLOWED_METHODS} only"),
+            });
+            vary(&mut response);
+            return response;
+        }
+        let Some(origin) = self.listed(req) else {
+            return Self::refused(req);
         };
         let mut response = Response::new(Body::Empty);
         *response.status_mut() = StatusCode::NO_CONTENT;
@@ -106,7 +130,7 @@ impl Cors {
             Some(_) if same_origin(&req) => None,
             Some(_) => match self.listed(&req) {
                 Some(origin) => Some(origin.clone()),
-                None => return Ok(Self::refused()),
+                None => return Ok(Self::refused(&req)),
             },
         };
         let mut response = handler(req).await?;

@@ -51,19 +51,21 @@ impl Project {
     /// `allowedOrigins` or lists this one: a browser may send codes for a
     /// project only from one of its origins.
     pub fn check_origin(&self, origin: Option<&str>) -> Result<()> {
-        let allowed = match origin {
-            None => true,
-            Some(origin) => {
-                self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o == origin)
+        match origin {
+            Some(origin)
+                if !self.allowed_origins.is_empty()
+                    && !self.allowed_origins.iter().any(|o| o == origin) =>
+            {
+                Err(Error::Forbidden {
+                    code: codes::ORIGIN_NOT_ALLOWED,
+                    message: format!(
+                        "this project does not accept requests from the web origin {}: add it \
+                         to the project's allowedOrigins",
+                        origin.chars().take(256).collect::<String>()
+                    ),
+                })
             }
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                code: codes::ORIGIN_NOT_ALLOWED,
-                message: "this project does not accept requests from this web origin".into(),
-            })
+            _ => Ok(()),
         }
     }
 }
