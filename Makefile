@@ -17,6 +17,8 @@ lint: ## formatting, clippy, and the SAM template checks
 	# circle; the check's own mutation test shows it fails when they do.
 	python3 scripts/check_layers.py
 	python3 scripts/test_check_layers.py
+	# Every relative link and heading anchor in the Markdown resolves.
+	python3 scripts/check_links.py
 	.venv/bin/cfn-lint template.yaml
 	.venv/bin/sam validate --lint
 	# Every skipped check carries its reason beside it in template.yaml.
