@@ -53,6 +53,12 @@ impl World {
         Self::with_identity(settings, IdentityApi::new().await).await
     }
 
+    /// With these abuse limits on the identity checks.
+    async fn with_limits(max_attempts: u32, limits: AbuseLimits) -> Self {
+        let settings = settings(max_attempts, ManualVerification::Never);
+        Self::with_identity(settings, IdentityApi::with_limits(limits).await).await
+    }
+
     async fn with_identity(settings: OnboardingSettings, identity: IdentityApi) -> Self {
         Self {
             tenant: Tenant::onboarding(settings).create().await,
@@ -812,8 +818,7 @@ async fn uploads_past_the_registrations_budget_get_429_and_store_nothing() {
         identity_checks_per_registration_hour: 3,
         ..Default::default()
     };
-    let identity = IdentityApi::with_limits(limits).await;
-    let world = World::with_identity(settings(10, ManualVerification::Never), identity).await;
+    let world = World::with_limits(10, limits).await;
     let enrollee = world.enrollee().await;
     let unreadable = base64(&png_declaring(4_000, 3_000, 2));
     for _ in 0..3 {
@@ -865,8 +870,7 @@ async fn one_source_ip_has_an_identity_budget_across_registrations() {
         identity_checks_per_ip_hour: 2,
         ..Default::default()
     };
-    let identity = IdentityApi::with_limits(limits).await;
-    let world = World::with_identity(settings(5, ManualVerification::Never), identity).await;
+    let world = World::with_limits(5, limits).await;
     let (first, second) = (world.enrollee().await, world.enrollee().await);
     let junk = json!({"image": base64(b"GIF89a not really")});
     for enrollee in [&first, &second] {
