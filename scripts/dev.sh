@@ -8,9 +8,24 @@ MOTO_PORT=${MOTO_PORT:-5000}
 ENGINE_PORT=${ENGINE_PORT:-5100}
 API_PORT=${API_PORT:-9000}
 
-scripts/bootstrap.sh
+started=$SECONDS
+stage() { echo "dev: [$((SECONDS - started)) s] $*"; }
+mkdir -p .local/dev
+build_log=.local/dev/build.log
+
+# The build needs only Rust, so it runs while the tools install: the same
+# build `cargo lambda watch` runs per function (`cargo run --bin X`), done
+# once up front so that the first request to each function is quick.
+stage "1/4 building every function in the background (log: $build_log)"
+cargo build --workspace --bins --locked >"$build_log" 2>&1 &
+build_pid=$!
+trap 'kill $build_pid 2>/dev/null || true' EXIT
+
+stage "2/4 installing make dev's tools (first run only; make test installs the rest)"
+scripts/bootstrap.sh dev
+stage "3/4 starting DynamoDB Local :$DYNAMO_PORT, moto :$MOTO_PORT and the local engine :$ENGINE_PORT"
 scripts/stack.sh start dev "$DYNAMO_PORT" "$MOTO_PORT" "$ENGINE_PORT"
-trap 'scripts/stack.sh stop dev' EXIT
+trap 'kill $build_pid 2>/dev/null || true; scripts/stack.sh stop dev' EXIT
 source scripts/local-env.sh dev
 # Every local request comes from 127.0.0.1: give the per-IP limits room for
 # one developer's afternoon. Everything else keeps its production default.
@@ -19,9 +34,18 @@ export GATEHOUSE_LIMIT_CHECKS_PER_IP_10_MINUTES=${GATEHOUSE_LIMIT_CHECKS_PER_IP_
 export GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP=${GATEHOUSE_LIMIT_FACE_FAILURES_PER_IP:-1000}
 export GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_IP_HOUR=${GATEHOUSE_LIMIT_IDENTITY_CHECKS_PER_IP_HOUR:-1000}
 
-# The same build `cargo lambda watch` runs per function (`cargo run --bin X`),
-# done once up front so the first request to each function is quick.
-cargo build --quiet --workspace --bins --locked
+stage "4/4 waiting for the build"
+while kill -0 "$build_pid" 2>/dev/null; do
+  sleep 15
+  kill -0 "$build_pid" 2>/dev/null &&
+    stage "    still building: $(grep -c '^ *Compiling' "$build_log" || true) crates compiled so far"
+done
+if ! wait "$build_pid"; then
+  tail -n 40 "$build_log"
+  echo "dev: the build failed (whole log: $build_log)" >&2
+  exit 1
+fi
+stage "built; creating the demo tenant"
 target/debug/gatehouse-admin demo >.local/demo.json
 # Webhook deliveries: what Lambda's SQS event source does on AWS.
 target/debug/gatehouse-admin deliver-webhooks 2>.local/dev/webhooks.log &
@@ -29,21 +53,18 @@ webhooks_pid=$!
 trap 'kill $webhooks_pid 2>/dev/null; scripts/stack.sh stop dev' EXIT
 cat <<INFO
 
-Gatehouse is starting on http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMO_PORT, moto :$MOTO_PORT).
+dev: [$((SECONDS - started)) s] Gatehouse is starting on http://127.0.0.1:$API_PORT (DynamoDB Local :$DYNAMO_PORT, moto :$MOTO_PORT).
 Demo tenant, also in .local/demo.json:
 $(cat .local/demo.json)
 
-Try:
-  KEY=\$(jq -r .apiKey .local/demo.json); FLOW=\$(jq -r .projectFlow .local/demo.json)
-  curl -s -X POST http://127.0.0.1:$API_PORT/v2/app-logins -H "Authorization: Bearer \$KEY" \\
-       -H 'Content-Type: application/json' -d "{\"projectFlow\":\"\$FLOW\",\"email\":\"you@example.com\"}"
-  curl -s http://127.0.0.1:$MOTO_PORT/moto-api/data.json | jq '.ses.Message[-1].subject'   # the code
+Try README "A first sign-in" in another terminal, or run every documented
+command block against this stack: python3 scripts/check_doc_commands.py
 
-The hosted pages (README "Hosted pages"), in a browser:
+The hosted pages (docs/hosted-pages.md "Hosted pages"), in a browser:
   http://127.0.0.1:$API_PORT/sign-in/$(sed -n 's/.*"project": "\(.*\)".*/\1/p' .local/demo.json)
   http://127.0.0.1:$API_PORT/sign-up/$(sed -n 's/.*"project": "\(.*\)".*/\1/p' .local/demo.json)
 
-Webhooks (README "Webhooks") are delivered from moto's SQS; a receiver on
+Webhooks (docs/webhooks.md "Webhooks") are delivered from moto's SQS; a receiver on
 127.0.0.1 or localhost may be a flow's webhookUrl here (log: .local/dev/webhooks.log).
 INFO
 # Gatehouse answers CORS itself, as deployed: watch's own permissive CORS is off.

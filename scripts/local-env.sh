@@ -15,7 +15,7 @@ export GATEHOUSE_JWT_PRIVATE_KEY_SECRET=gatehouse/jwt-private-key
 export GATEHOUSE_JWT_PUBLIC_KEYS_SECRET=gatehouse/jwt-public-keys
 export GATEHOUSE_SECRETS_DIR="$_root/.local/secrets"
 export GATEHOUSE_JWT_PUBLIC_KEY_FILE="$_root/.local/secrets/jwt-public.pem"
-# Browser origins a local front end may use (README "Browsers and CORS").
+# Browser origins a local front end may use (docs/security.md "Browsers and CORS").
 export GATEHOUSE_CORS_ORIGINS="${GATEHOUSE_CORS_ORIGINS:-http://localhost:4200,http://127.0.0.1:4200,http://localhost:8080,http://127.0.0.1:8080}"
 export GATEHOUSE_JWT_ISSUER="https://gatehouse.local"
 export GATEHOUSE_EMAIL_FROM="no-reply@gatehouse.local"

@@ -9,11 +9,18 @@ scripts/bootstrap.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 DYNAMO_PORT=$(free_port); MOTO_PORT=$(free_port); API_PORT=$(free_port); ENGINE_PORT=$(free_port)
 # The reverse-proxy test's front-end origin (nginx on this port), listed as
-# a deploy would list it (README "Using Verifik's front end").
+# a deploy would list it (docs/verifik.md "Using Verifik's front end").
 export GATEHOUSE_PROXY_PORT=$(free_port)
 
 watch_pid=""
 cleanup() {
+  local status=$?
+  # A failed run shows what the functions logged as errors: CI keeps no
+  # files, and a 5xx's cause is only in the watch log.
+  if [ "$status" -ne 0 ] && [ -n "$watch_pid" ]; then
+    echo "--- errors in .local/test/watch.log (last 40) ---"
+    grep -E '"level":"ERROR"|panicked|ERROR' .local/test/watch.log | tail -40 | cut -c1-600 || true
+  fi
   [ -n "$watch_pid" ] && kill -- -"$watch_pid" 2>/dev/null || true
   scripts/stack.sh stop test
 }
@@ -55,6 +62,13 @@ cargo test --workspace --locked "$@"
 # The local face engine's own checks (similarity map, real faces).
 if [ "$#" -eq 0 ]; then
   (cd local_engine && ../.local/tools/engine/bin/python -m unittest test_engine)
+fi
+
+# Every command block of README.md and docs/ marked `sh make-dev`, against
+# this stack, after the runner's own check that a failing block fails.
+if [ "$#" -eq 0 ]; then
+  python3 scripts/check_doc_commands.py --self-test >/dev/null
+  python3 scripts/check_doc_commands.py
 fi
 
 # With no arguments (the whole suite), the hosted pages in a real browser,

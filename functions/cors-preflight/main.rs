@@ -1,4 +1,4 @@
-//! OPTIONS on every path: CORS preflights (README "Browsers and CORS")
+//! OPTIONS on every path: CORS preflights (docs/security.md "Browsers and CORS")
 use gatehouse::{api::cors, telemetry};
 use lambda_http::Error;
 

@@ -57,7 +57,7 @@ impl StoreConfig {
 /// The secrets a function may be given. Each is read from AWS Secrets
 /// Manager, once per container at init, from the secret that the
 /// environment variable `<name>_SECRET` names; never from the function's
-/// configuration itself (README "Configuration").
+/// configuration itself (docs/configuration.md "Configuration").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecretName {
     /// The OTP pepper: 32+ characters.
@@ -197,7 +197,7 @@ impl TokenConfig {
 }
 
 /// What a function that only checks tokens needs: the public keys. Such
-/// functions are never given the private key (README "Configuration").
+/// functions are never given the private key (docs/configuration.md "Configuration").
 #[derive(Clone, Debug)]
 pub struct TokenCheckConfig {
     pub public_keys_pem: String,
@@ -317,7 +317,7 @@ impl IdentityConfig {
     }
 }
 
-/// The abuse limits (README "Abuse limits"); each can be overridden.
+/// The abuse limits (docs/limits.md "Abuse limits"); each can be overridden.
 pub fn abuse_limits_from_env() -> Result<crate::domain::limits::AbuseLimits, ConfigError> {
     let d = crate::domain::limits::AbuseLimits::default();
     Ok(crate::domain::limits::AbuseLimits {
@@ -429,7 +429,7 @@ impl AwsPolicy {
     }
 }
 
-/// Webhooks (README "Webhooks").
+/// Webhooks (docs/webhooks.md "Webhooks").
 #[derive(Clone, Debug)]
 pub struct WebhookConfig {
     /// The delivery queue. Unset: no function queues events (a stack

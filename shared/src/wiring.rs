@@ -70,7 +70,7 @@ pub struct Aws {
 
 impl Aws {
     /// The default credential and region chain, with the retry and timeout
-    /// policy of `crate::settings::AwsPolicy` (README "Faults and retries").
+    /// policy of `crate::settings::AwsPolicy` (docs/limits.md "Faults and retries").
     pub async fn load() -> Result<Self, BoxError> {
         let policy = crate::settings::AwsPolicy::from_env()?;
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -291,7 +291,7 @@ pub fn login_reader(
 }
 
 /// Which secrets a `/v2/app-registrations` function is given, so that each
-/// holds only what its endpoint uses (README "Configuration").
+/// holds only what its endpoint uses (docs/configuration.md "Configuration").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RegistrationSecrets {
     /// Hashes or checks codes (create, validate, resend): the pepper.

@@ -181,6 +181,10 @@ def page(browser, http):
     expected = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
     page.on("console", lambda message: message.type == "error" and not expected.match(message.text)
             and errors.append(message.text))
+    # The console names no URL: a 5xx is also recorded with its request, so
+    # a failure says which call broke (the watch log has the cause).
+    page.on("response", lambda response: response.status >= 500 and errors.append(
+        f"{response.status} {response.request.method} {response.url}"))
     yield page
     context.close()
     assert errors == [], errors

@@ -1,5 +1,5 @@
 //! A local webhook receiver, a queue of each test's own in moto, and the
-//! README's verification snippet, run as a customer would run it.
+//! docs/webhooks.md's verification snippet, run as a customer would run it.
 
 use gatehouse::adapters::sqs::SqsQueue;
 use gatehouse::domain::ids::new_id;
@@ -139,19 +139,20 @@ pub async fn messages_on(queue_url: &str) -> Vec<String> {
         .collect()
 }
 
-/// The Python block of README "Verifying a webhook", exactly as written.
+/// The Python block of docs/webhooks.md "Verifying a webhook", exactly as written.
 pub fn readme_snippet() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/webhooks.md"))
+            .expect("docs/webhooks.md");
     let start = readme
         .find("<!-- webhook-verify:start -->")
-        .expect("README has the webhook snippet");
+        .expect("docs/webhooks.md has the webhook snippet");
     let block = &readme[start..];
     let code = &block[block.find("```python\n").expect("a python block") + 10..];
     code[..code.find("```").expect("the block ends")].to_string()
 }
 
-/// Whether the README's `verify(secret, header, body)` accepts this
+/// Whether docs/webhooks.md's `verify(secret, header, body)` accepts this
 /// delivery, run by python3 as a receiver would.
 pub fn readme_verifies(secret: &str, signature: &str, body: &[u8]) -> bool {
     let dir = std::env::temp_dir().join(format!("webhook-{}", new_id()));

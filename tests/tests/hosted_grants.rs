@@ -80,7 +80,7 @@ async fn of_two_exchanges_at_once_exactly_one_gets_the_grant() {
     assert!(store.take_grant(&id).await.expect("took").is_none());
 }
 
-/// `POST /v2/hosted/token` as README "Hosted pages" says: once a JSON body
+/// `POST /v2/hosted/token` as docs/hosted-pages.md "Hosted pages" says: once a JSON body
 /// names a code, every refusal spends it (an empty, missing or wrong
 /// `redirectUri`, an unknown field); only a body that is not JSON, or names
 /// no code, leaves it.

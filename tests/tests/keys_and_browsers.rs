@@ -113,7 +113,7 @@ async fn jwks_of(tokens: &TokenIssuer) -> String {
     }
 }
 
-/// README "Rotating the signing key", step by step: no valid token is lost.
+/// docs/rotation.md "Rotating the signing key", step by step: no valid token is lost.
 #[tokio::test]
 async fn a_key_rotation_loses_no_valid_token() {
     let (old_private, old_public) = jose::key_pair();

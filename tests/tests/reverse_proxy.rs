@@ -1,6 +1,6 @@
 //! Verifik's front end served behind a real reverse proxy (Debian's nginx
 //! on loopback, its default `proxy_pass` that sends the upstream's `Host`)
-//! in front of `cargo lambda watch`: README "Using Verifik's front end".
+//! in front of `cargo lambda watch`: docs/verifik.md "Using Verifik's front end".
 //! An origin the stack does not list is refused with a 403 that names it
 //! and the setting to change; once listed, a sign-in goes through.
 

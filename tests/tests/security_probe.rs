@@ -1,6 +1,6 @@
 //! The outside probe of issue 9, input by input. Each of these inputs got
 //! through before the hardening; each must be refused now. The defences are
-//! listed in README "Security".
+//! listed in docs/security.md "Security".
 
 use gatehouse::adapters::dynamodb::DynamoRegistrationStore;
 use gatehouse::domain::flow::FlowSecurity;

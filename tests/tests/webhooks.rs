@@ -1,7 +1,7 @@
 //! Webhooks end to end: the real services queue events on an SQS queue in
 //! moto, the delivery function's handler takes them off it (as Lambda's
 //! event source would), and a receiver on 127.0.0.1 checks them with the
-//! README's own snippet.
+//! snippet in docs/webhooks.md.
 
 use gatehouse::adapters::sqs::SqsQueue;
 use gatehouse::api::request::answered;
@@ -89,7 +89,7 @@ async fn a_delivered_event_verifies_with_the_readme_snippet_and_a_tampered_or_ol
     let header = hit.headers["gatehouse-signature"].clone();
     assert!(
         readme_verifies(&secret, &header, &hit.body),
-        "the README snippet accepts a real delivery"
+        "the docs/webhooks.md snippet accepts a real delivery"
     );
 
     let event = body_json(&hit.body);

@@ -50,7 +50,7 @@ impl Cors {
     /// 403 naming the origin refused and the setting that would admit it.
     /// Behind a reverse proxy that sends the upstream's `Host` (nginx's
     /// default), the front end's origin is not the API's own: it must be
-    /// listed too (README "Using Verifik's front end").
+    /// listed too (docs/verifik.md "Using Verifik's front end").
     fn refused(req: &Request) -> Response<Body> {
         let origin = req
             .headers()

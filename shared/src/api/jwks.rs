@@ -1,7 +1,7 @@
 //! `GET /.well-known/jwks.json`: the public keys that verify Gatehouse's
 //! tokens, for relying parties' JOSE libraries (RFC 7517). Public and
 //! cacheable; a library that meets an unknown `kid` fetches it again, which
-//! is what makes a rotation seamless (README "Rotating the signing key").
+//! is what makes a rotation seamless (docs/rotation.md "Rotating the signing key").
 
 use super::request::HandlerResult;
 use super::response::json;

@@ -39,7 +39,7 @@ pub fn data<T: Serialize>(status: StatusCode, value: T) -> Response<Body> {
 }
 
 /// For answers to end users: a code the security lists withheld reads as
-/// sent, exactly like any other (README "No enumeration").
+/// sent, exactly like any other (docs/limits.md "No enumeration").
 pub fn conceal_withheld(mut view: serde_json::Value) -> serde_json::Value {
     for field in ["emailValidation", "phoneValidation"] {
         if let Some(status) = view

@@ -1,6 +1,6 @@
 //! The calls Verifik's own web front end makes, with no API key (see
-//! ../shared/reference/verifik-compat.md and README "Using Verifik's front
-//! end with Gatehouse"):
+//! ../shared/reference/verifik-compat.md and docs/verifik.md "Using
+//! Verifik's front end with Gatehouse"):
 //! - `GET /v2/projects/kyc?id=`: the public face of a project;
 //! - `POST /v2/{email,phone}-validations`: a code for a sign-in
 //!   (`type: login`, public) or for an onboarding (`type: onboarding`, with

@@ -239,7 +239,7 @@ pub struct ProjectFlow {
     pub onboarding_settings: OnboardingSettings,
     #[serde(default)]
     pub security: FlowSecurity,
-    /// Where this flow's events are POSTed (README "Webhooks").
+    /// Where this flow's events are POSTed (docs/webhooks.md "Webhooks").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
     /// The HMAC key of those events: shown to the tenant's admin keys,

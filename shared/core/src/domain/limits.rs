@@ -103,7 +103,7 @@ pub fn phone_prefix(phone: &Phone) -> String {
     format!("{}{national}", phone.country_code)
 }
 
-/// The limits and their defaults; see README "Abuse limits".
+/// The limits and their defaults; see docs/limits.md "Abuse limits".
 #[derive(Clone, Debug, PartialEq)]
 pub struct AbuseLimits {
     /// Codes sent to one email or phone, per client, per hour.

@@ -1,6 +1,6 @@
 //! Webhooks: the events a flow's `webhookUrl` receives, how they are
 //! signed, which addresses a delivery may reach, and when a failed one is
-//! tried again. README "Webhooks" is the customer's side of this.
+//! tried again. docs/webhooks.md "Webhooks" is the customer's side of this.
 
 use super::login::Login;
 use super::registration::{Registration, RegistrationStatus};
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// The header carrying `t={unix seconds},v1={hex HMAC-SHA256}`.
 pub const SIGNATURE_HEADER: &str = "Gatehouse-Signature";
-/// How old a signed timestamp the README's snippet accepts.
+/// How old a signed timestamp docs/webhooks.md's snippet accepts.
 pub const REPLAY_WINDOW_SECONDS: i64 = 300;
 const SECRET_PREFIX: &str = "whsec_";
 

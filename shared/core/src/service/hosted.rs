@@ -196,7 +196,7 @@ impl<S: LoginStore> CodeExchanges<S> {
     }
 
     /// Spends `code` without releasing its token: for an exchange whose
-    /// request was refused (README "Hosted pages": any refusal spends it).
+    /// request was refused (docs/hosted-pages.md "Hosted pages": any refusal spends it).
     #[tracing::instrument(skip_all, fields(client = %client))]
     pub async fn spend(&self, client: &ClientId, code: &str) -> Result<()> {
         let Some(code) = AuthorizationCode::parse(code) else {

@@ -134,7 +134,7 @@ impl<S: LoginStore> CodeChecker<S> {
         match checked {
             // Verifik's identifier forms are public: whether a login is
             // pending, locked or used must not show. Every failure but an
-            // abuse limit looks like a wrong code (README "No enumeration").
+            // abuse limit looks like a wrong code (docs/limits.md "No enumeration").
             Err(err) if by_identifier && reveals_a_login(&err) => Err(uniform_mismatch()),
             other => other,
         }
