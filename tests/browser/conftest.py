@@ -168,11 +168,40 @@ def browser(camera_file):
         browser.close()
 
 
+# cargo lambda watch 1.9.2 sometimes loses a function's response when its
+# body is larger than one read (its runtime API answers the function's POST
+# before reading the body): about 1 in 1,000 loads of the gzipped script
+# (14 KB) and 1 in 125 of the plain one (50 KB), never the 3 KB stylesheet,
+# measured with parallel GETs through watch. It then answers its own 500
+# with exactly this body, which Gatehouse never sends (its 5xx are JSON with
+# a `code`). Deployed, API Gateway reads the whole response. So a static
+# asset that watch lost is fetched again, at most twice, and counted; any
+# other 5xx, Gatehouse's own included, reaches the page and fails the test.
+EMULATOR_LOST_RESPONSE = b'{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}'
+emulator_faults = []
+
+
+def asset_through_watch(route):
+    for _ in range(3):
+        response = route.fetch()
+        if response.status != 500 or response.body() != EMULATOR_LOST_RESPONSE:
+            break
+        emulator_faults.append(route.request.url)
+    route.fulfill(response=response)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if emulator_faults:
+        terminalreporter.write_line(
+            f"cargo lambda watch lost {len(emulator_faults)} asset response(s), fetched again: {emulator_faults}")
+
+
 @pytest.fixture()
 def page(browser, http):
     context = browser.new_context(permissions=["camera"], base_url=http.base, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(120_000)
+    page.route(f"{http.base}/hosted/*", asset_through_watch)
     # The page's own errors fail the test that caused them.
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
