@@ -536,6 +536,19 @@ async fn the_rules_around_the_checks() {
         .await;
     assert_eq!(frame.status, 400, "{}", frame.raw);
     assert_eq!(frame.code(), "liveness_session_required");
+    // So is a frame that is not even base64, and neither spends an attempt.
+    let junk_frame = world
+        .identity
+        .liveness(&enrollee.token, json!({"image": "%%%", "os": "web"}))
+        .await;
+    assert_eq!(
+        (junk_frame.status, junk_frame.code()),
+        (400, "liveness_session_required"),
+        "{}",
+        junk_frame.raw
+    );
+    let stored = world.tenant_view(&enrollee).await;
+    assert_eq!(step_of(&stored, "liveness")["attempts"], 0);
 
     // Bytes that are no image, or no base64.
     let gif = world
@@ -616,6 +629,27 @@ async fn liveness_sessions_are_limited_per_registration() {
     assert_eq!(sixth.code(), "liveness_sessions_exhausted");
     let wait: u64 = sixth.retry_after.as_deref().unwrap().parse().unwrap();
     assert!((1..=181).contains(&wait), "{wait}");
+}
+
+#[tokio::test]
+async fn a_still_frame_that_is_no_image_spends_an_attempt_where_frames_are_taken() {
+    let mut flow = settings(3, ManualVerification::Never);
+    flow.identity_verification.still_frame = StillFrame::ManualReview;
+    let world = World::with_settings(flow).await;
+    let enrollee = world.enrollee().await;
+    world.submit_document(&enrollee, astronaut_passport()).await;
+    let junk = world
+        .identity
+        .liveness(&enrollee.token, json!({"image": "%%%", "os": "web"}))
+        .await;
+    assert_eq!(
+        (junk.status, junk.code()),
+        (400, "invalid_image"),
+        "{}",
+        junk.raw
+    );
+    let stored = world.tenant_view(&enrollee).await;
+    assert_eq!(step_of(&stored, "liveness")["attempts"], 1);
 }
 
 #[tokio::test]

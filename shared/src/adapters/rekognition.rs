@@ -30,13 +30,12 @@ fn image(bytes: &[u8]) -> Image {
     Image::builder().bytes(Blob::new(bytes)).build()
 }
 
-/// The error's AWS code, and the error as the service's own.
-fn failed<E>(operation: &'static str, error: E) -> (Option<String>, Error)
+/// The error as the service's own, logged as a failure.
+fn failed<E>(operation: &'static str, error: E) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let code = error.code().map(str::to_string);
-    let mapped = match code.as_deref() {
+    match error.code() {
         Some("InvalidImageFormatException") => Error::invalid(
             "invalid_image",
             "the image is not a JPEG or PNG the engine can read",
@@ -50,8 +49,21 @@ where
             tracing::error!(operation, error = %detail, "Rekognition call failed");
             Error::Unavailable(detail.into())
         }
-    };
-    (code, mapped)
+    }
+}
+
+/// `Ok` when the error is the `expected` one, which the caller answers
+/// itself (no collection yet, no face in a picture, a collection that
+/// exists already) and which is therefore not logged as a failure; any
+/// other error as `failed` maps it.
+fn unless<E>(operation: &'static str, error: E, expected: &str) -> Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if error.code() == Some(expected) {
+        return Ok(());
+    }
+    Err(failed(operation, error))
 }
 
 fn detected(detail: &aws_sdk_rekognition::types::FaceDetail) -> Option<DetectedFace> {
@@ -73,7 +85,7 @@ impl FaceEngine for RekognitionFaces {
             .image(image(bytes))
             .send()
             .await
-            .map_err(|e| failed("DetectFaces", e).1)?;
+            .map_err(|e| failed("DetectFaces", e))?;
         Ok(out.face_details().iter().filter_map(detected).collect())
     }
 
@@ -89,10 +101,10 @@ impl FaceEngine for RekognitionFaces {
         {
             Ok(out) => out,
             // No face in one of the images.
-            Err(e) => match failed("CompareFaces", e) {
-                (Some(code), _) if code == "InvalidParameterException" => return Ok(None),
-                (_, error) => return Err(error),
-            },
+            Err(e) => {
+                unless("CompareFaces", e, "InvalidParameterException")?;
+                return Ok(None);
+            }
         };
         Ok(out
             .face_matches()
@@ -118,11 +130,11 @@ impl FaceEngine for RekognitionFaces {
             .await
         {
             Ok(out) => out,
-            Err(e) => match failed("SearchUsersByImage", e) {
+            Err(e) => {
                 // No collection yet: nobody is enrolled.
-                (Some(code), _) if code == "ResourceNotFoundException" => return Ok(Vec::new()),
-                (_, error) => return Err(error),
-            },
+                unless("SearchUsersByImage", e, "ResourceNotFoundException")?;
+                return Ok(Vec::new());
+            }
         };
         Ok(out
             .user_matches()
@@ -150,10 +162,7 @@ impl FaceEngine for RekognitionFaces {
             .send()
             .await
         {
-            match failed("CreateCollection", e) {
-                (Some(code), _) if code == "ResourceAlreadyExistsException" => {}
-                (_, error) => return Err(error),
-            }
+            unless("CreateCollection", e, "ResourceAlreadyExistsException")?;
         }
         let indexed = self
             .client
@@ -165,7 +174,7 @@ impl FaceEngine for RekognitionFaces {
             .quality_filter(QualityFilter::Auto)
             .send()
             .await
-            .map_err(|e| failed("IndexFaces", e).1)?;
+            .map_err(|e| failed("IndexFaces", e))?;
         let face_ids: Vec<String> = indexed
             .face_records()
             .iter()
@@ -185,10 +194,7 @@ impl FaceEngine for RekognitionFaces {
             .send()
             .await
         {
-            match failed("CreateUser", e) {
-                (Some(code), _) if code == "ConflictException" => {}
-                (_, error) => return Err(error),
-            }
+            unless("CreateUser", e, "ConflictException")?;
         }
         self.client
             .associate_faces()
@@ -197,7 +203,7 @@ impl FaceEngine for RekognitionFaces {
             .set_face_ids(Some(face_ids.clone()))
             .send()
             .await
-            .map_err(|e| failed("AssociateFaces", e).1)?;
+            .map_err(|e| failed("AssociateFaces", e))?;
         Ok(face_ids)
     }
 
@@ -210,10 +216,7 @@ impl FaceEngine for RekognitionFaces {
             .send()
             .await
         {
-            match failed("DeleteUser", e) {
-                (Some(code), _) if code == "ResourceNotFoundException" => {}
-                (_, error) => return Err(error),
-            }
+            unless("DeleteUser", e, "ResourceNotFoundException")?;
         }
         if face_ids.is_empty() {
             return Ok(());
@@ -226,10 +229,7 @@ impl FaceEngine for RekognitionFaces {
             .send()
             .await
         {
-            match failed("DeleteFaces", e) {
-                (Some(code), _) if code == "ResourceNotFoundException" => {}
-                (_, error) => return Err(error),
-            }
+            unless("DeleteFaces", e, "ResourceNotFoundException")?;
         }
         Ok(())
     }
@@ -252,7 +252,7 @@ impl FaceEngine for RekognitionFaces {
             )
             .send()
             .await
-            .map_err(|e| failed("CreateFaceLivenessSession", e).1)?;
+            .map_err(|e| failed("CreateFaceLivenessSession", e))?;
         Ok(out.session_id().to_string())
     }
 
@@ -265,10 +265,14 @@ impl FaceEngine for RekognitionFaces {
             .await
         {
             Ok(out) => out,
-            Err(e) => match failed("GetFaceLivenessSessionResults", e) {
-                (Some(code), _) if code == "SessionNotFoundException" => return Ok(None),
-                (_, error) => return Err(error),
-            },
+            Err(e) => {
+                unless(
+                    "GetFaceLivenessSessionResults",
+                    e,
+                    "SessionNotFoundException",
+                )?;
+                return Ok(None);
+            }
         };
         let status = match out.status() {
             LivenessSessionStatus::Created => LivenessStatus::Created,

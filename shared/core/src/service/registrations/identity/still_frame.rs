@@ -27,12 +27,16 @@ pub(super) fn session_required() -> Error {
 
 impl<P: IdentityPorts> IdentityChecks<P> {
     /// `POST /v2/biometric-validations/app-registration {image, os}`.
+    /// `frame` is the decoded image, or why it could not be decoded: on a
+    /// flow that refuses still frames either way gets the same 400 and
+    /// spends nothing; on one that takes them, a bad frame is charged and
+    /// spends an attempt like any refused upload.
     #[tracing::instrument(skip_all, fields(registration_id = %id))]
     pub async fn check_still_frame(
         &self,
         caller: &Caller,
         id: &str,
-        frame: Vec<u8>,
+        frame: Result<Vec<u8>>,
         origin: &RequestOrigin,
     ) -> Result<(Registration, StepCheck)> {
         let registration = self.registrations.load(caller, id).await?;
@@ -41,6 +45,14 @@ impl<P: IdentityPorts> IdentityChecks<P> {
         if settings.still_frame != StillFrame::ManualReview {
             return Err(session_required());
         }
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(error) => {
+                return Err(self
+                    .refused_upload(caller, id, StepName::Liveness, error, origin)
+                    .await)
+            }
+        };
         ready_for(&registration, StepName::Liveness)?;
         document_first(&registration)?;
         self.admit_upload(
