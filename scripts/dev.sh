@@ -29,6 +29,7 @@ scripts/bootstrap.sh dev
 stage "3/4 starting DynamoDB Local :$DYNAMO_PORT, moto :$MOTO_PORT and the local engine :$ENGINE_PORT"
 scripts/stack.sh start dev "$DYNAMO_PORT" "$MOTO_PORT" "$ENGINE_PORT"
 trap 'kill $build_pid 2>/dev/null || true; scripts/stack.sh stop dev' EXIT
+export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$API_PORT"
 source scripts/local-env.sh dev
 # Every local request comes from 127.0.0.1: give the per-IP limits room for
 # one developer's afternoon. Everything else keeps its production default.

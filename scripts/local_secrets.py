@@ -1,5 +1,5 @@
-"""Creates the local-only secrets once: an OTP pepper and an Ed25519 JWT key
-pair. They live in .local/secrets (git-ignored); deployed stacks take theirs
+"""Creates the local-only secrets once: an OTP pepper, an Ed25519 JWT key
+pair and an RSA key pair (OpenID Connect's RS256). They live in .local/secrets (git-ignored); deployed stacks take theirs
 from Secrets Manager (see template.yaml)."""
 import os
 import secrets
@@ -7,6 +7,7 @@ import sys
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
@@ -22,6 +23,18 @@ if not os.path.exists(os.path.join(out, "jwt-private.pem")):
     with open(os.path.join(out, "jwt-private.pem"), "wb") as f:
         f.write(private)
     with open(os.path.join(out, "jwt-public.pem"), "wb") as f:
+        f.write(public)
+if not os.path.exists(os.path.join(out, "rsa-private.pem")):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with open(os.path.join(out, "rsa-private.pem"), "wb") as f:
+        f.write(private)
+    with open(os.path.join(out, "rsa-public.pem"), "wb") as f:
         f.write(public)
 if not os.path.exists(os.path.join(out, "pepper")):
     with open(os.path.join(out, "pepper"), "w") as f:

@@ -31,3 +31,5 @@ except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists
 store(os.environ["GATEHOUSE_OTP_PEPPER_SECRET"], "pepper")
 store(os.environ["GATEHOUSE_JWT_PRIVATE_KEY_SECRET"], "jwt-private.pem")
 store(os.environ["GATEHOUSE_JWT_PUBLIC_KEYS_SECRET"], "jwt-public.pem")
+store(os.environ["GATEHOUSE_RSA_PRIVATE_KEY_SECRET"], "rsa-private.pem")
+store(os.environ["GATEHOUSE_RSA_PUBLIC_KEYS_SECRET"], "rsa-public.pem")

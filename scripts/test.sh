@@ -26,6 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 scripts/stack.sh start test "$DYNAMO_PORT" "$MOTO_PORT" "$ENGINE_PORT"
+export GATEHOUSE_PUBLIC_URL="http://127.0.0.1:$API_PORT"
 source scripts/local-env.sh test
 export GATEHOUSE_CORS_ORIGINS="$GATEHOUSE_CORS_ORIGINS,http://127.0.0.1:$GATEHOUSE_PROXY_PORT"
 

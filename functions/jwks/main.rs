@@ -1,4 +1,4 @@
-//! GET /.well-known/jwks.json
+//! GET /.well-known/jwks.json, GET /oidc/{project}/jwks
 use gatehouse::{api::jwks, telemetry, wiring};
 use lambda_http::{run, service_fn, Error};
 
@@ -6,6 +6,6 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
-    let tokens = wiring::checking_tokens(&aws)?;
+    let tokens = wiring::oidc::published_keys(&aws)?;
     run(service_fn(|req| jwks::keys(&tokens, req))).await
 }

@@ -67,13 +67,19 @@ pub enum SecretName {
     /// One or two SPKI PEM blocks: the current public key, then the
     /// previous one while a rotation settles.
     JwtPublicKeys,
+    /// The RS256 key of OpenID Connect tokens, PKCS#8 PEM (2048+ bits).
+    RsaPrivateKey,
+    /// Its public half, SPKI PEM, then the previous one during a rotation.
+    RsaPublicKeys,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 3] = [
+    pub const ALL: [SecretName; 5] = [
         SecretName::OtpPepper,
         SecretName::JwtPrivateKey,
         SecretName::JwtPublicKeys,
+        SecretName::RsaPrivateKey,
+        SecretName::RsaPublicKeys,
     ];
 
     /// The variable that names the secret.
@@ -82,6 +88,8 @@ impl SecretName {
             SecretName::OtpPepper => "GATEHOUSE_OTP_PEPPER_SECRET",
             SecretName::JwtPrivateKey => "GATEHOUSE_JWT_PRIVATE_KEY_SECRET",
             SecretName::JwtPublicKeys => "GATEHOUSE_JWT_PUBLIC_KEYS_SECRET",
+            SecretName::RsaPrivateKey => "GATEHOUSE_RSA_PRIVATE_KEY_SECRET",
+            SecretName::RsaPublicKeys => "GATEHOUSE_RSA_PUBLIC_KEYS_SECRET",
         }
     }
 
@@ -108,7 +116,7 @@ impl Secrets {
         self.0.insert(name, value);
     }
 
-    fn get(&self, name: SecretName) -> Result<&str, ConfigError> {
+    pub fn get(&self, name: SecretName) -> Result<&str, ConfigError> {
         self.0
             .get(&name)
             .map(String::as_str)
@@ -212,6 +220,37 @@ impl TokenCheckConfig {
             issuer: required("GATEHOUSE_JWT_ISSUER")?,
             lifetime: token_lifetime()?,
         })
+    }
+}
+
+/// The OpenID Connect provider's one setting: the API's public base URL
+/// (`GATEHOUSE_PUBLIC_URL`, template parameter `PublicUrl`), from which each
+/// project's issuer is `<url>/oidc/<project>`. Configured, never taken from
+/// a request's Host header: an issuer must not change with who asks.
+#[derive(Clone, Debug)]
+pub struct OidcConfig {
+    pub public_url: String,
+}
+
+impl OidcConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let name = "GATEHOUSE_PUBLIC_URL";
+        let raw = required(name)?;
+        let url = raw.trim().trim_end_matches('/').to_string();
+        crate::domain::flow::web_origin(&url)
+            .or_else(|| {
+                url::Url::parse(&url)
+                    .ok()
+                    .filter(|u| {
+                        u.scheme() == "https" && u.query().is_none() && u.fragment().is_none()
+                    })
+                    .map(|_| url.clone())
+            })
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("{url:?} is not an https URL (or http on localhost)"),
+            })?;
+        Ok(Self { public_url: url })
     }
 }
 

@@ -29,6 +29,8 @@ use crate::settings::{
 };
 use std::sync::Arc;
 
+pub mod oidc;
+
 pub type SharedDirectory = Arc<CachedDirectory<DynamoDirectory>>;
 /// The AWS adapters, as the one bundle the services are generic over.
 pub struct AwsPorts;

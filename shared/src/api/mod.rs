@@ -11,6 +11,7 @@ pub mod hosted;
 pub mod identity;
 pub mod jwks;
 pub mod listing;
+pub mod oidc;
 pub mod request;
 pub mod response;
 pub mod strict_json;

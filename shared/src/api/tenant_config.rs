@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 /// The body as `T`; serde names the unknown or mistyped field. A `null`
 /// is refused: an absent field is left unchanged, and no field is cleared
 /// by accident.
-fn body<T: DeserializeOwned>(req: &Request) -> Result<T> {
+pub(crate) fn body<T: DeserializeOwned>(req: &Request) -> Result<T> {
     let object = json_object(req)?;
     let nulls: Vec<&str> = object
         .iter()
@@ -38,7 +38,7 @@ fn body<T: DeserializeOwned>(req: &Request) -> Result<T> {
         .map_err(|e| Error::invalid("invalid_field", e.to_string()))
 }
 
-fn paging(params: &QueryMap, extra: &[&str]) -> Result<Paging> {
+pub(crate) fn paging(params: &QueryMap, extra: &[&str]) -> Result<Paging> {
     let mut known = vec!["page", "limit"];
     known.extend_from_slice(extra);
     reject_unknown(params, &known)?;

@@ -152,9 +152,121 @@ pub struct TokenIssuer {
     public: Vec<VerifyingKey>,
     issuer: String,
     lifetime: Duration,
+    /// The RS256 keys of OpenID Connect tokens, where the function is given them.
+    rsa: Option<super::rsa_keys::RsaKeys>,
+}
+
+/// How an OpenID Connect token is signed (the client's
+/// `id_token_signed_response_alg`; access tokens are always RS256).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SigningAlg {
+    #[default]
+    RS256,
+    EdDSA,
+}
+
+impl SigningAlg {
+    fn algorithm(self) -> Algorithm {
+        match self {
+            SigningAlg::RS256 => Algorithm::RS256,
+            SigningAlg::EdDSA => Algorithm::EdDSA,
+        }
+    }
+}
+
+/// What an OpenID Connect token must be to verify.
+pub struct Expected<'a> {
+    pub alg: SigningAlg,
+    pub issuer: &'a str,
+    /// `None` when the caller checks `aud` itself.
+    pub audience: Option<&'a str>,
+    /// The header's `typ`, when one is required (`at+jwt`).
+    pub typ: Option<&'a str>,
+    /// An expired token still verifies (RP-initiated logout's `id_token_hint`).
+    pub allow_expired: bool,
 }
 
 impl TokenIssuer {
+    /// Adds the RS256 keys (OpenID Connect).
+    pub fn with_rsa(mut self, rsa: super::rsa_keys::RsaKeys) -> Self {
+        self.rsa = Some(rsa);
+        self
+    }
+
+    /// `claims` signed with `alg`'s current key, its `kid` and `typ` in the header.
+    pub fn sign_jwt<T: Serialize>(
+        &self,
+        alg: SigningAlg,
+        typ: Option<&str>,
+        claims: &T,
+    ) -> Result<String> {
+        let (key, kid) = match alg {
+            SigningAlg::EdDSA => (self.key.as_ref(), self.public[0].kid.clone()),
+            SigningAlg::RS256 => {
+                let rsa = self.rsa.as_ref();
+                (
+                    rsa.and_then(|r| r.signing.as_ref()),
+                    rsa.map(|r| r.public[0].kid.clone()).unwrap_or_default(),
+                )
+            }
+        };
+        let key = key.ok_or_else(|| Error::internal("this function holds no such signing key"))?;
+        let mut header = Header::new(alg.algorithm());
+        header.kid = Some(kid);
+        header.typ = Some(typ.unwrap_or("JWT").to_string());
+        jsonwebtoken::encode(&header, claims, key).map_err(Error::internal)
+    }
+
+    /// The claims of a token of ours that meets `expected`, or `None`.
+    pub fn verify_jwt<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        expected: &Expected<'_>,
+    ) -> Option<T> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != expected.alg.algorithm() {
+            return None;
+        }
+        if let Some(typ) = expected.typ {
+            if !header.typ.as_deref().is_some_and(|t| {
+                t.eq_ignore_ascii_case(typ) || t.eq_ignore_ascii_case(&format!("application/{typ}"))
+            }) {
+                return None;
+            }
+        }
+        let kid = header.kid?;
+        let key = match expected.alg {
+            SigningAlg::EdDSA => self
+                .public
+                .iter()
+                .find(|k| k.kid == kid)
+                .map(|k| &k.decoding),
+            SigningAlg::RS256 => self
+                .rsa
+                .as_ref()?
+                .public
+                .iter()
+                .find(|k| k.kid == kid)
+                .map(|k| &k.decoding),
+        }?;
+        let mut validation = Validation::new(expected.alg.algorithm());
+        match expected.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        validation.set_issuer(&[expected.issuer]);
+        validation.validate_exp = !expected.allow_expired;
+        let mut required = vec!["iss", "sub", "aud"];
+        if !expected.allow_expired {
+            required.push("exp");
+        }
+        validation.set_required_spec_claims(&required);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<T>(token, key, &validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+
     /// Signs and verifies; the current public key is derived from the
     /// private one. `other_public_pems` may add the previous key (a bundle
     /// that also holds the current key is fine: it is not listed twice).
@@ -185,6 +297,7 @@ impl TokenIssuer {
             public,
             issuer,
             lifetime,
+            rsa: None,
         })
     }
 
@@ -196,6 +309,7 @@ impl TokenIssuer {
             public: verifying_keys(public_key_pems)?,
             issuer,
             lifetime,
+            rsa: None,
         })
     }
 
@@ -211,7 +325,11 @@ impl TokenIssuer {
 
     /// `GET /.well-known/jwks.json`: the current and any previous key.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": self.public.iter().map(VerifyingKey::jwk).collect::<Vec<_>>() })
+        let mut keys: Vec<_> = self.public.iter().map(VerifyingKey::jwk).collect();
+        if let Some(rsa) = &self.rsa {
+            keys.extend(rsa.public.iter().map(|k| k.jwk()));
+        }
+        serde_json::json!({ "keys": keys })
     }
 
     /// The key a token names; a token without `kid` (signed before kids
@@ -338,6 +456,9 @@ impl TokenIssuer {
     pub fn verify_session(&self, token: &str) -> Option<LoginClaims> {
         let claims: LoginClaims = self.verify(token, None)?;
         let internal = [ENROLLEE_AUDIENCE, FACE_STEP_AUDIENCE];
+        // An OpenID Connect token is never a sign-in token either: its
+        // issuer is the project's (verify checks `iss`), and the EdDSA
+        // check refuses RS256.
         (!internal.contains(&claims.aud.as_str())).then_some(claims)
     }
 }

@@ -24,10 +24,12 @@ pub use webhooks::{
 };
 
 mod identity;
+mod oidc;
 pub use identity::{
     DocumentReader, FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessResult,
     LivenessStatus, UserMatch,
 };
+pub use oidc::{NewRefresh, OidcStore};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;

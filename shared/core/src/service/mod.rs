@@ -8,6 +8,7 @@ pub mod face_logins;
 pub mod hosted;
 mod liveness;
 pub mod login_reader;
+pub mod oidc;
 pub mod public_projects;
 pub mod registrations;
 pub mod tenant_config;

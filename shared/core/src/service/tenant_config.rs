@@ -40,6 +40,10 @@ impl<C: ConfigStore> TenantConfig<C> {
         self
     }
 
+    pub fn now(&self) -> crate::domain::Timestamp {
+        self.clock.now()
+    }
+
     /// The client's live project, or 404.
     pub async fn project(&self, client: &ClientId, id: &str) -> Result<Project> {
         Record::Project.id(id)?;

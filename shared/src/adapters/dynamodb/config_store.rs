@@ -155,7 +155,7 @@ impl DynamoConfigStore {
 
     /// A record addressed by its own key and listed under its tenant,
     /// written only if `expect` holds.
-    async fn put_tenant_record<T: serde::Serialize>(
+    pub(super) async fn put_tenant_record<T: serde::Serialize>(
         &self,
         record: &T,
         (pk, sk): (String, &str),
@@ -198,11 +198,11 @@ impl DynamoConfigStore {
     }
 
     /// Configuration reads must see the last write (optimistic locking).
-    async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
+    pub(super) async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>> {
         get_item(&self.client, &self.table, pk, sk, true).await
     }
 
-    async fn tenant_list(&self, client: &ClientId, kind: &str) -> Result<Vec<Item>> {
+    pub(super) async fn tenant_list(&self, client: &ClientId, kind: &str) -> Result<Vec<Item>> {
         query_all(
             self.client
                 .query()

@@ -8,6 +8,7 @@ mod face;
 mod grants;
 mod limits;
 mod logins;
+mod oidc;
 mod registrations;
 mod transact;
 mod webhooks;
@@ -16,6 +17,7 @@ pub use call_counter::CallCounter;
 pub use config_store::DynamoConfigStore;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;
+pub use oidc::DynamoOidcStore;
 pub use registrations::DynamoRegistrationStore;
 pub use webhooks::{DynamoDeliveryLog, FAILED_DELIVERY_DAYS};
 

@@ -320,6 +320,23 @@
 
   // --- the way back -------------------------------------------------------------
   async function finish(flow, token) {
+    // Sent here by an OpenID Connect client: the sign-in becomes the OP
+    // session (an HttpOnly cookie on the issuer's path), and the browser
+    // goes back to the authorization request, which redirects with a code.
+    if (query.get('oidc') !== null) {
+      screen(t('redirecting'));
+      let opened;
+      try {
+        opened = await fetch(`/oidc/${encodeURIComponent(projectId)}/session`, {
+          method: 'POST', headers: { Authorization: 'Bearer ' + token }, credentials: 'same-origin',
+        });
+      } catch {
+        opened = { ok: false };
+      }
+      if (!opened.ok) return showError(errorText(opened.status ? 'generic' : 'network'));
+      location.assign(`/oidc/${encodeURIComponent(projectId)}/oauth2/authorize?${query.get('oidc')}`);
+      return;
+    }
     const redirectUri = query.get('redirect_uri') || flow.redirectUrl;
     if (!redirectUri) {
       screen(t('signedIn'));
@@ -340,7 +357,8 @@
   function contactFields(flow) {
     const settings = flow.loginSettings || {};
     const channels = [settings.email && 'email', settings.phone && 'phone'].filter(Boolean);
-    const email = field(t('email'), { type: 'email', name: 'email', autocomplete: 'email', required: true, inputmode: 'email' });
+    const hint = query.get('login_hint') || '';
+    const email = field(t('email'), { type: 'email', name: 'email', autocomplete: 'email', required: true, inputmode: 'email', value: hint.includes('@') ? hint : null });
     const cc = field(t('countryCode'), { type: 'text', name: 'countryCode', autocomplete: 'tel-country-code', inputmode: 'tel', value: '+1', size: 5, required: true });
     const phone = field(t('phone'), { type: 'tel', name: 'phone', autocomplete: 'tel-national', inputmode: 'tel', required: true });
     const phoneRow = h('div', { class: 'row' }, cc.el, phone.el);

@@ -1,0 +1,12 @@
+//! POST /v2/oauth-clients/{id}/secret
+use gatehouse::api::{cors, oidc};
+use gatehouse::{telemetry, wiring};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let (auth, clients) = wiring::oidc::clients(&aws)?;
+    cors::serve(|req| oidc::rotate_secret(&auth, &clients, req)).await
+}

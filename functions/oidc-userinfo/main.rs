@@ -1,0 +1,12 @@
+//! GET|POST /oidc/{project}/oauth2/userinfo
+use gatehouse::api::{cors, oidc};
+use gatehouse::{telemetry, wiring};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let tokens = wiring::oidc::token_checker(&aws)?;
+    cors::serve(|req| oidc::userinfo(&tokens, req)).await
+}
