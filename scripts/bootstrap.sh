@@ -83,17 +83,21 @@ python_tools "$CHECKOV_VENV" "$CHECKOV"
 python_tools "$OPENAPI_VENV" "$SPEC_VALIDATOR"
 # The hosted pages' browser tests (tests/browser): Playwright for Python
 # drives Debian's Chromium (Playwright cannot download its own browsers here).
-python_tools .local/tools/browser "playwright==1.64.1" "pytest==8.4.2" "pillow==13.0.0" "PyJWT[crypto]==2.15.1"
+# Authlib with Flask and requests: the Python relying party of the OpenID
+# Connect browser test (tests/browser/oidc_rp_flask.py).
+python_tools .local/tools/browser "playwright==1.64.1" "pytest==8.4.2" "pillow==13.0.0" "PyJWT[crypto]==2.15.1" \
+  "authlib==1.9.10" "flask==3.1.3" "requests==2.34.2"
 apt_tool chromium chromium
 # nginx: the reverse proxy of the proxy test (tests/tests/reverse_proxy.rs);
 # the test runs its own instance on loopback, the package's service is unused.
 apt_tool /usr/sbin/nginx nginx-light
 
 # Node tools: jose (the JOSE library a relying party would use, tests/jose),
+# openid-client (the Node relying party of the OpenID Connect browser test),
 # axe-core (the browser tests' accessibility rules),
 # Redocly's OpenAPI linter, and openapi-typescript with tsc (a client
 # generated from the spec must type-check against real responses).
-NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "typescript@5.9.3" "axe-core@4.11.0")
+NODE_TOOLS=("jose@6.2.17" "@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "typescript@5.9.3" "axe-core@4.11.0" "openid-client@6.9.1")
 NODE_STAMP="$TOOLS/.node-$(printf '%s ' "${NODE_TOOLS[@]}" | sha256sum | cut -c1-12)"
 if [ ! -f "$NODE_STAMP" ]; then
   echo "bootstrap: installing ${NODE_TOOLS[*]} into $TOOLS"
