@@ -101,6 +101,34 @@ enum Command {
         #[arg(long)]
         redirect_url: Option<String>,
     },
+    /// Create an OpenID Connect client (relying party) of a project, served
+    /// by one of its login flows. A confidential client's secret is printed
+    /// once; only its digest is stored.
+    CreateOauthClient {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        project: String,
+        /// The login flow whose hosted sign-in page serves this client.
+        #[arg(long)]
+        login_flow: String,
+        #[arg(long)]
+        name: String,
+        /// `public` (browser, mobile: PKCE, no secret) or `confidential`.
+        #[arg(long = "type", default_value = "confidential")]
+        client_type: String,
+        /// Repeat for each exact redirect URI.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Repeat for each allowed scope (default: openid email phone).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// `RS256` (the default) or `EdDSA`.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
+    },
     /// Create a client, an API key, a project, and active email+SMS login
     /// and onboarding flows.
     Demo {
@@ -286,6 +314,46 @@ async fn main() -> Result<()> {
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+        Command::CreateOauthClient {
+            client,
+            project,
+            login_flow,
+            name,
+            client_type,
+            redirect_uris,
+            post_logout_redirect_uris,
+            scopes,
+            id_token_alg,
+        } => {
+            let fields: gatehouse::domain::oidc::ClientFields = serde_json::from_value(json!({
+                "project": project,
+                "login_flow": login_flow,
+                "client_name": name,
+                "client_type": client_type,
+                "redirect_uris": redirect_uris,
+                "post_logout_redirect_uris": post_logout_redirect_uris,
+                "scopes": if scopes.is_empty() { None } else { Some(scopes) },
+                "id_token_signed_response_alg": id_token_alg,
+            }))
+            .context("--type is public or confidential; --id-token-alg is RS256 or EdDSA")?;
+            let clients = gatehouse::service::oidc::OAuthClients::new(
+                gatehouse::adapters::dynamodb::DynamoOidcStore::new(aws.dynamodb.clone(), &cli.table),
+                gatehouse::service::TenantConfig::new(
+                    DynamoConfigStore::new(aws.dynamodb.clone(), &cli.table),
+                    std::sync::Arc::new(gatehouse::ports::SystemClock),
+                ),
+            );
+            let tenant = gatehouse::domain::ClientId(client);
+            let (created, secret) = clients
+                .create(&tenant, fields)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut value = serde_json::to_value(created.view(Timestamp::now()))?;
+            if let Some(secret) = secret {
+                value["client_secret"] = json!(secret);
+            }
+            value
         }
         Command::CreateClient { name } => json!({ "client": admin.client(&name).await? }),
         Command::CreateApiKey { client, scope } => {

@@ -2,7 +2,7 @@
 
 Random ids only ever reach a handler's 404. With these, hooks.py sends part
 of the generated requests to things that exist (a login, a registration, a
-project, a flow, an API key), so the fuzzed bodies reach the domain logic.
+project, a flow, an API key, an OAuth client), so the fuzzed bodies reach the domain logic.
 
 Usage: fixtures.py BASE_URL DEMO_JSON > fixtures.json
 """
@@ -37,8 +37,12 @@ def main():
     flow = call(base, "POST", "/v2/project-flows", key,
                 {"project": project["_id"], "name": "Contract flow", "type": "login"})
     spare_key = call(base, "POST", "/v2/api-keys", key)
+    oauth_client = call(base, "POST", "/v2/oauth-clients", key,
+                        {"project": demo["project"], "login_flow": demo["projectFlow"], "client_name": "Contract RP",
+                         "client_type": "confidential", "redirect_uris": ["https://app.example.com/callback"]})
     json.dump({
         "loginFlow": demo["projectFlow"],
+        "project": demo["project"],
         "onboardingFlow": demo["onboardingFlow"],
         "faceLoginFlow": demo["faceLoginFlow"],
         "ids": {
@@ -47,6 +51,7 @@ def main():
             "/v2/projects/": project["_id"],
             "/v2/project-flows/": flow["_id"],
             "/v2/api-keys/": spare_key["prefix"],
+            "/v2/oauth-clients/": oauth_client["client_id"],
         },
     }, sys.stdout)
 

@@ -78,6 +78,9 @@ def map_body(ctx, body):
     path = ctx.operation.path
     if path == "/v2/project-flows" and "project" in body and chosen(body["project"]):
         return {**body, "project": data["ids"]["/v2/projects/"]}
+    if path == "/v2/oauth-clients" and chosen(repr(sorted(body))):
+        # The demo's project and login flow, so generated clients can be made.
+        return {**body, "project": data["project"], "login_flow": data["loginFlow"]}
     if "projectFlow" not in body or not chosen(body["projectFlow"]):
         return body
     if path == "/v2/app-registrations":
