@@ -338,7 +338,10 @@ async fn main() -> Result<()> {
             }))
             .context("--type is public or confidential; --id-token-alg is RS256 or EdDSA")?;
             let clients = gatehouse::service::oidc::OAuthClients::new(
-                gatehouse::adapters::dynamodb::DynamoOidcStore::new(aws.dynamodb.clone(), &cli.table),
+                gatehouse::adapters::dynamodb::DynamoOidcStore::new(
+                    aws.dynamodb.clone(),
+                    &cli.table,
+                ),
                 gatehouse::service::TenantConfig::new(
                     DynamoConfigStore::new(aws.dynamodb.clone(), &cli.table),
                     std::sync::Arc::new(gatehouse::ports::SystemClock),

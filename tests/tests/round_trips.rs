@@ -317,3 +317,155 @@ async fn face_logins_stay_within_their_round_trip_budget() {
         "redaction, cold: the API key, the login, one conditional write"
     );
 }
+
+/// OpenID Connect: the authorization (a code) and the token endpoint. A
+/// code exchange is the client's read and one conditional write (which
+/// spends the code and starts its refresh family); a refresh is the same.
+#[tokio::test]
+async fn the_oidc_code_exchange_and_refresh_stay_within_their_round_trip_budget() {
+    use gatehouse::domain::oidc::Params;
+    use gatehouse::service::oidc::{Authorized, ClientCredentials};
+    const CALLBACK: &str = "https://rp.example.com/callback";
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    let tenant = Tenant::create().await;
+    let api = Api::new().await;
+    let email = unique_email();
+    let created = api
+        .create(
+            &tenant.api_key,
+            json!({"projectFlow": tenant.flow, "email": email}),
+        )
+        .await;
+    let id = login_id(&created);
+    let code = Moto::new().latest_email_code(&email).await;
+    let validated = api
+        .validate(&id, json!({"otp": code, "type": "email"}))
+        .await;
+    assert_eq!(validated.status, 200, "{}", validated.raw);
+    let session = validated.body["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let calls = gatehouse::adapters::dynamodb::CallCounter::default();
+    let aws = gatehouse_tests::api::aws_through(None, &calls).await;
+    let (_, clients) = gatehouse::wiring::oidc::clients(&aws).unwrap();
+    let fields = serde_json::from_value(json!({
+        "project": tenant.project, "login_flow": tenant.flow, "client_name": "budget",
+        "client_type": "confidential", "redirect_uris": [CALLBACK],
+        "scopes": ["openid", "email", "offline_access"],
+    }))
+    .unwrap();
+    let tenant_id = gatehouse::domain::ClientId(tenant.client.clone());
+    let (client, secret) = clients.create(&tenant_id, fields).await.unwrap();
+    let authorizer = gatehouse::wiring::oidc::authorizer(&aws).unwrap();
+    let tokens = gatehouse::wiring::oidc::token_signer(&aws).unwrap();
+    let pairs = [
+        ("response_type", "code"),
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid email offline_access"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let params = Params(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    calls.take();
+    let Authorized::Redirect(to) = authorizer
+        .authorize(&tenant.project, &params, Some(&session))
+        .await
+        .unwrap()
+    else {
+        panic!("a signed-in user gets a code");
+    };
+    assert_eq!(
+        calls.take(),
+        ["GetItem", "GetItem", "GetItem", "GetItem", "PutItem"],
+        "authorize (a new container): project, client, flow, the login's contacts, then the grant"
+    );
+    let code = url_param(&to, "code");
+
+    let credentials = ClientCredentials {
+        basic: Some((client.client_id.clone(), secret.unwrap())),
+        ..Default::default()
+    };
+    let authenticated = tokens
+        .authenticate(&tenant.project, &credentials)
+        .await
+        .unwrap();
+    let issued = tokens
+        .exchange_code(
+            &tenant.project,
+            &authenticated,
+            &code,
+            Some(CALLBACK),
+            Some(VERIFIER),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        calls.take(),
+        ["GetItem", "UpdateItem"],
+        "code exchange: the client, then one conditional write"
+    );
+
+    let authenticated = tokens
+        .authenticate(&tenant.project, &credentials)
+        .await
+        .unwrap();
+    tokens
+        .refresh(
+            &tenant.project,
+            &authenticated,
+            issued.refresh_token.as_deref().unwrap(),
+            None,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        calls.take(),
+        ["GetItem", "UpdateItem"],
+        "refresh: the client, then one conditional rotation"
+    );
+
+    // A code past its 60 seconds is refused and issues nothing.
+    let Authorized::Redirect(to) = authorizer
+        .authorize(&tenant.project, &params, Some(&session))
+        .await
+        .unwrap()
+    else {
+        panic!("a signed-in user gets a code");
+    };
+    let late = gatehouse::wiring::oidc::token_signer_with_clock(
+        &aws,
+        std::sync::Arc::new(gatehouse_tests::api::ShiftedClock(61)),
+    )
+    .unwrap();
+    let refused = late
+        .exchange_code(
+            &tenant.project,
+            &authenticated,
+            &url_param(&to, "code"),
+            Some(CALLBACK),
+            Some(VERIFIER),
+        )
+        .await;
+    match refused {
+        Err(gatehouse::service::oidc::OidcFailure::OAuth(e)) => {
+            assert_eq!(e.error, "invalid_grant")
+        }
+        other => panic!("an expired code: {other:?}"),
+    }
+}
+
+fn url_param(url: &str, name: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    let value = url.query_pairs().find(|(k, _)| k == name).unwrap().1;
+    value.into_owned()
+}

@@ -69,6 +69,22 @@ pub fn authorizer(aws: &Aws) -> Result<AuthorizeService, BoxError> {
 
 /// For `/oauth2/token`: both private keys.
 pub fn token_signer(aws: &Aws) -> Result<TokenService, BoxError> {
+    token_signer_with(aws, system_clock())
+}
+
+/// The integration harness's token endpoint, on a clock it controls.
+#[cfg(feature = "harness")]
+pub fn token_signer_with_clock(
+    aws: &Aws,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+) -> Result<TokenService, BoxError> {
+    token_signer_with(aws, clock)
+}
+
+fn token_signer_with(
+    aws: &Aws,
+    clock: std::sync::Arc<dyn crate::ports::Clock>,
+) -> Result<TokenService, BoxError> {
     let config = StoreConfig::from_env()?;
     let rsa = RsaKeys::from_private_pem(
         aws.secrets.get(SecretName::RsaPrivateKey)?,
@@ -77,7 +93,7 @@ pub fn token_signer(aws: &Aws) -> Result<TokenService, BoxError> {
     Ok(OidcTokens::new(
         store(aws, &config),
         signing_tokens(aws)?.with_rsa(rsa),
-        system_clock(),
+        clock,
         OidcConfig::from_env()?.public_url,
     ))
 }
