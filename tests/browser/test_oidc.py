@@ -100,3 +100,15 @@ def test_a_relying_party_library_signs_in_by_email_code_and_does_every_step(page
     # Logout ended the OP session: a new authorization asks for a sign-in again.
     page.goto(f"{rp}/login")
     expect(page.get_by_role("heading", name="Sign in")).to_be_focused()
+
+
+def test_the_readme_snippets_are_code_that_ran():
+    """Each README block marked ```<lang> from:<file>``` is lines of that
+    relying party, in order, exactly: the quickstart shows what this suite runs."""
+    import re
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```\w+ from:(\S+)\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 4, "the quickstart's snippets"
+    for path, block in blocks:
+        source = (ROOT / path).read_text()
+        assert block in source, f"README's snippet is not in {path}:\n{block}"

@@ -603,4 +603,68 @@ mod tests {
             .unwrap();
         assert!(tokens.verify_face_step(&expired).is_none());
     }
+
+    fn rsa_pems() -> (String, String) {
+        use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let private: Pkcs8V1Der = pair.as_der().unwrap();
+        let public: PublicKeyX509Der = KeyPair::public_key(&pair).as_der().unwrap();
+        (
+            pem::encode(&pem::Pem::new("PRIVATE KEY", private.as_ref().to_vec())),
+            pem::encode(&pem::Pem::new("PUBLIC KEY", public.as_ref().to_vec())),
+        )
+    }
+
+    #[test]
+    fn rs256_signs_and_verifies_and_the_jwks_lists_both_keys() {
+        use super::super::rsa_keys::RsaKeys;
+        let (private, _) = key_pair();
+        let (rsa_private, rsa_public) = rsa_pems();
+        let issuer = "https://api.example.com/oidc/p".to_string();
+        let lifetime = Duration::from_secs(60);
+        let signer = TokenIssuer::from_pem(&private, None, issuer.clone(), lifetime)
+            .unwrap()
+            .with_rsa(RsaKeys::from_private_pem(&rsa_private, None).unwrap());
+        let claims = serde_json::json!({
+            "iss": issuer, "sub": "ana", "aud": "rp",
+            "exp": crate::domain::Timestamp::now().unix() + 60,
+        });
+        let token = signer
+            .sign_jwt(SigningAlg::RS256, Some("at+jwt"), &claims)
+            .unwrap();
+        let checker = TokenIssuer::from_pem(&private, None, issuer.clone(), lifetime)
+            .unwrap()
+            .with_rsa(RsaKeys::verify_only(&rsa_public).unwrap());
+        let expected = |alg, typ| Expected {
+            alg,
+            issuer: &issuer,
+            audience: Some("rp"),
+            typ,
+            allow_expired: false,
+        };
+        let verified: Option<serde_json::Value> =
+            checker.verify_jwt(&token, &expected(SigningAlg::RS256, Some("at+jwt")));
+        assert_eq!(verified.unwrap()["sub"], "ana");
+        // Another alg, another typ, or the EdDSA key: refused.
+        assert!(checker
+            .verify_jwt::<serde_json::Value>(&token, &expected(SigningAlg::EdDSA, Some("at+jwt")))
+            .is_none());
+        let plain = signer.sign_jwt(SigningAlg::RS256, None, &claims).unwrap();
+        assert!(checker
+            .verify_jwt::<serde_json::Value>(&plain, &expected(SigningAlg::RS256, Some("at+jwt")))
+            .is_none());
+        let ed = signer.sign_jwt(SigningAlg::EdDSA, None, &claims).unwrap();
+        assert!(checker
+            .verify_jwt::<serde_json::Value>(&ed, &expected(SigningAlg::EdDSA, None))
+            .is_some());
+        let keys = checker.jwks()["keys"].as_array().unwrap().clone();
+        let kinds: Vec<_> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["EdDSA", "RS256"]);
+        assert_eq!(
+            jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+            keys[1]["kid"].as_str()
+        );
+        // An RS256 OpenID Connect token is never a sign-in token.
+        assert!(checker.verify_session(&token).is_none());
+    }
 }
