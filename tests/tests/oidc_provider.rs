@@ -666,3 +666,83 @@ async fn rp_of_same_tenant(rp: &Rp) -> Rp {
         secret: client["client_secret"].as_str().map(str::to_string),
     }
 }
+
+#[tokio::test]
+async fn a_rotated_secret_works_through_its_grace_and_not_after() {
+    let rp = rp("confidential", "RS256").await;
+    let old = rp.secret.clone().unwrap();
+    // Authentication alone: a good client gets invalid_grant for a bogus
+    // refresh token, a bad one invalid_client.
+    let probe = |secret: String| {
+        let rp = &rp;
+        async move {
+            token_call(
+                rp,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", "ghr_bogus"),
+                ],
+                Some((rp.client_id.as_str(), secret.as_str())),
+            )
+            .await
+            .1["error"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let rotate = |grace: i64| {
+        let rp = &rp;
+        async move {
+            let answer: Value = http()
+                .post(format!(
+                    "{}/v2/oauth-clients/{}/secret",
+                    base(),
+                    rp.client_id
+                ))
+                .bearer_auth(&rp.tenant.api_key)
+                .json(&json!({"graceSeconds": grace}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(answer["data"].get("client_secret").is_some(), "{answer}");
+            answer["data"]["client_secret"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(probe(old.clone()).await, "invalid_grant");
+    let new = rotate(3600).await;
+    assert_eq!(
+        probe(old.clone()).await,
+        "invalid_grant",
+        "the old secret, in its grace"
+    );
+    assert_eq!(probe(new.clone()).await, "invalid_grant");
+    let newest = rotate(0).await;
+    assert_eq!(
+        probe(new).await,
+        "invalid_client",
+        "a zero grace ends the old one at once"
+    );
+    assert_eq!(probe(old).await, "invalid_client");
+    assert_eq!(probe(newest.clone()).await, "invalid_grant");
+    // Read back, the client shows when its secrets were made, never one.
+    let shown = http()
+        .get(format!("{}/v2/oauth-clients/{}", base(), rp.client_id))
+        .bearer_auth(&rp.tenant.api_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !shown.contains(&newest) && !shown.contains("digest"),
+        "{shown}"
+    );
+}

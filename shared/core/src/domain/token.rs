@@ -667,4 +667,49 @@ mod tests {
         // An RS256 OpenID Connect token is never a sign-in token.
         assert!(checker.verify_session(&token).is_none());
     }
+
+    #[test]
+    fn an_rs256_rotation_keeps_old_tokens_valid() {
+        use super::super::rsa_keys::RsaKeys;
+        let (private, _) = key_pair();
+        let (old_private, old_public) = rsa_pems();
+        let (new_private, new_public) = rsa_pems();
+        let issuer = "https://api.example.com/oidc/p".to_string();
+        let lifetime = Duration::from_secs(60);
+        let ed = || TokenIssuer::from_pem(&private, None, issuer.clone(), lifetime).unwrap();
+        let claims = serde_json::json!({
+            "iss": issuer, "sub": "ana", "aud": "rp",
+            "exp": crate::domain::Timestamp::now().unix() + 60,
+        });
+        let before = ed().with_rsa(RsaKeys::from_private_pem(&old_private, None).unwrap());
+        let old_token = before.sign_jwt(SigningAlg::RS256, None, &claims).unwrap();
+        let both = format!("{new_public}{old_public}");
+        let after = ed().with_rsa(RsaKeys::from_private_pem(&new_private, Some(&both)).unwrap());
+        let new_token = after.sign_jwt(SigningAlg::RS256, None, &claims).unwrap();
+        let expected = Expected {
+            alg: SigningAlg::RS256,
+            issuer: &issuer,
+            audience: Some("rp"),
+            typ: None,
+            allow_expired: false,
+        };
+        let checker = ed().with_rsa(RsaKeys::verify_only(&both).unwrap());
+        for token in [&old_token, &new_token] {
+            assert!(checker
+                .verify_jwt::<serde_json::Value>(token, &expected)
+                .is_some());
+        }
+        assert_eq!(
+            after.jwks()["keys"].as_array().unwrap().len(),
+            3,
+            "Ed25519, new RSA, old RSA"
+        );
+        let settled = ed().with_rsa(RsaKeys::verify_only(&new_public).unwrap());
+        assert!(settled
+            .verify_jwt::<serde_json::Value>(&old_token, &expected)
+            .is_none());
+        assert!(settled
+            .verify_jwt::<serde_json::Value>(&new_token, &expected)
+            .is_some());
+    }
 }
