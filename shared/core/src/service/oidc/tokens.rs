@@ -214,7 +214,13 @@ impl<S: OidcStore> OidcTokens<S> {
             .rotate_refresh(&id, &client.client_id, &presented, &next_digest, now)
             .await?
         {
-            RefreshOutcome::Rotated(grant) if grant.project == project => grant,
+            // A grant without offline_access never handed out its refresh
+            // token; its digest is stored at redemption all the same.
+            RefreshOutcome::Rotated(grant)
+                if grant.project == project && grant.has_scope("offline_access") =>
+            {
+                grant
+            }
             RefreshOutcome::Rotated(_) | RefreshOutcome::Unknown => {
                 return Err(grant_refused(
                     "the refresh token is unknown, expired, revoked or another client's",
