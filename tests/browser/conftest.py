@@ -16,6 +16,7 @@ import uuid
 import jwt
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 # The first call to each function under cargo lambda watch may start it.
@@ -172,19 +173,31 @@ def browser(camera_file):
 # body is larger than one read (its runtime API answers the function's POST
 # before reading the body): about 1 in 1,000 loads of the gzipped script
 # (14 KB) and 1 in 125 of the plain one (50 KB), never the 3 KB stylesheet,
-# measured with parallel GETs through watch. It then answers its own 500
-# with exactly this body, which Gatehouse never sends (its 5xx are JSON with
-# a `code`). Deployed, API Gateway reads the whole response. So a static
-# asset that watch lost is fetched again, at most twice, and counted; any
+# measured with parallel GETs through watch. Watch then either answers its
+# own 500 with exactly this body, which Gatehouse never sends (its 5xx are
+# JSON with a `code`), or never answers at all: CI once waited out a whole
+# test on one `/hosted/app.js`. Deployed, API Gateway reads the whole
+# response. So a static asset that watch lost is fetched again, at most
+# twice, and counted. The hosted pages' assets are compiled-in bytes,
+# answered in milliseconds, so one that takes ASSET_WAIT_MS was lost. Any
 # other 5xx, Gatehouse's own included, reaches the page and fails the test.
 EMULATOR_LOST_RESPONSE = b'{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}'
+ASSET_WAIT_MS = 20_000
 emulator_faults = []
 
 
 def asset_through_watch(route):
-    for _ in range(3):
-        response = route.fetch()
-        if response.status != 500 or response.body() != EMULATOR_LOST_RESPONSE:
+    for attempt in range(3):
+        last = attempt == 2
+        try:
+            # The last try waits as long as a page does, and its failure fails the test.
+            response = route.fetch(timeout=120_000 if last else ASSET_WAIT_MS)
+        except PlaywrightTimeout:
+            if last:
+                raise
+            emulator_faults.append(f"{route.request.url} (no answer)")
+            continue
+        if last or response.status != 500 or response.body() != EMULATOR_LOST_RESPONSE:
             break
         emulator_faults.append(route.request.url)
     route.fulfill(response=response)
