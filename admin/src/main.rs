@@ -31,6 +31,9 @@ enum Command {
     /// its dead-letter queue when GATEHOUSE_WEBHOOK_QUEUE_URL is set (local
     /// use; SAM creates them in AWS).
     InitTable,
+    /// Give logins and registrations written before the status index
+    /// (`gsi2`) their keys there, once, after the deploy that adds it.
+    BackfillStatusIndex,
     /// Deliver webhook events from the queue until stopped: what Lambda's
     /// SQS event source does for the delivery function on AWS (local use).
     DeliverWebhooks,
@@ -300,6 +303,14 @@ async fn main() -> Result<()> {
                 .context("creating the table")?;
             let queues = init_webhook_queue(&aws).await?;
             json!({ "table": cli.table, "created": created, "webhookQueues": queues })
+        }
+        Command::BackfillStatusIndex => {
+            let updated = admin
+                .db
+                .backfill_status_index()
+                .await
+                .context("backfilling the status index")?;
+            json!({ "table": cli.table, "updated": updated })
         }
         Command::DeliverWebhooks => {
             let (deliveries, queue) =

@@ -188,9 +188,11 @@ def lambda_cost(name):
 # validate = per-IP check counter (1) + attempt count UpdateItem (2) +
 #   transaction: login (2) + pointer delete (1) -> 1 + 2 + 6 = 9 WRU; an SMS
 #   login also moves the SMS tally's verified count in it (+1) -> 11 WRU.
-# The list index (gsi1, all attributes projected) copies each of the three
-# writes of the login item: 3 x 2 WRU more, for either channel.
-WRU_LIST_INDEX = 3 * 2
+# The list indexes (all attributes projected) copy the login item's writes:
+# gsi1 each of the three (3 x 2 WRU); gsi2, the status index, the create and
+# the attempt count (2 x 2) and, as the success moves the login to another
+# status partition, a delete and a put there (2 x 2): 14 WRU, either channel.
+WRU_LIST_INDEX = 3 * 2 + 4 * 2
 WRU_EMAIL_LOGIN = 12 + 9 + WRU_LIST_INDEX
 WRU_SMS_LOGIN = 16 + 11 + WRU_LIST_INDEX
 create_ms, create_cost = lambda_cost("app-logins-create")
@@ -203,7 +205,7 @@ say("")
 say(f"A login is one create and one validate: Lambda (create {create_ms} ms and validate {validate_ms} ms billed at "
     f"{memory['app-logins-create']} MB, from the warm figures scaled to the CPU share of that memory), two HTTP API "
     f"requests, {WRU_EMAIL_LOGIN} DynamoDB write units for an email login or {WRU_SMS_LOGIN} for an SMS one "
-    f"(on-demand, {WRU_LIST_INDEX} of them the list index's copies of the login; the abuse-limit counters are "
+    f"(on-demand, {WRU_LIST_INDEX} of them the list indexes' copies of the login; the abuse-limit counters are "
     "most of the difference from the login's own items), and one "
     "message. API keys, flows and projects are cached per container, so their reads round to zero; an SMS "
     "create also reads the flow's SMS tally (one strongly consistent read, one read unit, left out).")

@@ -146,6 +146,35 @@ async fn each_operation_stays_within_its_round_trip_budget() {
         200
     );
     assert_eq!(api.dynamodb_calls(), ["Query"]);
+    // Verifik's list language: the front end's request is 1 Query; a
+    // status filter reads its status partition of gsi2, one Query each.
+    let verifik = format!(
+        "page=1&perPage=10&sort=-createdAt&where_project={}&populates=emailValidation&populates=biometricValidation.face&like_email=example&whereGTE_createdAt=2026-01-01",
+        tenant.project
+    );
+    assert_eq!(api.list(key, &verifik).await.status, 200);
+    assert_eq!(api.dynamodb_calls(), ["Query"], "{verifik}");
+    assert_eq!(
+        api.list(key, "where_status=validated&where_type=email")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(api.dynamodb_calls(), ["Query"], "one status, one Query");
+    assert_eq!(
+        api.list(
+            key,
+            "in_status[]=pending&in_status[]=validated&in_status[]=failed"
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["Query", "Query", "Query"],
+        "one Query per status asked, run at once"
+    );
 }
 
 #[tokio::test]
@@ -200,6 +229,17 @@ async fn registration_operations_stay_within_their_round_trip_budget() {
         api.dynamodb_calls(),
         ["Query", "BatchGetItem"],
         "list: keys, then the page"
+    );
+    assert_eq!(
+        api.list(&tenant.api_key, "where_status=ONGOING&like_name=lopez")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        api.dynamodb_calls(),
+        ["Query", "BatchGetItem"],
+        "a status filter: its gsi2 partition's keys, then the page"
     );
     let today = &gatehouse::domain::Timestamp::now().to_string()[..10];
     let report = api

@@ -377,20 +377,7 @@ impl LoginStore for MemoryLoginStore {
                 .values()
                 .map(|(l, _)| l)
                 .filter(|l| l.client == client.as_str())
-                .filter(|l| {
-                    query.must_exist.iter().all(|p| match p {
-                        Populate::EmailValidation => l.email_validation.is_some(),
-                        Populate::PhoneValidation => l.phone_validation.is_some(),
-                        Populate::BiometricValidation => l.biometric_validation.is_some(),
-                        Populate::AccessControlLog => true,
-                    })
-                })
-                .filter(|l| {
-                    query
-                        .name_contains
-                        .as_ref()
-                        .is_none_or(|n| l.name.to_lowercase().contains(n))
-                })
+                .filter(|l| query.filter.matches(&listed(l)))
                 .cloned()
                 .collect();
             matching.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -487,4 +474,36 @@ impl crate::ports::CodePorts for MemoryPorts {
     type Directory = std::sync::Arc<MemoryDirectory>;
     type Email = std::sync::Arc<MemoryOutbox>;
     type Sms = std::sync::Arc<MemoryOutbox>;
+}
+
+/// What a list filter looks at in a login.
+fn listed(login: &Login) -> crate::ports::Listed<'_> {
+    let mut present = std::collections::BTreeSet::new();
+    if login.email_validation.is_some() {
+        present.insert(Populate::EmailValidation);
+    }
+    if login.phone_validation.is_some() {
+        present.insert(Populate::PhoneValidation);
+    }
+    if login.biometric_validation.is_some() {
+        present.insert(Populate::BiometricValidation);
+    }
+    crate::ports::Listed {
+        status: login.status.as_str(),
+        project: &login.project,
+        project_flow: &login.project_flow,
+        login_type: Some(login.login_type.as_str()),
+        current_step: None,
+        created_at: login.created_at,
+        name: &login.name,
+        email: login
+            .email_validation
+            .as_ref()
+            .and_then(|v| v.email.as_deref()),
+        phone_digits: login.phone_validation.as_ref().and_then(|v| {
+            let number = [v.country_code.as_deref()?, v.phone.as_deref()?].concat();
+            Some(number.chars().filter(char::is_ascii_digit).collect())
+        }),
+        present,
+    }
 }

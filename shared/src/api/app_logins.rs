@@ -1,6 +1,7 @@
 //! `/v2/app-logins`. Verifik's `/v2/{email,phone}-validations` forms are in
 //! `api::verifik`.
 
+use super::list_query;
 use super::listing::{self, path_id, records_envelope};
 use super::request::{
     bearer, channel_field, json_object, language_field, optional_json_object, origin, path_param,
@@ -8,8 +9,9 @@ use super::request::{
 };
 use super::response::{code_verified, data, end_user_login, populated_view};
 use crate::domain::ids::Record;
+use crate::domain::login::{LoginStatus, LoginType};
 use crate::domain::{Login, OneTimeCode};
-use crate::error::{codes, Error, Result};
+use crate::error::Result;
 use crate::ports::{CodePorts, Directory, LoginQuery, LoginStore, Populate};
 use crate::service::{
     Authenticator, CodeChecker, CodeSender, CreateLogin, LoginReader, LoginRef, ValidateLogin,
@@ -104,6 +106,7 @@ pub async fn get<A: Directory, S: LoginStore>(
 ) -> Answer {
     let client = auth.client(bearer(&req)).await?;
     let params = req.query_string_parameters();
+    let params = list_query::canonical(&params)?;
     let populates = listing::populates(&params, LOGIN_POPULATES)?;
     reject_unknown(&params, &["populates[]"])?;
     let login = reader.get(&client, &path_id(&req)).await?;
@@ -126,18 +129,6 @@ pub async fn list<A: Directory, S: LoginStore>(
     ))
 }
 
-const LIST_PARAMS: &[&str] = &[
-    "page",
-    "after",
-    "limit",
-    "sort",
-    "populates[]",
-    "where-exists_emailValidation",
-    "where-exists_phoneValidation",
-    "where-exists_biometricValidation",
-    "like_name",
-];
-
 /// What `populates[]` may name on a login.
 const LOGIN_POPULATES: &[Populate] = &[
     Populate::EmailValidation,
@@ -146,41 +137,35 @@ const LOGIN_POPULATES: &[Populate] = &[
     Populate::AccessControlLog,
 ];
 
+/// The login list's own rules in Verifik's list language.
+const LIST_RULES: list_query::ListRules = list_query::ListRules {
+    field: list_query::OwnField {
+        name: "where_type",
+        read: |t| LoginType::parse(t).map(LoginType::as_str),
+        allowed: "email, phone, emailAndPhone or faceLiveness",
+    },
+    status: |s| LoginStatus::parse(s).map(LoginStatus::as_str),
+    status_names: "pending, validated or failed",
+    exists: &[
+        Populate::EmailValidation,
+        Populate::PhoneValidation,
+        Populate::BiometricValidation,
+    ],
+};
+
 pub fn parse_list_query(
     params: &lambda_http::aws_lambda_events::query_map::QueryMap,
 ) -> Result<LoginQuery> {
-    reject_unknown(params, LIST_PARAMS)?;
+    let params = &list_query::canonical(params)?;
+    let filter = list_query::filter(params, &LIST_RULES)?;
     let paging = listing::paging(params)?;
-    let mut query = LoginQuery {
+    Ok(LoginQuery {
         start: listing::list_start(params, paging)?,
         limit: paging.limit,
         newest_first: listing::newest_first(params)?,
         populates: listing::populates(params, LOGIN_POPULATES)?,
-        ..LoginQuery::default()
-    };
-    for (name, populate) in [
-        ("where-exists_emailValidation", Populate::EmailValidation),
-        ("where-exists_phoneValidation", Populate::PhoneValidation),
-        (
-            "where-exists_biometricValidation",
-            Populate::BiometricValidation,
-        ),
-    ] {
-        match params.first(name).map(str::trim) {
-            None | Some("0") | Some("false") => {}
-            Some("1") | Some("true") => {
-                query.must_exist.insert(populate);
-            }
-            Some(_) => {
-                return Err(Error::invalid(
-                    codes::INVALID_PARAMETER,
-                    format!("{name} must be 1 or 0"),
-                ))
-            }
-        }
-    }
-    query.name_contains = listing::contains_filter(params, "like_name")?;
-    Ok(query)
+        filter,
+    })
 }
 
 /// `POST /v2/app-logins/{id}/validate` (public: end users call it).

@@ -8,6 +8,7 @@
 //! - verification-results, review, resume, list, analytics: the client's
 //!   API key only.
 
+use super::list_query::{self, day_start};
 use super::listing::{self, path_id, records_envelope};
 use super::request::{
     bearer, channel_field, json_object, language_field, optional_json_object, origin,
@@ -17,7 +18,7 @@ use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::ResultStatus;
 use crate::domain::onboarding::StepName;
 use crate::domain::registration::{NewResult, ReviewDecision};
-use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus, Timestamp};
+use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus};
 use crate::error::{codes, Error, Result};
 use crate::ports::{Populate, Ports, RegistrationQuery};
 use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
@@ -204,6 +205,7 @@ fn parse_create(body: &Map<String, Value>) -> Result<StartRegistration> {
 pub async fn get<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
     let caller = registrations.caller(bearer(&req)).await?;
     let params = req.query_string_parameters();
+    let params = list_query::canonical(&params)?;
     reject_unknown(&params, &["populates[]"])?;
     let populates = listing::populates(&params, REGISTRATION_POPULATES)?;
     let registration = registrations.get(&caller, &path_id(&req)).await?;
@@ -212,21 +214,6 @@ pub async fn get<P: Ports>(registrations: &Registrations<P>, req: Request) -> An
         registration_view(&registration, &populates, Reader::of(&caller)),
     ))
 }
-
-const LIST_PARAMS: &[&str] = &[
-    "page",
-    "after",
-    "limit",
-    "sort",
-    "populates[]",
-    "where_status",
-    "in_status[]",
-    "in_status",
-    "where_projectFlow",
-    "like_email",
-    "gte_createdAt",
-    "lte_createdAt",
-];
 
 /// `GET /v2/app-registrations` (API key)
 pub async fn list<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
@@ -247,85 +234,29 @@ const REGISTRATION_POPULATES: &[Populate] = &[
     Populate::AccessControlLog,
 ];
 
-/// A day (`2026-11-25`, the whole day) or an instant (RFC 3339).
-fn instant(params: &QueryMap, name: &str, end_of_day: bool) -> Result<Option<Timestamp>> {
-    let Some(raw) = params.first(name).map(str::trim) else {
-        return Ok(None);
-    };
-    let parsed = if raw.len() == 10 {
-        day_start(raw).map(|t| {
-            if end_of_day {
-                t.plus_seconds(86_400 - 1)
-            } else {
-                t
-            }
-        })
-    } else {
-        Timestamp::parse(raw)
-    };
-    parsed.map(Some).ok_or_else(|| {
-        Error::invalid(
-            codes::INVALID_PARAMETER,
-            format!("{name} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
-        )
-    })
-}
-
-fn day_start(day: &str) -> Option<Timestamp> {
-    let ok = day.len() == 10 && day.as_bytes()[4] == b'-' && day.as_bytes()[7] == b'-';
-    ok.then(|| Timestamp::parse(&format!("{day}T00:00:00Z")))
-        .flatten()
-}
+/// The registration list's own rules in Verifik's list language.
+const LIST_RULES: list_query::ListRules = list_query::ListRules {
+    field: list_query::OwnField {
+        name: "where_currentStep",
+        read: |step| StepName::parse(step).map(StepName::as_str),
+        allowed: "signUpForm, basicInformation, document, liveness, criminalHistory or form",
+    },
+    status: |s| RegistrationStatus::parse(s).map(RegistrationStatus::as_str),
+    status_names: "STARTED, ONGOING, COMPLETED, COMPLETED_WITHOUT_KYC, FAILED, NEEDS_MANUAL_VERIFICATION, EXPIRED",
+    exists: &[Populate::EmailValidation, Populate::PhoneValidation],
+};
 
 pub fn parse_list_query(params: &QueryMap) -> Result<RegistrationQuery> {
-    reject_unknown(params, LIST_PARAMS)?;
+    let params = &list_query::canonical(params)?;
+    let filter = list_query::filter(params, &LIST_RULES)?;
     let paging = listing::paging(params)?;
-    let mut query = RegistrationQuery {
+    Ok(RegistrationQuery {
         start: listing::list_start(params, paging)?,
         limit: paging.limit,
         newest_first: listing::newest_first(params)?,
         populates: listing::populates(params, REGISTRATION_POPULATES)?,
-        ..RegistrationQuery::default()
-    };
-    let statuses = params
-        .all("where_status")
-        .unwrap_or_default()
-        .into_iter()
-        .chain(params.all("in_status[]").unwrap_or_default())
-        .chain(params.all("in_status").unwrap_or_default())
-        .flat_map(|v| v.split(','));
-    for status in statuses {
-        let parsed = RegistrationStatus::parse(status.trim()).ok_or_else(|| {
-            Error::invalid(
-                "invalid_status",
-                format!("status {status:?} is not one of STARTED, ONGOING, COMPLETED, COMPLETED_WITHOUT_KYC, FAILED, NEEDS_MANUAL_VERIFICATION, EXPIRED"),
-            )
-        })?;
-        if !query.statuses.contains(&parsed) {
-            query.statuses.push(parsed);
-        }
-    }
-    if let Some(flow) = params.first("where_projectFlow").map(str::trim) {
-        if !crate::domain::ids::is_plausible_id(flow) {
-            return Err(Error::invalid(
-                codes::INVALID_PARAMETER,
-                "where_projectFlow is not a projectFlow id",
-            ));
-        }
-        query.project_flow = Some(flow.to_string());
-    }
-    query.email_contains = listing::contains_filter(params, "like_email")?;
-    query.created_from = instant(params, "gte_createdAt", false)?;
-    query.created_to = instant(params, "lte_createdAt", true)?;
-    if let (Some(from), Some(to)) = (query.created_from, query.created_to) {
-        if from > to {
-            return Err(Error::invalid(
-                codes::INVALID_PARAMETER,
-                "gte_createdAt is after lte_createdAt",
-            ));
-        }
-    }
-    Ok(query)
+        filter,
+    })
 }
 
 /// `PUT /v2/app-registrations/{id}/sync`

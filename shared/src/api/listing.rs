@@ -64,13 +64,25 @@ pub fn populate_name(populate: Populate) -> &'static str {
     }
 }
 
-/// `populates[]`, repeated or comma-separated, each one of `allowed`.
+/// `populates[]`, repeated or comma-separated, each one of `allowed`. A
+/// dotted path (`biometricValidation.face`, as Verifik's admin front end
+/// asks) expands its first name, which holds everything under it.
 pub fn populates(params: &QueryMap, allowed: &[Populate]) -> Result<BTreeSet<Populate>> {
     let mut populates = BTreeSet::new();
     let values = params.all("populates[]").unwrap_or_default().into_iter();
     for value in values.flat_map(|v| v.split(',')) {
         let value = value.trim();
-        match allowed.iter().find(|p| populate_name(**p) == value) {
+        let (head, path_ok) = match value.split_once('.') {
+            None => (value, true),
+            Some((head, rest)) => (
+                head,
+                rest.split('.').all(|part| {
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
+                }),
+            ),
+        };
+        let found = allowed.iter().find(|p| populate_name(**p) == head);
+        match found.filter(|_| path_ok) {
             Some(populate) => populates.insert(*populate),
             None => {
                 return Err(Error::invalid(
@@ -180,6 +192,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got, allowed.into());
+        let dotted = populates(
+            &params(&[("populates[]", "phoneValidation.phone")]),
+            &allowed,
+        )
+        .unwrap();
+        assert_eq!(dotted, [Populate::PhoneValidation].into());
+        for bad in [
+            "phoneValidation.",
+            "phoneValidation..x",
+            "face.phoneValidation",
+        ] {
+            assert!(
+                populates(&params(&[("populates[]", bad)]), &allowed).is_err(),
+                "{bad}"
+            );
+        }
         let err = populates(&params(&[("populates[]", "accessControlLog")]), &allowed)
             .unwrap_err()
             .to_string();

@@ -10,6 +10,7 @@ pub mod face_logins;
 pub mod hosted;
 pub mod identity;
 pub mod jwks;
+pub mod list_query;
 pub mod listing;
 pub mod oidc;
 pub mod request;

@@ -8,7 +8,7 @@ use crate::domain::login::{
     AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, FaceGuard, Login,
 };
 use crate::domain::message::{EmailMessage, SmsMessage};
-use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration, RegistrationStatus};
+use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::tenant_config::{ApiKeyInfo, KeyGrant, KeyScope};
 use crate::domain::{Channel, ClientId, CodeHash, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
@@ -17,6 +17,9 @@ use std::future::Future;
 
 mod page;
 pub use page::{ListCursor, ListStart, Page, COUNT_CAP};
+
+mod list_filter;
+pub use list_filter::{ListFilter, Listed};
 
 mod webhooks;
 pub use webhooks::{
@@ -158,10 +161,7 @@ pub struct LoginQuery {
     pub limit: u32,
     pub newest_first: bool,
     pub populates: BTreeSet<Populate>,
-    /// `where-exists_<validation>=1`
-    pub must_exist: BTreeSet<Populate>,
-    /// `like_name`, lowercased.
-    pub name_contains: Option<String>,
+    pub filter: ListFilter,
 }
 
 impl Default for LoginQuery {
@@ -171,8 +171,7 @@ impl Default for LoginQuery {
             limit: 10,
             newest_first: true,
             populates: BTreeSet::new(),
-            must_exist: BTreeSet::new(),
-            name_contains: None,
+            filter: ListFilter::default(),
         }
     }
 }
@@ -350,12 +349,8 @@ pub struct RegistrationQuery {
     pub start: ListStart,
     pub limit: u32,
     pub newest_first: bool,
-    pub statuses: Vec<RegistrationStatus>,
-    pub project_flow: Option<String>,
-    pub email_contains: Option<String>,
-    pub created_from: Option<Timestamp>,
-    pub created_to: Option<Timestamp>,
     pub populates: BTreeSet<Populate>,
+    pub filter: ListFilter,
 }
 
 impl Default for RegistrationQuery {
@@ -364,12 +359,8 @@ impl Default for RegistrationQuery {
             start: ListStart::Page(1),
             limit: 10,
             newest_first: true,
-            statuses: Vec::new(),
-            project_flow: None,
-            email_contains: None,
-            created_from: None,
-            created_to: None,
             populates: BTreeSet::new(),
+            filter: ListFilter::default(),
         }
     }
 }

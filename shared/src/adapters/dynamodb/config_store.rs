@@ -2,6 +2,7 @@
 //! creates it in AWS), clients, API keys, projects and flows.
 
 use super::error::storage_error;
+use super::listing::{self, STATUS_INDEX};
 use super::{from_item, get_item, keys, query_all, string_attr, to_item, Item, LIST_INDEX};
 use crate::domain::tenant_config::{ApiKeyInfo, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
@@ -10,8 +11,9 @@ use crate::ports::{ConfigStore, Precondition};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -19,6 +21,12 @@ use aws_sdk_dynamodb::Client;
 pub struct DynamoConfigStore {
     client: Client,
     table: String,
+}
+
+fn all() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build()
 }
 
 fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
@@ -45,30 +53,149 @@ impl DynamoConfigStore {
         }
     }
 
-    /// Creates the table as template.yaml defines it. Returns false if it
-    /// already exists.
+    /// Gives every listed login and registration written before the status
+    /// index its keys there (with `phoneDigits`, and a registration its
+    /// `nameLower`): one Scan of the table, then one conditional UpdateItem
+    /// per record that lacks them. A record written meanwhile already has them and is left alone.
+    /// Returns how many records it updated.
+    pub async fn backfill_status_index(&self) -> Result<u64> {
+        let mut updated = 0;
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(
+                    "attribute_exists(gsi1pk) AND attribute_not_exists(gsi2pk) \
+                     AND (sk = :login OR sk = :registration)",
+                )
+                .expression_attribute_values(":login", string_attr(keys::LOGIN_SK))
+                .expression_attribute_values(":registration", string_attr("REGISTRATION"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(storage_error)?;
+            for item in page.items() {
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                let (Some(list), Some(place), Some(status)) =
+                    (text("gsi1pk"), text("gsi1sk"), text("status"))
+                else {
+                    continue;
+                };
+                let mut update = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("pk", item["pk"].clone())
+                    .key("sk", item["sk"].clone())
+                    .condition_expression("attribute_not_exists(gsi2pk) AND #status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", string_attr(status.clone()))
+                    .expression_attribute_values(
+                        ":list",
+                        string_attr(format!("{list}#STATUS#{status}")),
+                    )
+                    .expression_attribute_values(":place", string_attr(place));
+                let mut expression = "SET gsi2pk = :list, gsi2sk = :place".to_string();
+                let registration = text("sk").as_deref() == Some("REGISTRATION");
+                let contact = if registration {
+                    Some(item)
+                } else {
+                    item.get("phoneValidation").and_then(|v| v.as_m().ok())
+                };
+                let contact_text = |name: &str| {
+                    contact
+                        .and_then(|c| c.get(name))
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                };
+                if let Some(digits) =
+                    listing::phone_digits(contact_text("countryCode"), contact_text("phone"))
+                {
+                    expression.push_str(", phoneDigits = :phone");
+                    update = update.expression_attribute_values(":phone", digits);
+                }
+                if registration {
+                    let name = text("fullName").unwrap_or_else(|| {
+                        [text("firstName"), text("lastName")]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    });
+                    expression.push_str(", nameLower = :name");
+                    update = update
+                        .expression_attribute_values(":name", string_attr(name.to_lowercase()));
+                }
+                match update.update_expression(expression).send().await {
+                    Ok(_) => updated += 1,
+                    Err(SdkError::ServiceError(e))
+                        if matches!(
+                            e.err(),
+                            aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_)
+                        ) => {}
+                    Err(e) => return Err(storage_error(e)),
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(updated),
+            }
+        }
+    }
+
+    /// Creates the table as template.yaml defines it, or adds the status
+    /// index to a table made before it. Returns false if it already exists.
     pub async fn create_table(&self) -> Result<bool> {
-        let exists = self
+        let existing = self
             .client
             .describe_table()
             .table_name(&self.table)
             .send()
             .await
-            .is_ok();
-        if exists {
+            .ok()
+            .and_then(|out| out.table);
+        if let Some(table) = existing {
+            // A table made before the status index gains it.
+            let has_status_index = table
+                .global_secondary_indexes()
+                .iter()
+                .any(|i| i.index_name() == Some(STATUS_INDEX));
+            if !has_status_index {
+                self.client
+                    .update_table()
+                    .table_name(&self.table)
+                    .attribute_definitions(attribute("gsi2pk"))
+                    .attribute_definitions(attribute("gsi2sk"))
+                    .global_secondary_index_updates(
+                        GlobalSecondaryIndexUpdate::builder()
+                            .create(
+                                CreateGlobalSecondaryIndexAction::builder()
+                                    .index_name(STATUS_INDEX)
+                                    .key_schema(key("gsi2pk", KeyType::Hash))
+                                    .key_schema(key("gsi2sk", KeyType::Range))
+                                    .projection(all())
+                                    .build()
+                                    .expect("index fields are set"),
+                            )
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(storage_error)?;
+            }
             return Ok(false);
         }
-        let index = GlobalSecondaryIndex::builder()
-            .index_name(LIST_INDEX)
-            .key_schema(key("gsi1pk", KeyType::Hash))
-            .key_schema(key("gsi1sk", KeyType::Range))
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-            .expect("index fields are set");
+        let index = |name: &str, pk: &str, sk: &str| {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(pk, KeyType::Hash))
+                .key_schema(key(sk, KeyType::Range))
+                .projection(all())
+                .build()
+                .expect("index fields are set")
+        };
         self.client
             .create_table()
             .table_name(&self.table)
@@ -77,9 +204,12 @@ impl DynamoConfigStore {
             .attribute_definitions(attribute("sk"))
             .attribute_definitions(attribute("gsi1pk"))
             .attribute_definitions(attribute("gsi1sk"))
+            .attribute_definitions(attribute("gsi2pk"))
+            .attribute_definitions(attribute("gsi2sk"))
             .key_schema(key("pk", KeyType::Hash))
             .key_schema(key("sk", KeyType::Range))
-            .global_secondary_indexes(index)
+            .global_secondary_indexes(index(LIST_INDEX, "gsi1pk", "gsi1sk"))
+            .global_secondary_indexes(index(STATUS_INDEX, "gsi2pk", "gsi2sk"))
             .send()
             .await
             .map_err(storage_error)?;

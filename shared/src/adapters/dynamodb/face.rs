@@ -13,6 +13,7 @@
 
 use super::error::storage_error;
 use super::limits::limit_key;
+use super::listing::{status_partition, LOGINS};
 use super::transact::{is_condition_failure, transact};
 use super::{keys, number_attr, string_attr, Item};
 use crate::domain::limits::FaceSubject;
@@ -53,6 +54,23 @@ fn login_update(table: &str, login: &Login, guard: &FaceGuard, ttl: Timestamp) -
         ),
         (":ttl".to_string(), number_attr(ttl.unix())),
     ]);
+    // A listed login moves to its status's list (registration sessions are
+    // never listed).
+    if login.registration.is_none() {
+        set.push("gsi2pk = :statusList, gsi2sk = :place");
+        values.insert(
+            ":statusList".into(),
+            string_attr(status_partition(
+                &login.client,
+                LOGINS,
+                login.status.as_str(),
+            )),
+        );
+        values.insert(
+            ":place".into(),
+            string_attr(format!("{}#{}", login.created_at, login.id)),
+        );
+    }
     if let Some(completed) = login.completed_at {
         set.push("completedAt = :completed");
         values.insert(":completed".into(), string_attr(completed.to_string()));

@@ -9,19 +9,17 @@
 
 use super::error::storage_error;
 use super::limits::{charge_update, limit_key, tally_validated};
+use super::listing::{self, status_keys, status_partition, Fields, ListRead, LOGINS};
 use super::transact::{is_condition_failure, refused_charge, transact};
-use super::{
-    batch_get, from_item, keys, list_place, list_start_key, number_attr, query_up_to, string_attr,
-    to_item, Item, LIST_INDEX,
-};
+use super::{batch_get, from_item, keys, list_place, number_attr, string_attr, to_item, Item};
 use crate::domain::limits::LimitCharge;
 use crate::domain::login::{AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement};
 use crate::domain::login::{StepType, ValidationStatus};
 use crate::domain::{Channel, ClientId, CodeHash, Login, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    AttemptOutcome, CreateOutcome, ListStart, LoginPage, LoginQuery, LoginStore, NewCode, Page,
-    Populate, ReplaceOutcome, SuccessOutcome,
+    AttemptOutcome, CreateOutcome, LoginPage, LoginQuery, LoginStore, NewCode, Page,
+    ReplaceOutcome, SuccessOutcome,
 };
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -105,6 +103,14 @@ fn code_entry(hash: &CodeHash) -> AttributeValue {
     )]))
 }
 
+/// Where a login keeps what list filters look at.
+const LOGIN_FIELDS: Fields = Fields {
+    kind: LOGINS,
+    email: &["emailValidation", "email"],
+    login_type: Some("type"),
+    current_step: None,
+};
+
 /// A login or registration code session as an item, code hashes included.
 /// Registration sessions are not listed with App Logins: no `gsi1` keys.
 pub(crate) fn session_item(login: &Login, codes: &[NewCode], ttl: Timestamp) -> Result<Item> {
@@ -114,14 +120,25 @@ pub(crate) fn session_item(login: &Login, codes: &[NewCode], ttl: Timestamp) -> 
     if login.registration.is_none() {
         item.insert(
             "gsi1pk".into(),
-            string_attr(keys::tenant_list(&login.client, "LOGINS")),
+            string_attr(keys::tenant_list(&login.client, LOGINS)),
         );
-        item.insert(
-            "gsi1sk".into(),
-            string_attr(format!("{}#{}", login.created_at, login.id)),
-        );
+        let place = format!("{}#{}", login.created_at, login.id);
+        item.insert("gsi1sk".into(), string_attr(place.clone()));
+        item.extend(status_keys(
+            &login.client,
+            LOGINS,
+            login.status.as_str(),
+            place,
+        ));
     }
     item.insert("nameLower".into(), string_attr(login.name.to_lowercase()));
+    if let Some(phone) = login
+        .phone_validation
+        .as_ref()
+        .and_then(|v| listing::phone_digits(v.country_code.as_deref(), v.phone.as_deref()))
+    {
+        item.insert(listing::PHONE_DIGITS.into(), phone);
+    }
     item.insert("ttl".into(), number_attr(ttl.unix()));
     let otp = codes
         .iter()
@@ -510,6 +527,17 @@ impl LoginStore for DynamoLoginStore {
         }
         let remove = if success.completes_login {
             set.push("#status = :validated".into());
+            if login.registration.is_none() {
+                set.push("gsi2pk = :statusList, gsi2sk = :place".into());
+                values.insert(
+                    ":statusList".into(),
+                    string_attr(status_partition(&login.client, LOGINS, "validated")),
+                );
+                values.insert(
+                    ":place".into(),
+                    string_attr(format!("{}#{}", login.created_at, login.id)),
+                );
+            }
             set.push("completedAt = :now".into());
             set.push("#ttl = :ttl".into());
             values.insert(":ttl".into(), number_attr(success.ttl.unix()));
@@ -585,6 +613,17 @@ impl LoginStore for DynamoLoginStore {
         let mut remove = String::new();
         if failure.locks_login {
             set.push("#status = :failed".into());
+            if login.registration.is_none() {
+                set.push("gsi2pk = :statusList, gsi2sk = :place".into());
+                values.insert(
+                    ":statusList".into(),
+                    string_attr(status_partition(&login.client, LOGINS, "failed")),
+                );
+                values.insert(
+                    ":place".into(),
+                    string_attr(format!("{}#{}", login.created_at, login.id)),
+                );
+            }
             set.push("#v.#status = :failed".into());
             if let Some(step) = login.step_index(StepType::for_channel(failure.channel)) {
                 set.push(format!("#steps[{step}].#status = :failed"));
@@ -726,49 +765,21 @@ impl LoginStore for DynamoLoginStore {
         Ok(())
     }
 
-    /// One Query per DynamoDB page (1 MB). A numbered page reads the
-    /// tenant's matching logins up to the count cap (or the page's end), a
-    /// cursor page one page of them after the cursor.
+    /// One Query per partition read (docs/data-model.md "Lists"): a
+    /// numbered page reads the matches up to the count cap (or the page's
+    /// end), a cursor page one page of them after the cursor.
     #[tracing::instrument(skip_all, fields(client = %client))]
     async fn list(&self, client: &ClientId, query: &LoginQuery) -> Result<LoginPage> {
-        let mut filters = Vec::new();
-        let mut names = HashMap::new();
-        let list_pk = keys::tenant_list(client.as_str(), "LOGINS");
-        let mut values = HashMap::from([(":pk".to_string(), string_attr(list_pk.clone()))]);
-        for exists in &query.must_exist {
-            let (placeholder, attribute) = match exists {
-                Populate::EmailValidation => ("#ev", "emailValidation"),
-                Populate::PhoneValidation => ("#pv", "phoneValidation"),
-                Populate::BiometricValidation => ("#bv", "biometricValidation"),
-                Populate::AccessControlLog => ("#acl", "accessControlLog"),
-            };
-            names.insert(placeholder.to_string(), attribute.to_string());
-            filters.push(format!("attribute_exists({placeholder})"));
+        let items = ListRead {
+            client: client.as_str(),
+            fields: &LOGIN_FIELDS,
+            filter: &query.filter,
+            start: &query.start,
+            limit: query.limit,
+            newest_first: query.newest_first,
+            keys_only: false,
         }
-        if let Some(name) = &query.name_contains {
-            names.insert("#nameLower".to_string(), "nameLower".to_string());
-            values.insert(":name".to_string(), string_attr(name.clone()));
-            filters.push("contains(#nameLower, :name)".into());
-        }
-        let start = match &query.start {
-            ListStart::After(cursor) => {
-                Some(list_start_key(list_pk, cursor, self.login_key(&cursor.id)))
-            }
-            ListStart::Page(_) => None,
-        };
-        let items = query_up_to(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name(LIST_INDEX)
-                .key_condition_expression("gsi1pk = :pk")
-                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
-                .set_expression_attribute_names((!names.is_empty()).then_some(names))
-                .set_expression_attribute_values(Some(values))
-                .set_exclusive_start_key(start)
-                .scan_index_forward(!query.newest_first),
-            query.start.read_at_most(query.limit),
-        )
+        .run(&self.client, &self.table)
         .await?;
         Page::select(items, &query.start, query.limit, list_place).try_map(from_item)
     }

@@ -7,6 +7,7 @@ mod error;
 mod face;
 mod grants;
 mod limits;
+mod listing;
 mod logins;
 mod oidc;
 mod registrations;
@@ -162,19 +163,6 @@ pub(crate) async fn query_up_to(
 pub(crate) fn list_place(item: &Item) -> Option<crate::ports::ListCursor> {
     let key = item.get("gsi1sk")?.as_s().ok()?;
     crate::ports::ListCursor::from_sort_key(key)
-}
-
-/// The `gsi1` start key just after `cursor` in tenant list `list_pk`;
-/// `record_key` is the table key of the record the cursor names.
-pub(crate) fn list_start_key(
-    list_pk: String,
-    cursor: &crate::ports::ListCursor,
-    record_key: Item,
-) -> Item {
-    let mut key = record_key;
-    key.insert("gsi1pk".into(), string_attr(list_pk));
-    key.insert("gsi1sk".into(), string_attr(cursor.sort_key()));
-    key
 }
 
 /// Every item of `keys`, in `keys`' order, with one BatchGetItem per

@@ -13,18 +13,18 @@
 
 use super::error::storage_error;
 use super::limits::charge_update;
+use super::listing::{self, status_keys, Fields, ListRead};
 use super::logins::session_item;
 use super::transact::{is_condition_failure, refused_charge, transact};
 use super::{
-    batch_get, from_item, keys, list_place, list_start_key, number_attr, query_all, query_up_to,
-    string_attr, to_item, Item, LIST_INDEX,
+    batch_get, from_item, keys, list_place, number_attr, query_all, string_attr, to_item, Item,
 };
 use crate::domain::limits::LimitCharge;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
 use crate::error::{Error, Result};
 use crate::ports::{
-    ListStart, NewSession, Page, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys,
+    NewSession, Page, RegistrationPage, RegistrationQuery, RegistrationStore, ReuseKeys,
     ReuseSignals, SaveOutcome,
 };
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
@@ -95,6 +95,29 @@ fn count_of(item: &Item) -> u64 {
         .unwrap_or(0)
 }
 
+const REGISTRATIONS: &str = "REGISTRATIONS";
+
+/// Where a registration keeps what list filters look at.
+const REGISTRATION_FIELDS: Fields = Fields {
+    kind: REGISTRATIONS,
+    email: &["email"],
+    login_type: None,
+    current_step: Some("currentStep"),
+};
+
+/// The name `like_name` searches: the full name, or the first and last.
+fn listed_name(registration: &Registration) -> String {
+    let name = registration.full_name.clone().unwrap_or_else(|| {
+        [&registration.first_name, &registration.last_name]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    name.to_lowercase()
+}
+
 impl DynamoRegistrationStore {
     pub fn new(client: Client, table: impl Into<String>, retention_seconds: i64) -> Self {
         Self {
@@ -109,12 +132,23 @@ impl DynamoRegistrationStore {
         item.extend(reg_key(&registration.id));
         item.insert(
             "gsi1pk".into(),
-            string_attr(keys::tenant_list(&registration.client, "REGISTRATIONS")),
+            string_attr(keys::tenant_list(&registration.client, REGISTRATIONS)),
         );
-        item.insert(
-            "gsi1sk".into(),
-            string_attr(format!("{}#{}", registration.created_at, registration.id)),
-        );
+        let place = format!("{}#{}", registration.created_at, registration.id);
+        item.insert("gsi1sk".into(), string_attr(place.clone()));
+        item.extend(status_keys(
+            &registration.client,
+            REGISTRATIONS,
+            registration.status.as_str(),
+            place,
+        ));
+        item.insert("nameLower".into(), string_attr(listed_name(registration)));
+        if let Some(phone) = listing::phone_digits(
+            registration.country_code.as_deref(),
+            registration.phone.as_deref(),
+        ) {
+            item.insert(listing::PHONE_DIGITS.into(), phone);
+        }
         item.insert(
             "ttl".into(),
             number_attr(registration.expires_at.unix() + self.retention_seconds),
@@ -299,95 +333,21 @@ impl RegistrationStore for DynamoRegistrationStore {
         Ok(signals)
     }
 
-    /// One Query reads the keys of the matches (up to the count cap for a
-    /// numbered page, one page after the cursor otherwise); one
-    /// BatchGetItem then reads the page's registrations.
+    /// The keys of the matches from one Query per partition read (up to
+    /// the count cap for a numbered page, one page after the cursor
+    /// otherwise); one BatchGetItem then reads the page's registrations.
     #[tracing::instrument(skip_all, fields(client = %client))]
     async fn list(&self, client: &ClientId, query: &RegistrationQuery) -> Result<RegistrationPage> {
-        let list_pk = keys::tenant_list(client.as_str(), "REGISTRATIONS");
-        let mut names = HashMap::from([
-            ("#pk".to_string(), "pk".to_string()),
-            ("#sk".to_string(), "sk".to_string()),
-            ("#gpk".to_string(), "gsi1pk".to_string()),
-        ]);
-        let mut values = HashMap::from([(":gpk".to_string(), string_attr(list_pk.clone()))]);
-        names.insert("#gsk".into(), "gsi1sk".into());
-        let mut key_condition = "#gpk = :gpk".to_string();
-        let mut range = None;
-        if query.created_from.is_some() || query.created_to.is_some() {
-            let from = query
-                .created_from
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "0".into());
-            let to = query
-                .created_to
-                .map(|t| format!("{t}#~"))
-                .unwrap_or_else(|| "~".into());
-            values.insert(":from".into(), string_attr(from.clone()));
-            values.insert(":to".into(), string_attr(to.clone()));
-            key_condition.push_str(" AND #gsk BETWEEN :from AND :to");
-            range = Some((from, to));
+        let places = ListRead {
+            client: client.as_str(),
+            fields: &REGISTRATION_FIELDS,
+            filter: &query.filter,
+            start: &query.start,
+            limit: query.limit,
+            newest_first: query.newest_first,
+            keys_only: true,
         }
-        // DynamoDB refuses a start key outside the key condition's range: a
-        // cursor before the range starts the list, one past it ends it.
-        let mut start = None;
-        if let ListStart::After(cursor) = &query.start {
-            let place = cursor.sort_key();
-            let (before, past) = range
-                .as_ref()
-                .map_or((false, false), |(from, to)| (place < *from, place > *to));
-            let (restart, exhausted) = if query.newest_first {
-                (past, before)
-            } else {
-                (before, past)
-            };
-            if exhausted {
-                return Ok(Page::select(Vec::new(), &query.start, query.limit, |_| {
-                    None
-                }));
-            }
-            if !restart {
-                start = Some(list_start_key(list_pk, cursor, reg_key(&cursor.id)));
-            }
-        }
-        let mut filters = Vec::new();
-        if !query.statuses.is_empty() {
-            names.insert("#status".into(), "status".into());
-            let placeholders: Vec<String> = query
-                .statuses
-                .iter()
-                .enumerate()
-                .map(|(i, status)| {
-                    values.insert(format!(":st{i}"), string_attr(status.as_str()));
-                    format!(":st{i}")
-                })
-                .collect();
-            filters.push(format!("#status IN ({})", placeholders.join(", ")));
-        }
-        if let Some(flow) = &query.project_flow {
-            names.insert("#flow".into(), "projectFlow".into());
-            values.insert(":flow".into(), string_attr(flow.clone()));
-            filters.push("#flow = :flow".into());
-        }
-        if let Some(email) = &query.email_contains {
-            names.insert("#email".into(), "email".into());
-            values.insert(":email".into(), string_attr(email.clone()));
-            filters.push("contains(#email, :email)".into());
-        }
-        let places = query_up_to(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name(LIST_INDEX)
-                .key_condition_expression(&key_condition)
-                .set_filter_expression((!filters.is_empty()).then(|| filters.join(" AND ")))
-                .projection_expression("#pk, #sk, #gsk")
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
-                .set_exclusive_start_key(start)
-                .scan_index_forward(!query.newest_first),
-            query.start.read_at_most(query.limit),
-        )
+        .run(&self.client, &self.table)
         .await?;
         let page = Page::select(places, &query.start, query.limit, list_place);
         let keys: Vec<Item> = page

@@ -41,6 +41,46 @@ pub enum LoginType {
     FaceLiveness,
 }
 
+impl LoginStatus {
+    pub const ALL: [LoginStatus; 3] = [Self::Pending, Self::Validated, Self::Failed];
+
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Validated => "validated",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == input)
+    }
+}
+
+impl LoginType {
+    pub const ALL: [LoginType; 4] = [
+        Self::Email,
+        Self::Phone,
+        Self::EmailAndPhone,
+        Self::FaceLiveness,
+    ];
+
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::EmailAndPhone => "emailAndPhone",
+            Self::FaceLiveness => "faceLiveness",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == input)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValidationStatus {
@@ -480,5 +520,20 @@ impl Login {
             .into_iter()
             .filter_map(|c| self.validation(c).map(|v| v.expires_at))
             .max()
+    }
+}
+
+#[cfg(test)]
+mod spelling_tests {
+    use super::*;
+
+    #[test]
+    fn list_spellings_are_the_stored_ones() {
+        for status in LoginStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        for kind in LoginType::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 }
