@@ -8,11 +8,14 @@ use clap::{Parser, Subcommand};
 use gatehouse::adapters::dynamodb::DynamoConfigStore;
 use gatehouse::domain::flow::Branding;
 use gatehouse::domain::ids::new_id;
-use gatehouse::domain::tenant_config::KeyScope;
+use gatehouse::domain::operator::{Actor, OperatorRole};
+use gatehouse::domain::tenant_config::{KeyScope, NewApiKey};
 use gatehouse::domain::{
-    FlowStatus, FlowType, LoginSettings, OnboardingSettings, Project, ProjectFlow, Timestamp,
+    ClientId, FlowStatus, FlowType, LoginSettings, OnboardingSettings, Project, ProjectFlow,
+    Timestamp,
 };
 use gatehouse::service::auth::generate_api_key;
+use gatehouse::service::operators::{Acting, Operators};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -37,6 +40,27 @@ enum Command {
     /// Deliver webhook events from the queue until stopped: what Lambda's
     /// SQS event source does for the delivery function on AWS (local use).
     DeliverWebhooks,
+    /// Invite an operator of a client to the console: the first admin is
+    /// invited here, later ones from the console or the API as well.
+    InviteOperator {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        email: String,
+        /// `admin`, `reviewer` or `viewer`.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+    /// A client's active operators, newest first.
+    ListOperators {
+        #[arg(long)]
+        client: String,
+    },
+    /// A client's audit log, newest first (at most 100 entries).
+    AuditLog {
+        #[arg(long)]
+        client: String,
+    },
     /// Create a client (tenant).
     CreateClient {
         #[arg(long)]
@@ -50,6 +74,9 @@ enum Command {
         /// `runtime` (App Logins and App Registrations only).
         #[arg(long, default_value = "admin", value_parser = ["admin", "runtime"])]
         scope: String,
+        /// A label to tell the key apart in the list, such as `billing backend`.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Create a project.
     CreateProject {
@@ -145,6 +172,14 @@ struct Admin {
 }
 
 impl Admin {
+    /// `id` as a client that exists: an operator of no tenant is refused.
+    async fn existing_client(&self, id: &str) -> Result<ClientId> {
+        if !self.db.client_exists(id).await? {
+            anyhow::bail!("no client {id}: create it with create-client");
+        }
+        Ok(ClientId(id.to_owned()))
+    }
+
     async fn client(&self, name: &str) -> Result<String> {
         let id = new_id();
         self.db
@@ -285,6 +320,16 @@ async fn init_webhook_queue(aws: &gatehouse::wiring::Aws) -> Result<Option<serde
     ))
 }
 
+fn operators(
+    aws: &gatehouse::wiring::Aws,
+    table: &str,
+) -> Operators<gatehouse::adapters::dynamodb::DynamoOperatorStore> {
+    Operators::new(
+        gatehouse::adapters::dynamodb::DynamoOperatorStore::new(aws.dynamodb.clone(), table),
+        std::sync::Arc::new(gatehouse::ports::SystemClock),
+    )
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -369,14 +414,55 @@ async fn main() -> Result<()> {
             }
             value
         }
+        Command::InviteOperator {
+            client,
+            email,
+            role,
+        } => {
+            let role = OperatorRole::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let client = admin.existing_client(&client).await?;
+            let invited = operators(&aws, &cli.table)
+                .invite(&client, &Acting::admin_cli(), &email, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            serde_json::to_value(invited)?
+        }
+        Command::ListOperators { client } => {
+            let client = admin.existing_client(&client).await?;
+            let listed = operators(&aws, &cli.table)
+                .list(&client, &Acting::admin_cli())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            json!({ "operators": listed })
+        }
+        Command::AuditLog { client } => {
+            let client = admin.existing_client(&client).await?;
+            let entries = operators(&aws, &cli.table)
+                .audit_log(&client, &Acting::admin_cli())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            json!({ "audit": entries })
+        }
         Command::CreateClient { name } => json!({ "client": admin.client(&name).await? }),
-        Command::CreateApiKey { client, scope } => {
+        Command::CreateApiKey {
+            client,
+            scope,
+            name,
+        } => {
+            let tenant = admin.existing_client(&client).await?;
             let scope = KeyScope::parse(&scope).unwrap_or(KeyScope::Admin);
-            json!({
-                "client": client,
-                "scope": scope,
-                "apiKey": admin.api_key(&client, scope).await?,
-            })
+            let config = gatehouse::service::TenantConfig::new(
+                DynamoConfigStore::new(aws.dynamodb.clone(), &cli.table),
+                std::sync::Arc::new(gatehouse::ports::SystemClock),
+            );
+            let (key, info) = config
+                .create_api_key(&tenant, Actor::AdminCli, NewApiKey { scope, name })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut value = serde_json::to_value(info)?;
+            value["client"] = json!(client);
+            value["apiKey"] = json!(key);
+            value
         }
         Command::CreateProject {
             client,

@@ -511,6 +511,31 @@ pub fn tenant_config(
     Ok((Authenticator::new(directory(aws, &uncached)), admin))
 }
 
+/// For `/v2/operators` and `/v2/audit-log`: as `tenant_config`, the admin
+/// key is checked against the table on every call.
+pub fn operators(
+    aws: &Aws,
+) -> Result<
+    (
+        Authenticator<SharedDirectory>,
+        crate::service::operators::Operators<crate::adapters::dynamodb::DynamoOperatorStore>,
+    ),
+    BoxError,
+> {
+    let store_config = StoreConfig {
+        directory_cache: std::time::Duration::ZERO,
+        ..StoreConfig::from_env()?
+    };
+    let operators = crate::service::operators::Operators::new(
+        crate::adapters::dynamodb::DynamoOperatorStore::new(
+            aws.dynamodb.clone(),
+            &store_config.table_name,
+        ),
+        system_clock(),
+    );
+    Ok((Authenticator::new(directory(aws, &store_config)), operators))
+}
+
 pub type DeliveryService = WebhookDeliveries<SharedDirectory, HttpWebhooks, DynamoDeliveryLog>;
 
 /// For the delivery function: the flows (for each webhook's URL and

@@ -576,6 +576,9 @@ pub struct ConfigApi {
     pub ip: String,
     auth: gatehouse::service::Authenticator<wiring::SharedDirectory>,
     admin: gatehouse::service::TenantConfig<gatehouse::adapters::dynamodb::DynamoConfigStore>,
+    operators: gatehouse::service::operators::Operators<
+        gatehouse::adapters::dynamodb::DynamoOperatorStore,
+    >,
 }
 
 impl ConfigApi {
@@ -583,14 +586,17 @@ impl ConfigApi {
         crate::logs::capture();
         let aws = wiring::Aws::load().await.expect("AWS config");
         let (auth, admin) = wiring::tenant_config(&aws).expect("config admin");
+        let (_, operators) = wiring::operators(&aws).expect("operators");
         Self {
             ip: fresh_ip(),
             auth,
             admin,
+            operators,
         }
     }
 
-    /// `resource` is `projects`, `project-flows` or `api-keys`.
+    /// `resource` is `projects`, `project-flows`, `api-keys`, `operators` or
+    /// `audit-log`.
     pub async fn call(
         &self,
         method: &str,
@@ -607,7 +613,8 @@ impl ConfigApi {
         };
         let body = body.map(|b| b.to_string());
         let req = event(&self.ip, method, &path, query, id, key, body.as_deref());
-        let (auth, admin) = (&self.auth, &self.admin);
+        use gatehouse::api::operators as o;
+        let (auth, admin, ops) = (&self.auth, &self.admin, &self.operators);
         let response = match (method, resource, id.is_some()) {
             ("POST", "projects", false) => h::create_project(auth, admin, req).await,
             ("GET", "projects", false) => h::list_projects(auth, admin, req).await,
@@ -622,6 +629,11 @@ impl ConfigApi {
             ("POST", "api-keys", false) => h::create_api_key(auth, admin, req).await,
             ("GET", "api-keys", false) => h::list_api_keys(auth, admin, req).await,
             ("DELETE", "api-keys", true) => h::revoke_api_key(auth, admin, req).await,
+            ("POST", "operators", false) => o::invite(auth, ops, req).await,
+            ("GET", "operators", false) => o::list(auth, ops, req).await,
+            ("PUT", "operators", true) => o::change_role(auth, ops, req).await,
+            ("DELETE", "operators", true) => o::remove(auth, ops, req).await,
+            ("GET", "audit-log", false) => o::audit_log(auth, ops, req).await,
             other => panic!("no route for {other:?}"),
         };
         Reply::from_response(answered(response))

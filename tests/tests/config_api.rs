@@ -288,11 +288,12 @@ async fn api_keys_are_created_listed_by_prefix_and_revoked() {
             None,
             Some(&tenant.api_key),
             "",
-            Some(json!({"scope": "admin"})),
+            Some(json!({"scope": "admin", "name": "  billing backend "})),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.raw);
     assert_eq!(created.body["data"]["scope"], "admin");
+    assert_eq!(created.body["data"]["name"], "billing backend");
     let new_key = created.body["data"]["apiKey"].as_str().unwrap().to_string();
     let prefix = created.body["data"]["prefix"].as_str().unwrap().to_string();
     assert!(new_key.starts_with(&prefix));
@@ -308,6 +309,40 @@ async fn api_keys_are_created_listed_by_prefix_and_revoked() {
         .unwrap()
         .iter()
         .all(|k| k.get("apiKey").is_none()));
+    assert!(
+        listed.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["prefix"] == prefix.as_str() && k["name"] == "billing backend"),
+        "{}",
+        listed.raw
+    );
+
+    // A label that is empty, too long, not text or holds control
+    // characters is refused, and no key is made.
+    for (name, code) in [
+        (json!(""), "invalid_parameter"),
+        (json!("x".repeat(121)), "invalid_parameter"),
+        (json!("line\nbreak"), "invalid_parameter"),
+        (json!(7), "invalid_field"),
+    ] {
+        let refused = api
+            .call(
+                "POST",
+                "api-keys",
+                None,
+                Some(&tenant.api_key),
+                "",
+                Some(json!({ "name": name })),
+            )
+            .await;
+        expect_error(&refused, 400, code);
+    }
+    let listed = api
+        .call("GET", "api-keys", None, Some(&tenant.api_key), "", None)
+        .await;
+    assert_eq!(listed.body["total"], 2, "{}", listed.raw);
 
     // Another tenant cannot revoke it.
     let foreign = api
@@ -350,6 +385,33 @@ async fn api_keys_are_created_listed_by_prefix_and_revoked() {
         .call("GET", "projects", None, Some(&new_key), "", None)
         .await;
     expect_error(&refused, 401, "Unauthorized");
+
+    // The audit log has the creation and the revocation, each naming the
+    // key that acted and the key acted on; the refused calls wrote nothing.
+    let log = api
+        .call("GET", "audit-log", None, Some(&tenant.api_key), "", None)
+        .await;
+    assert_eq!(log.status, 200, "{}", log.raw);
+    let actor = json!({"kind": "apiKey", "id": &tenant.api_key[..12]});
+    let entries: Vec<_> = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].clone(), e["record"].clone(), e["actor"].clone()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (json!("apiKeyRevoked"), json!(prefix), actor.clone()),
+            (json!("apiKeyCreated"), json!(prefix), actor),
+        ],
+        "{}",
+        log.raw
+    );
+    let theirs = api
+        .call("GET", "audit-log", None, Some(&other.api_key), "", None)
+        .await;
+    assert_eq!(theirs.body["total"], 0, "{}", theirs.raw);
 }
 
 #[tokio::test]

@@ -773,6 +773,37 @@ async fn held_registrations_wait_for_an_operator_decision() {
     let stored = api.get(&tenant.api_key, &ongoing.id, "").await;
     assert_eq!(stored.body["data"]["status"], "STARTED");
     assert!(stored.body["data"]["manualReview"].is_null());
+
+    // The audit log has the two decisions, each naming the key that made
+    // it; the refused ones (by the enrollee, another tenant, a second
+    // decision, too early) wrote nothing.
+    let log = gatehouse_tests::ConfigApi::new()
+        .await
+        .call("GET", "audit-log", None, Some(&tenant.api_key), "", None)
+        .await;
+    assert_eq!(log.status, 200, "{}", log.raw);
+    let entries: Vec<_> = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(
+                e["actor"],
+                json!({"kind": "apiKey", "id": &tenant.api_key[..12]})
+            );
+            assert_eq!(e["detail"], "by ops:maria: documents checked by hand");
+            (e["action"].clone(), e["record"].clone())
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (json!("registrationRejected"), json!(rejected.id)),
+            (json!("registrationApproved"), json!(approved.id)),
+        ],
+        "{}",
+        log.raw
+    );
 }
 
 #[tokio::test]

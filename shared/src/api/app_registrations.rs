@@ -17,11 +17,13 @@ use super::request::{
 use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::ResultStatus;
 use crate::domain::onboarding::StepName;
+use crate::domain::operator::Actor;
 use crate::domain::registration::{NewResult, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus};
 use crate::error::{codes, Error, Result};
 use crate::ports::{Populate, Ports, RegistrationQuery};
-use crate::service::registrations::{Caller, ContactCheck, StartRegistration, SyncClaim};
+use crate::service::auth::key_prefix;
+use crate::service::registrations::{Caller, ContactCheck, Review, StartRegistration, SyncClaim};
 use crate::service::Registrations;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
@@ -447,13 +449,17 @@ pub async fn review<P: Ports>(registrations: &Registrations<P>, req: Request) ->
             ))
         }
     };
+    let actor = Actor::ApiKey(key_prefix(bearer(&req).unwrap_or_default()));
     let registration = registrations
         .review(
             &caller,
+            actor,
             &path_id(&req),
-            decision,
-            reviewer.unwrap_or_default(),
-            fields.clipped("reason", 200)?,
+            Review {
+                decision,
+                reviewer: reviewer.unwrap_or_default(),
+                reason: fields.clipped("reason", 200)?,
+            },
             &origin(&req),
         )
         .await?;

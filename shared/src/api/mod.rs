@@ -13,6 +13,7 @@ pub mod jwks;
 pub mod list_query;
 pub mod listing;
 pub mod oidc;
+pub mod operators;
 pub mod request;
 pub mod response;
 pub mod strict_json;

@@ -6,8 +6,11 @@ use super::listing::{self, envelope, path_id, Paging};
 use super::request::{bearer, body_is_empty, json_object, reject_unknown, Answer};
 use super::response::{data, json};
 use crate::domain::tenant_config::{FlowFields, NewApiKey, ProjectFields};
+use crate::domain::ClientId;
 use crate::error::{Error, Result};
 use crate::ports::{ConfigStore, Directory};
+use crate::service::auth::key_prefix;
+use crate::service::operators::Acting;
 use crate::service::{Authenticator, TenantConfig};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::StatusCode;
@@ -185,19 +188,29 @@ pub async fn delete_flow<D: Directory, C: ConfigStore>(
     ))
 }
 
+/// The tenant and the admin key acting for it, as the audit log names it.
+pub(crate) async fn admin_key<D: Directory>(
+    auth: &Authenticator<D>,
+    req: &Request,
+) -> Result<(ClientId, Acting)> {
+    let client = auth.admin(bearer(req)).await?;
+    let prefix = key_prefix(bearer(req).unwrap_or_default());
+    Ok((client, Acting::admin_key(&prefix)))
+}
+
 /// `POST /v2/api-keys`: the key is in this answer only.
 pub async fn create_api_key<D: Directory, C: ConfigStore>(
     auth: &Authenticator<D>,
     admin: &TenantConfig<C>,
     req: Request,
 ) -> Answer {
-    let client = auth.admin(bearer(&req)).await?;
+    let (client, acting) = admin_key(auth, &req).await?;
     let request = if body_is_empty(&req) {
         NewApiKey::default()
     } else {
         body(&req)?
     };
-    let (key, info) = admin.create_api_key(&client, request).await?;
+    let (key, info) = admin.create_api_key(&client, acting.actor, request).await?;
     let mut value = serde_json::to_value(info).map_err(Error::internal)?;
     value["apiKey"] = json!(key);
     Ok(data(StatusCode::CREATED, value))
@@ -224,9 +237,11 @@ pub async fn revoke_api_key<D: Directory, C: ConfigStore>(
     admin: &TenantConfig<C>,
     req: Request,
 ) -> Answer {
-    let client = auth.admin(bearer(&req)).await?;
+    let (client, acting) = admin_key(auth, &req).await?;
     Ok(data(
         StatusCode::OK,
-        admin.revoke_api_key(&client, &path_id(&req)).await?,
+        admin
+            .revoke_api_key(&client, acting.actor, &path_id(&req))
+            .await?,
     ))
 }

@@ -12,6 +12,7 @@ pub mod login;
 pub mod message;
 pub mod oidc;
 pub mod onboarding;
+pub mod operator;
 pub mod public_project;
 pub mod registration;
 pub mod rsa_keys;

@@ -94,12 +94,32 @@ pub struct KeyGrant {
     pub scope: KeyScope,
 }
 
-/// `POST /v2/api-keys`: `{"scope": "runtime" | "admin"}`, runtime when absent.
+/// `POST /v2/api-keys`: `{"scope": "runtime" | "admin", "name": "..."}`,
+/// runtime when absent; the name is the operator's label for the key.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     #[serde(default)]
     pub scope: KeyScope,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl NewApiKey {
+    /// The label, trimmed: 1 to 120 characters, none of them control ones.
+    pub fn label(&self) -> Result<Option<String>> {
+        let Some(raw) = &self.name else {
+            return Ok(None);
+        };
+        let label = name(raw, "name")?;
+        if label.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                codes::INVALID_PARAMETER,
+                "name must not hold control characters",
+            ));
+        }
+        Ok(Some(label))
+    }
 }
 
 /// An API key as listed: never the key, only its first characters.
@@ -107,6 +127,8 @@ pub struct NewApiKey {
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyInfo {
     pub prefix: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub scope: KeyScope,
     pub status: String,
     pub created_at: Timestamp,

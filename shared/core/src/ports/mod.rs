@@ -8,8 +8,9 @@ use crate::domain::login::{
     AccessEvent, AttemptRejected, ChannelFailure, ChannelSuccess, CodeReplacement, FaceGuard, Login,
 };
 use crate::domain::message::{EmailMessage, SmsMessage};
+use crate::domain::operator::AuditEntry;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
-use crate::domain::tenant_config::{ApiKeyInfo, KeyGrant, KeyScope};
+use crate::domain::tenant_config::{ApiKeyInfo, KeyGrant};
 use crate::domain::{Channel, ClientId, CodeHash, Project, ProjectFlow, Timestamp};
 use crate::error::Result;
 use std::collections::BTreeSet;
@@ -28,11 +29,13 @@ pub use webhooks::{
 
 mod identity;
 mod oidc;
+mod operators;
 pub use identity::{
     DocumentReader, FaceEngine, IdentityPorts, ImageStore, LivenessOutput, LivenessResult,
     LivenessStatus, UserMatch,
 };
 pub use oidc::{NewRefresh, OidcStore};
+pub use operators::OperatorStore;
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
@@ -382,12 +385,13 @@ pub trait RegistrationStore: Send + Sync + 'static {
     fn get(&self, id: &str) -> impl Future<Output = Result<Option<Registration>>> + Send;
 
     /// Replaces the registration if its stored version is still
-    /// `registration.version - 1`, adding the analytics delta in the same
-    /// transaction.
+    /// `registration.version - 1`, adding the analytics delta and the
+    /// operator's audit entry, if any, in the same transaction.
     fn save(
         &self,
         registration: &Registration,
         analytics: &AnalyticsDelta,
+        audit: Option<&AuditEntry>,
     ) -> impl Future<Output = Result<SaveOutcome>> + Send;
 
     fn reuse_signals(&self, keys: &ReuseKeys) -> impl Future<Output = Result<ReuseSignals>> + Send;
@@ -436,19 +440,22 @@ pub trait ConfigStore: Send + Sync + 'static {
     fn projects(&self, client: &ClientId) -> impl Future<Output = Result<Vec<Project>>> + Send;
     /// The client's flows, newest first.
     fn flows(&self, client: &ClientId) -> impl Future<Output = Result<Vec<ProjectFlow>>> + Send;
+    /// Stores the key's digest and its audit entry together, or neither.
     fn save_api_key(
         &self,
         client: &ClientId,
         digest: &str,
-        prefix: &str,
-        scope: KeyScope,
-    ) -> impl Future<Output = Result<ApiKeyInfo>> + Send;
+        key: &ApiKeyInfo,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<()>> + Send;
     fn api_keys(&self, client: &ClientId) -> impl Future<Output = Result<Vec<ApiKeyInfo>>> + Send;
-    /// The revoked key, or `None` if the client has no active key with this prefix.
+    /// The revoked key, or `None` if the client has no active key with this
+    /// prefix. The revocation and its audit entry are written together.
     fn revoke_api_key(
         &self,
         client: &ClientId,
         prefix: &str,
         now: Timestamp,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<Option<ApiKeyInfo>>> + Send;
 }

@@ -15,6 +15,11 @@ pub fn api_key_digest(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
+/// The key's public prefix: what a list of keys and the audit log show.
+pub fn key_prefix(key: &str) -> String {
+    key.trim().chars().take(12).collect()
+}
+
 /// A new random API key and its digest.
 pub fn generate_api_key() -> (String, String) {
     let mut bytes = [0u8; 32];

@@ -9,6 +9,7 @@ pub mod hosted;
 mod liveness;
 pub mod login_reader;
 pub mod oidc;
+pub mod operators;
 pub mod public_projects;
 pub mod registrations;
 pub mod tenant_config;

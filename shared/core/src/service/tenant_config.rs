@@ -4,6 +4,7 @@
 
 use super::auth::generate_api_key;
 use crate::domain::ids::Record;
+use crate::domain::operator::{Actor, AuditAction, AuditEntry};
 use crate::domain::tenant_config::{ApiKeyInfo, FlowFields, NewApiKey, ProjectFields};
 use crate::domain::webhook::AddressPolicy;
 use crate::domain::{ClientId, Project, ProjectFlow};
@@ -202,18 +203,36 @@ impl<C: ConfigStore> TenantConfig<C> {
         Ok(flow)
     }
 
-    /// A new key for the caller's tenant: returned once, stored as a digest.
+    /// A new key for the caller's tenant: returned once, stored as a
+    /// digest, and audited under `actor`.
     #[tracing::instrument(skip_all, fields(client = %client))]
     pub async fn create_api_key(
         &self,
         client: &ClientId,
+        actor: Actor,
         request: NewApiKey,
     ) -> Result<(String, ApiKeyInfo)> {
+        let name = request.label()?;
         let (key, digest) = generate_api_key();
-        let prefix: String = key.chars().take(12).collect();
-        let info = self
-            .store
-            .save_api_key(client, &digest, &prefix, request.scope)
+        let now = self.clock.now();
+        let info = ApiKeyInfo {
+            prefix: super::auth::key_prefix(&key),
+            name,
+            scope: request.scope,
+            status: "active".into(),
+            created_at: now,
+            revoked_at: None,
+        };
+        let audit = AuditEntry::new(
+            client,
+            actor,
+            AuditAction::ApiKeyCreated,
+            info.prefix.clone(),
+            Some(format!("scope {}", info.scope.as_str())),
+            now,
+        );
+        self.store
+            .save_api_key(client, &digest, &info, &audit)
             .await?;
         Ok((key, info))
     }
@@ -223,7 +242,12 @@ impl<C: ConfigStore> TenantConfig<C> {
     }
 
     #[tracing::instrument(skip_all, fields(client = %client))]
-    pub async fn revoke_api_key(&self, client: &ClientId, prefix: &str) -> Result<ApiKeyInfo> {
+    pub async fn revoke_api_key(
+        &self,
+        client: &ClientId,
+        actor: Actor,
+        prefix: &str,
+    ) -> Result<ApiKeyInfo> {
         let valid = prefix.len() == 12
             && prefix.starts_with(super::auth::API_KEY_PREFIX)
             && prefix[4..].bytes().all(|b| b.is_ascii_hexdigit());
@@ -233,8 +257,10 @@ impl<C: ConfigStore> TenantConfig<C> {
                 "no active API key with this prefix",
             ));
         }
+        let now = self.clock.now();
+        let audit = AuditEntry::new(client, actor, AuditAction::ApiKeyRevoked, prefix, None, now);
         self.store
-            .revoke_api_key(client, prefix, self.clock.now())
+            .revoke_api_key(client, prefix, now, &audit)
             .await?
             .ok_or_else(|| {
                 Error::not_found("apiKey_not_found", "no active API key with this prefix")

@@ -3,17 +3,20 @@
 
 use super::error::storage_error;
 use super::listing::{self, STATUS_INDEX};
+use super::operators::audit_put;
+use super::transact::{codes_of, is_condition_failure, transact};
 use super::{from_item, get_item, keys, query_all, string_attr, to_item, Item, LIST_INDEX};
+use crate::domain::operator::AuditEntry;
 use crate::domain::tenant_config::{ApiKeyInfo, KeyScope};
 use crate::domain::{ClientId, Project, ProjectFlow, Timestamp};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ports::{ConfigStore, Precondition};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
-    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -229,6 +232,11 @@ impl DynamoConfigStore {
         Ok(true)
     }
 
+    /// Whether the client (tenant) `id` was ever created.
+    pub async fn client_exists(&self, id: &str) -> Result<bool> {
+        Ok(self.get(keys::client(id), keys::CLIENT_SK).await?.is_some())
+    }
+
     pub async fn put_client(&self, id: &str, name: &str) -> Result<()> {
         self.client
             .put_item()
@@ -244,8 +252,9 @@ impl DynamoConfigStore {
         Ok(())
     }
 
-    /// Stores only the digest; `prefix` is the first characters of the key,
-    /// shown to operators so they can tell keys apart.
+    /// Stores only the digest, unaudited: for `gatehouse-admin`'s first key
+    /// of a new client and the test fixtures. `prefix` is the first
+    /// characters of the key, shown to operators so they can tell keys apart.
     pub async fn put_api_key(
         &self,
         client: &str,
@@ -253,19 +262,18 @@ impl DynamoConfigStore {
         prefix: &str,
         scope: KeyScope,
     ) -> Result<()> {
-        let now = Timestamp::now().to_string();
+        let key = ApiKeyInfo {
+            prefix: prefix.to_owned(),
+            name: None,
+            scope,
+            status: "active".into(),
+            created_at: Timestamp::now(),
+            revoked_at: None,
+        };
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", string_attr(keys::api_key(digest)))
-            .item("sk", string_attr(keys::API_KEY_SK))
-            .item("client", string_attr(client))
-            .item("prefix", string_attr(prefix))
-            .item("scope", string_attr(scope.as_str()))
-            .item("status", string_attr("active"))
-            .item("createdAt", string_attr(now.clone()))
-            .item("gsi1pk", string_attr(keys::tenant_list(client, "APIKEYS")))
-            .item("gsi1sk", string_attr(format!("{now}#{prefix}")))
+            .set_item(Some(api_key_item(client, digest, &key)))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
@@ -349,10 +357,38 @@ impl DynamoConfigStore {
     }
 }
 
+/// The key's item, under its digest so that authentication is one read,
+/// and listed under its tenant.
+fn api_key_item(client: &str, digest: &str, key: &ApiKeyInfo) -> Item {
+    let created = key.created_at.to_string();
+    let mut item = Item::from([
+        ("pk".to_owned(), string_attr(keys::api_key(digest))),
+        ("sk".to_owned(), string_attr(keys::API_KEY_SK)),
+        ("client".to_owned(), string_attr(client)),
+        ("prefix".to_owned(), string_attr(&key.prefix)),
+        ("scope".to_owned(), string_attr(key.scope.as_str())),
+        ("status".to_owned(), string_attr(&key.status)),
+        ("createdAt".to_owned(), string_attr(&created)),
+        (
+            "gsi1pk".to_owned(),
+            string_attr(keys::tenant_list(client, "APIKEYS")),
+        ),
+        (
+            "gsi1sk".to_owned(),
+            string_attr(format!("{created}#{}", key.prefix)),
+        ),
+    ]);
+    if let Some(name) = &key.name {
+        item.insert("name".to_owned(), string_attr(name));
+    }
+    item
+}
+
 fn api_key_info(item: &Item) -> Option<ApiKeyInfo> {
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     Some(ApiKeyInfo {
         prefix: text("prefix")?,
+        name: text("name"),
         scope: KeyScope::stored(text("scope").as_deref())?,
         status: text("status")?,
         created_at: Timestamp::parse(&text("createdAt")?)?,
@@ -411,17 +447,21 @@ impl ConfigStore for DynamoConfigStore {
         &self,
         client: &ClientId,
         digest: &str,
-        prefix: &str,
-        scope: KeyScope,
-    ) -> Result<ApiKeyInfo> {
-        self.put_api_key(client.as_str(), digest, prefix, scope)
-            .await?;
-        Ok(ApiKeyInfo {
-            prefix: prefix.to_string(),
-            scope,
-            status: "active".into(),
-            created_at: Timestamp::now(),
-            revoked_at: None,
+        key: &ApiKeyInfo,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(api_key_item(client.as_str(), digest, key)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(Error::internal)?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            audit_put(&self.table, audit)?,
+        ];
+        transact(&self.client, items).await?.map_err(|reasons| {
+            Error::internal(format!("API key write cancelled: {:?}", codes_of(&reasons)))
         })
     }
 
@@ -440,6 +480,7 @@ impl ConfigStore for DynamoConfigStore {
         client: &ClientId,
         prefix: &str,
         now: Timestamp,
+        audit: &AuditEntry,
     ) -> Result<Option<ApiKeyInfo>> {
         let items = self.tenant_list(client, "APIKEYS").await?;
         let Some(item) = items.iter().find(|i| {
@@ -457,9 +498,7 @@ impl ConfigStore for DynamoConfigStore {
         let Some(pk) = item.get("pk").cloned() else {
             return Ok(None);
         };
-        let result = self
-            .client
-            .update_item()
+        let revoke = Update::builder()
             .table_name(&self.table)
             .key("pk", pk)
             .key("sk", string_attr(keys::API_KEY_SK))
@@ -471,19 +510,28 @@ impl ConfigStore for DynamoConfigStore {
             .expression_attribute_values(":active", string_attr("active"))
             .expression_attribute_values(":client", string_attr(client.as_str()))
             .expression_attribute_values(":now", string_attr(now.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => {}
-            Err(SdkError::ServiceError(ctx))
-                if matches!(
-                    ctx.err(),
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_)
-                ) =>
+            .build()
+            .map_err(Error::internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(revoke).build(),
+            audit_put(&self.table, audit)?,
+        ];
+        match transact(&self.client, items).await? {
+            Ok(()) => {}
+            // Revoked meanwhile, by another call: no longer an active key.
+            Err(reasons)
+                if reasons.first().is_some_and(|r| {
+                    is_condition_failure(r) || r.code() == Some("TransactionConflict")
+                }) =>
             {
                 return Ok(None)
             }
-            Err(other) => return Err(storage_error(other)),
+            Err(reasons) => {
+                return Err(Error::internal(format!(
+                    "API key revocation cancelled: {:?}",
+                    codes_of(&reasons)
+                )))
+            }
         }
         Ok(api_key_info(item).map(|info| ApiKeyInfo {
             status: "revoked".into(),

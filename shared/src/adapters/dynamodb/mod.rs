@@ -10,6 +10,7 @@ mod limits;
 mod listing;
 mod logins;
 mod oidc;
+mod operators;
 mod registrations;
 mod transact;
 mod webhooks;
@@ -19,6 +20,7 @@ pub use config_store::DynamoConfigStore;
 pub use directory::DynamoDirectory;
 pub use logins::DynamoLoginStore;
 pub use oidc::DynamoOidcStore;
+pub use operators::DynamoOperatorStore;
 pub use registrations::DynamoRegistrationStore;
 pub use webhooks::{DynamoDeliveryLog, FAILED_DELIVERY_DAYS};
 

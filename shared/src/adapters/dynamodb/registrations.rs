@@ -20,6 +20,7 @@ use super::{
     batch_get, from_item, keys, list_place, number_attr, query_all, string_attr, to_item, Item,
 };
 use crate::domain::limits::LimitCharge;
+use crate::domain::operator::AuditEntry;
 use crate::domain::registration::{AnalyticsDelta, DayCounters, Registration};
 use crate::domain::{ClientId, Timestamp};
 use crate::error::{Error, Result};
@@ -282,6 +283,7 @@ impl RegistrationStore for DynamoRegistrationStore {
         &self,
         registration: &Registration,
         analytics: &AnalyticsDelta,
+        audit: Option<&AuditEntry>,
     ) -> Result<SaveOutcome> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -296,6 +298,9 @@ impl RegistrationStore for DynamoRegistrationStore {
             .map_err(Error::internal)?;
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         items.extend(self.analytics_update(registration, analytics, registration.updated_at)?);
+        if let Some(audit) = audit {
+            items.push(super::operators::audit_put(&self.table, audit)?);
+        }
         match transact(&self.client, items).await? {
             Ok(()) => Ok(SaveOutcome::Saved),
             Err(reasons) if reasons.first().is_some_and(is_condition_failure) => {

@@ -26,6 +26,11 @@ pub(crate) async fn transact(
     }
 }
 
+/// The reasons' codes, for the error of a cancellation nobody expected.
+pub(crate) fn codes_of(reasons: &[CancellationReason]) -> Vec<Option<&str>> {
+    reasons.iter().map(|r| r.code()).collect()
+}
+
 pub(crate) fn is_condition_failure(reason: &CancellationReason) -> bool {
     reason.code() == Some("ConditionalCheckFailed")
 }

@@ -15,12 +15,13 @@ mod steps;
 pub use identity::{check_image, DocumentImages, IdentityChecks, StartedLiveness, MAX_IMAGE_BYTES};
 pub use reads::MAX_ANALYTICS_DAYS;
 pub use start::{StartRegistration, StartedRegistration};
-pub use steps::{ContactCheck, ResumedRegistration, SyncClaim, SyncedRegistration};
+pub use steps::{ContactCheck, ResumedRegistration, Review, SyncClaim, SyncedRegistration};
 
 use super::auth::{Authenticator, API_KEY_PREFIX};
 use super::CodeSessions;
 use crate::domain::ids::new_id;
 use crate::domain::ids::Record;
+use crate::domain::operator::{Actor, AuditAction, AuditEntry};
 use crate::domain::registration::analytics_delta;
 use crate::domain::session_proof::SessionProof;
 use crate::domain::token::{EnrolleeClaims, TokenIssuer, ENROLLEE_AUDIENCE};
@@ -30,6 +31,26 @@ use crate::error::{Error, Result};
 use crate::ports::{Clock, Directory, EventSink, NoEvents, Ports, RegistrationStore, SaveOutcome};
 use crate::service::webhooks::raise;
 use std::sync::Arc;
+
+/// Who acts on a registration and how the audit log names the action.
+pub(crate) struct Audited {
+    pub actor: Actor,
+    pub action: AuditAction,
+    pub detail: Option<String>,
+}
+
+impl Audited {
+    fn entry(&self, registration: &Registration, at: Timestamp) -> AuditEntry {
+        AuditEntry::new(
+            &ClientId(registration.client.clone()),
+            self.actor.clone(),
+            self.action,
+            registration.id.clone(),
+            self.detail.clone(),
+            at,
+        )
+    }
+}
 
 /// The enrollee token's lifetime, as Verifik's.
 pub const ENROLLEE_TOKEN_SECONDS: i64 = 120 * 60;
@@ -187,7 +208,22 @@ impl<P: Ports> Registrations<P> {
         // On the heap: every registration endpoint awaits this, and its
         // state (two registrations, a flow, the save) would otherwise sit
         // in each caller's future.
-        Box::pin(self.update_in_place(caller, id, known, require_active, change)).await
+        Box::pin(self.update_in_place(caller, id, known, require_active, None, change)).await
+    }
+
+    /// As `update`, for an operator's action: when `change` succeeds, its
+    /// audit entry is saved with the registration, both or neither.
+    async fn update_audited<F>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        audited: &Audited,
+        change: F,
+    ) -> Result<(Registration, ProjectFlow)>
+    where
+        F: Fn(&mut Registration, &ProjectFlow, Timestamp) -> Result<()>,
+    {
+        Box::pin(self.update_in_place(caller, id, None, false, Some(audited), change)).await
     }
 
     async fn update_in_place<F>(
@@ -196,6 +232,7 @@ impl<P: Ports> Registrations<P> {
         id: &str,
         mut known: Option<Registration>,
         require_active: bool,
+        audited: Option<&Audited>,
         change: F,
     ) -> Result<(Registration, ProjectFlow)>
     where
@@ -222,7 +259,14 @@ impl<P: Ports> Registrations<P> {
             registration.version = before.version + 1;
             registration.updated_at = now;
             let delta = analytics_delta(Some(&before), &registration);
-            match self.store.save(&registration, &delta).await? {
+            let audit = audited
+                .filter(|_| outcome.is_ok())
+                .map(|a| a.entry(&registration, now));
+            match self
+                .store
+                .save(&registration, &delta, audit.as_ref())
+                .await?
+            {
                 SaveOutcome::Saved => {
                     let event = WebhookEvent::for_registration(before.status, &registration, now);
                     raise(&*self.events, &registration.client, event).await;

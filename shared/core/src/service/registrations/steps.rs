@@ -1,9 +1,10 @@
 //! Moving a registration forward: contact codes, submitted data, external
 //! results, and sync.
 
-use super::{enrollee_not_allowed, Caller, Registrations};
+use super::{enrollee_not_allowed, Audited, Caller, Registrations};
 use crate::domain::login::{AccessEventKind, RequestOrigin};
 use crate::domain::onboarding::StepName;
+use crate::domain::operator::{Actor, AuditAction};
 use crate::domain::registration::{
     ManualReview, NewResult, RedFlagCode, ReviewDecision, StepStatus,
 };
@@ -16,6 +17,15 @@ use serde_json::{Map, Value};
 /// Submitted step data is stored inline: this keeps an item far from
 /// DynamoDB's 400 KB limit.
 pub const MAX_INFORMATION_BYTES: usize = 8 * 1024;
+
+/// An operator's decision on a held registration.
+#[derive(Clone, Debug)]
+pub struct Review {
+    pub decision: ReviewDecision,
+    /// Who decided, as the client names them, such as `ops:maria`.
+    pub reviewer: String,
+    pub reason: Option<String>,
+}
 
 #[derive(Clone, Debug)]
 pub struct ContactCheck {
@@ -206,23 +216,39 @@ impl<P: Ports> Registrations<P> {
     /// `POST /v2/app-registrations/{id}/review`: an operator settles a
     /// registration held in NEEDS_MANUAL_VERIFICATION, from the client's
     /// backend only. Approval completes it (its next sync returns the user
-    /// token); rejection fails it.
-    #[tracing::instrument(skip_all, fields(registration_id = %id, decision = ?decision))]
+    /// token); rejection fails it. The decision goes in the audit log under
+    /// `actor`, in the same write.
+    #[tracing::instrument(skip_all, fields(registration_id = %id, decision = ?review.decision))]
     pub async fn review(
         &self,
         caller: &Caller,
+        actor: Actor,
         id: &str,
-        decision: ReviewDecision,
-        reviewer: String,
-        reason: Option<String>,
+        review: Review,
         origin: &RequestOrigin,
     ) -> Result<Registration> {
+        let Review {
+            decision,
+            reviewer,
+            reason,
+        } = review;
         let Caller::Client(client) = caller else {
             return Err(enrollee_not_allowed());
         };
         let reported_by = format!("client:{client}");
+        let audited = Audited {
+            actor,
+            action: match decision {
+                ReviewDecision::Approve => AuditAction::RegistrationApproved,
+                ReviewDecision::Reject => AuditAction::RegistrationRejected,
+            },
+            detail: Some(match &reason {
+                Some(reason) => format!("by {reviewer}: {reason}"),
+                None => format!("by {reviewer}"),
+            }),
+        };
         let (registration, _) = self
-            .update(caller, id, false, |r, _, now| {
+            .update_audited(caller, id, &audited, |r, _, now| {
                 let settled = r.settle_review(ManualReview {
                     decision,
                     reviewer: reviewer.clone(),

@@ -1,0 +1,12 @@
+//! DELETE /v2/operators/{id}
+use gatehouse::api::{cors, operators};
+use gatehouse::{telemetry, wiring};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let aws = wiring::Aws::load().await?;
+    let (auth, ops) = wiring::operators(&aws)?;
+    cors::serve(|req| operators::remove(&auth, &ops, req)).await
+}
