@@ -29,6 +29,7 @@ use crate::settings::{
 };
 use std::sync::Arc;
 
+pub mod console;
 pub mod oidc;
 
 pub type SharedDirectory = Arc<CachedDirectory<DynamoDirectory>>;

@@ -451,3 +451,81 @@ async fn every_hosted_route_carries_hsts() {
         );
     }
 }
+
+/// The console's sign-in through cargo lambda watch: the cookie survives
+/// the emulator both ways, and the CSRF token signs out.
+#[tokio::test]
+async fn an_operator_signs_in_to_the_console_over_real_paths() {
+    use gatehouse::adapters::dynamodb::DynamoOperatorStore;
+    use gatehouse::domain::operator::OperatorRole;
+    use gatehouse::domain::ClientId;
+    use gatehouse::service::operators::{Acting, Operators};
+    let tenant = Tenant::create().await;
+    let email = unique_email();
+    let aws = gatehouse::wiring::Aws::load().await.expect("AWS config");
+    Operators::new(
+        DynamoOperatorStore::new(aws.dynamodb, stack_var("GATEHOUSE_TABLE")),
+        std::sync::Arc::new(gatehouse::ports::SystemClock),
+    )
+    .invite(
+        &ClientId(tenant.client.clone()),
+        &Acting::admin_cli(),
+        &email,
+        OperatorRole::Viewer,
+    )
+    .await
+    .expect("invited");
+
+    let http = Http::new();
+    let page = |method, path: &str| {
+        http.client
+            .request(method, format!("{}{path}", http.base))
+            .header("origin", http.base.as_str())
+            .header("content-type", "application/json")
+    };
+    let started = page(reqwest::Method::POST, "/console/api/sign-in")
+        .body(json!({ "email": email }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let code = Moto::new().latest_email_code(&email).await;
+    let verified = page(reqwest::Method::POST, "/console/api/sign-in/verify")
+        .body(json!({ "email": email, "code": code }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), 200);
+    let set_cookie = verified.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let body: Value = verified.json().await.unwrap();
+    let csrf = body["data"]["csrfToken"].as_str().unwrap().to_string();
+
+    let session = page(reqwest::Method::GET, "/console/api/session")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
+    let body: Value = session.json().await.unwrap();
+    assert_eq!(body["data"]["role"], "viewer");
+    assert_eq!(body["data"]["client"], tenant.client.as_str());
+
+    let out = page(reqwest::Method::DELETE, "/console/api/session")
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let after = page(reqwest::Method::GET, "/console/api/session")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401);
+}

@@ -4,6 +4,7 @@
 
 pub mod app_logins;
 pub mod app_registrations;
+pub mod console;
 pub mod cors;
 pub mod error;
 pub mod face_logins;

@@ -2,6 +2,7 @@
 
 pub mod authorization;
 pub mod code;
+pub mod console;
 pub mod contact;
 pub mod face_settings;
 pub mod flow;

@@ -35,7 +35,7 @@ pub use identity::{
     LivenessStatus, UserMatch,
 };
 pub use oidc::{NewRefresh, OidcStore};
-pub use operators::OperatorStore;
+pub use operators::{ConsoleSessionStore, OperatorStore};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;

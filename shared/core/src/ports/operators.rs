@@ -1,5 +1,6 @@
 //! Operators and the audit log (domain::operator).
 
+use crate::domain::console::ConsoleSession;
 use crate::domain::operator::{AuditEntry, Operator};
 use crate::domain::{ClientId, Email};
 use crate::error::Result;
@@ -35,4 +36,13 @@ pub trait OperatorStore: Send + Sync + 'static {
         client: &ClientId,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+}
+
+/// Console sessions, by the SHA-256 of the cookie's token.
+pub trait ConsoleSessionStore: Send + Sync + 'static {
+    /// Stores a new session; it is swept after `expires_at` (and refused
+    /// in code before the sweep).
+    fn save_session(&self, session: &ConsoleSession) -> impl Future<Output = Result<()>> + Send;
+    fn session(&self, id: &str) -> impl Future<Output = Result<Option<ConsoleSession>>> + Send;
+    fn delete_session(&self, id: &str) -> impl Future<Output = Result<()>> + Send;
 }

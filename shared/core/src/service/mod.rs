@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cached_directory;
 pub mod code_sessions;
+pub mod console;
 pub mod face_logins;
 pub mod hosted;
 mod liveness;

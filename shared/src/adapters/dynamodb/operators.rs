@@ -3,13 +3,17 @@
 //! finds every tenant of an email with one query; both kinds are listed per
 //! tenant on gsi1 (docs/data-model.md).
 
+use super::error::storage_error;
 use super::transact::{codes_of, is_condition_failure, transact};
 use super::LIST_INDEX;
-use super::{from_item, get_item, keys, query_all, query_up_to, string_attr, to_item, Item};
+use super::{
+    from_item, get_item, keys, number_attr, query_all, query_up_to, string_attr, to_item, Item,
+};
+use crate::domain::console::ConsoleSession;
 use crate::domain::operator::{AuditEntry, Operator};
 use crate::domain::{ClientId, Email};
 use crate::error::{Error, Result};
-use crate::ports::{OperatorStore, Precondition};
+use crate::ports::{ConsoleSessionStore, OperatorStore, Precondition};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
@@ -181,5 +185,48 @@ impl OperatorStore for DynamoOperatorStore {
 
     async fn audit_log(&self, client: &ClientId, limit: usize) -> Result<Vec<AuditEntry>> {
         records(query_up_to(self.tenant_query(client, AUDIT), limit).await?)
+    }
+}
+
+const SESSION_SK: &str = "SESSION";
+
+fn session_key(id: &str) -> String {
+    format!("CONSOLE#{id}")
+}
+
+impl ConsoleSessionStore for DynamoOperatorStore {
+    async fn save_session(&self, session: &ConsoleSession) -> Result<()> {
+        let mut item = to_item(session)?;
+        item.insert("pk".into(), string_attr(session_key(&session.id)));
+        item.insert("sk".into(), string_attr(SESSION_SK));
+        item.insert("ttl".into(), number_attr(session.expires_at.unix()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<ConsoleSession>> {
+        get_item(&self.client, &self.table, session_key(id), SESSION_SK, true)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", string_attr(session_key(id)))
+            .key("sk", string_attr(SESSION_SK))
+            .send()
+            .await
+            .map_err(storage_error)?;
+        Ok(())
     }
 }
