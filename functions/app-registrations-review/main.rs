@@ -1,4 +1,4 @@
-//! POST /v2/app-registrations/{id}/review
+//! POST /v2/app-registrations/{id}/review (API key or console session)
 use gatehouse::api::cors;
 use gatehouse::{api::app_registrations, telemetry, wiring};
 use lambda_http::Error;
@@ -8,5 +8,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
     let registrations = wiring::registrations(&aws, wiring::RegistrationSecrets::NONE)?;
-    cors::serve(|req| app_registrations::review(&registrations, req)).await
+    // A reviewer may also decide from the console, with a session cookie.
+    let sessions = wiring::console::sessions(&aws)?;
+    cors::serve(|req| app_registrations::review(&registrations, &sessions, req)).await
 }

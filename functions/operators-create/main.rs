@@ -7,6 +7,6 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let aws = wiring::Aws::load().await?;
-    let (auth, ops) = wiring::operators(&aws)?;
-    cors::serve(|req| operators::invite(&auth, &ops, req)).await
+    let (gate, ops) = wiring::operators(&aws)?;
+    cors::serve(|req| operators::invite(&gate, &ops, req)).await
 }

@@ -513,12 +513,16 @@ pub fn tenant_config(
 }
 
 /// For `/v2/operators` and `/v2/audit-log`: as `tenant_config`, the admin
-/// key is checked against the table on every call.
+/// key is checked against the table on every call; a console session is
+/// read, with its operator, on every call too.
 pub fn operators(
     aws: &Aws,
 ) -> Result<
     (
-        Authenticator<SharedDirectory>,
+        crate::service::console::Gate<
+            SharedDirectory,
+            crate::adapters::dynamodb::DynamoOperatorStore,
+        >,
         crate::service::operators::Operators<crate::adapters::dynamodb::DynamoOperatorStore>,
     ),
     BoxError,
@@ -527,14 +531,16 @@ pub fn operators(
         directory_cache: std::time::Duration::ZERO,
         ..StoreConfig::from_env()?
     };
-    let operators = crate::service::operators::Operators::new(
-        crate::adapters::dynamodb::DynamoOperatorStore::new(
-            aws.dynamodb.clone(),
-            &store_config.table_name,
-        ),
-        system_clock(),
+    let store = crate::adapters::dynamodb::DynamoOperatorStore::new(
+        aws.dynamodb.clone(),
+        &store_config.table_name,
     );
-    Ok((Authenticator::new(directory(aws, &store_config)), operators))
+    let operators = crate::service::operators::Operators::new(store.clone(), system_clock());
+    let gate = crate::service::console::Gate {
+        keys: Authenticator::new(directory(aws, &store_config)),
+        sessions: crate::service::console::ConsoleSessions::new(store, system_clock()),
+    };
+    Ok((gate, operators))
 }
 
 pub type DeliveryService = WebhookDeliveries<SharedDirectory, HttpWebhooks, DynamoDeliveryLog>;

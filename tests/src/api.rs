@@ -535,7 +535,11 @@ impl RegistrationApi {
             Endpoint::Resend => h::resend(svc, req).await,
             Endpoint::Information => h::information(svc, req).await,
             Endpoint::Results => h::results(svc, req).await,
-            Endpoint::Review => h::review(svc, req).await,
+            Endpoint::Review => {
+                let aws = wiring::Aws::load().await.expect("AWS config");
+                let sessions = wiring::console::sessions(&aws).expect("console sessions");
+                h::review(svc, &sessions, req).await
+            }
             Endpoint::Resume => h::resume(svc, req).await,
             Endpoint::Analytics => h::analytics(svc, req).await,
         };
@@ -576,6 +580,10 @@ pub struct ConfigApi {
     pub ip: String,
     auth: gatehouse::service::Authenticator<wiring::SharedDirectory>,
     admin: gatehouse::service::TenantConfig<gatehouse::adapters::dynamodb::DynamoConfigStore>,
+    gate: gatehouse::service::console::Gate<
+        wiring::SharedDirectory,
+        gatehouse::adapters::dynamodb::DynamoOperatorStore,
+    >,
     operators: gatehouse::service::operators::Operators<
         gatehouse::adapters::dynamodb::DynamoOperatorStore,
     >,
@@ -586,11 +594,12 @@ impl ConfigApi {
         crate::logs::capture();
         let aws = wiring::Aws::load().await.expect("AWS config");
         let (auth, admin) = wiring::tenant_config(&aws).expect("config admin");
-        let (_, operators) = wiring::operators(&aws).expect("operators");
+        let (gate, operators) = wiring::operators(&aws).expect("operators");
         Self {
             ip: fresh_ip(),
             auth,
             admin,
+            gate,
             operators,
         }
     }
@@ -614,7 +623,7 @@ impl ConfigApi {
         let body = body.map(|b| b.to_string());
         let req = event(&self.ip, method, &path, query, id, key, body.as_deref());
         use gatehouse::api::operators as o;
-        let (auth, admin, ops) = (&self.auth, &self.admin, &self.operators);
+        let (auth, admin, gate, ops) = (&self.auth, &self.admin, &self.gate, &self.operators);
         let response = match (method, resource, id.is_some()) {
             ("POST", "projects", false) => h::create_project(auth, admin, req).await,
             ("GET", "projects", false) => h::list_projects(auth, admin, req).await,
@@ -629,11 +638,11 @@ impl ConfigApi {
             ("POST", "api-keys", false) => h::create_api_key(auth, admin, req).await,
             ("GET", "api-keys", false) => h::list_api_keys(auth, admin, req).await,
             ("DELETE", "api-keys", true) => h::revoke_api_key(auth, admin, req).await,
-            ("POST", "operators", false) => o::invite(auth, ops, req).await,
-            ("GET", "operators", false) => o::list(auth, ops, req).await,
-            ("PUT", "operators", true) => o::change_role(auth, ops, req).await,
-            ("DELETE", "operators", true) => o::remove(auth, ops, req).await,
-            ("GET", "audit-log", false) => o::audit_log(auth, ops, req).await,
+            ("POST", "operators", false) => o::invite(gate, ops, req).await,
+            ("GET", "operators", false) => o::list(gate, ops, req).await,
+            ("PUT", "operators", true) => o::change_role(gate, ops, req).await,
+            ("DELETE", "operators", true) => o::remove(gate, ops, req).await,
+            ("GET", "audit-log", false) => o::audit_log(gate, ops, req).await,
             other => panic!("no route for {other:?}"),
         };
         Reply::from_response(answered(response))

@@ -22,6 +22,8 @@ const HOST: &str = "gatehouse.example";
 struct Console {
     sign_in: wiring::console::SignInService,
     sessions: wiring::console::SessionService,
+    gate: gatehouse::service::console::Gate<wiring::SharedDirectory, DynamoOperatorStore>,
+    operators: Operators<DynamoOperatorStore>,
     ip: String,
 }
 
@@ -65,9 +67,12 @@ impl Console {
     async fn new() -> Self {
         gatehouse_tests::logs::capture();
         let aws = Aws::load().await.expect("AWS config");
+        let (gate, operators) = wiring::operators(&aws).expect("operators");
         Self {
             sign_in: wiring::console::sign_in(&aws).expect("sign-in"),
             sessions: wiring::console::sessions(&aws).expect("sessions"),
+            gate,
+            operators,
             ip: fresh_ip(),
         }
     }
@@ -126,6 +131,28 @@ impl Console {
     async fn sign_out(&self, cookie: Option<&str>, csrf: Option<&str>) -> Reply {
         let req = self.request("DELETE", "/console/api/session", cookie, csrf, None);
         Reply::from_response(answered(console::sign_out(&self.sessions, req).await))
+    }
+
+    /// `/v2/operators` or `/v2/audit-log` as the console's page calls it:
+    /// with the cookie, and the CSRF token when given.
+    async fn operators_call(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        use gatehouse::api::operators as o;
+        let req = self.request(method, path, Some(cookie), csrf, body);
+        let (gate, ops) = (&self.gate, &self.operators);
+        let answer = match (method, path) {
+            ("GET", "/v2/operators") => o::list(gate, ops, req).await,
+            ("POST", "/v2/operators") => o::invite(gate, ops, req).await,
+            ("GET", "/v2/audit-log") => o::audit_log(gate, ops, req).await,
+            other => panic!("no route for {other:?}"),
+        };
+        Reply::from_response(answered(answer))
     }
 
     /// Signs `email` in with the code moto delivered: the cookie and the
@@ -382,4 +409,218 @@ async fn an_operator_of_two_tenants_chooses_one_and_no_other() {
     assert_eq!(refused.status, 403, "{}", refused.raw);
     assert_eq!(refused.code(), "not_an_operator");
     assert!(refused.headers.get("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn a_session_acts_with_its_operators_role_and_each_change_needs_the_csrf_token() {
+    let tenant = Tenant::create().await;
+    let other = Tenant::create().await;
+    let admin = fresh_email("admin");
+    let viewer = fresh_email("viewer");
+    invite(&tenant.client, &admin, OperatorRole::Admin).await;
+    invite(&tenant.client, &viewer, OperatorRole::Viewer).await;
+    invite(&other.client, &fresh_email("theirs"), OperatorRole::Admin).await;
+    let console = Console::new().await;
+
+    // A viewer reads the tenant's operators and audit log, and only its own.
+    let (viewer_cookie, signed_in) = console.signed_in(&viewer, None).await;
+    let viewer_csrf = signed_in.body["data"]["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = console
+        .operators_call("GET", "/v2/operators", &viewer_cookie, None, None)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.raw);
+    let mut emails: Vec<_> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["email"].as_str().unwrap().to_string())
+        .collect();
+    emails.sort();
+    let mut expected = vec![admin.clone(), viewer.clone()];
+    expected.sort();
+    assert_eq!(emails, expected);
+    let log = console
+        .operators_call("GET", "/v2/audit-log", &viewer_cookie, None, None)
+        .await;
+    assert_eq!(log.status, 200, "{}", log.raw);
+    assert_eq!(log.body["total"], 2, "the two invites: {}", log.raw);
+
+    // A viewer cannot invite, even with the CSRF token; nothing is written.
+    let newcomer = fresh_email("newcomer");
+    let refused = console
+        .operators_call(
+            "POST",
+            "/v2/operators",
+            &viewer_cookie,
+            Some(&viewer_csrf),
+            Some(json!({ "email": newcomer, "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    assert_eq!(refused.code(), "role_not_allowed");
+
+    // An admin can, but only with the session's CSRF token; the log names
+    // the operator.
+    let (admin_cookie, signed_in) = console.signed_in(&admin, None).await;
+    let admin_csrf = signed_in.body["data"]["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invite_body = json!({ "email": newcomer, "role": "reviewer" });
+    for csrf in [None, Some(viewer_csrf.as_str())] {
+        let refused = console
+            .operators_call(
+                "POST",
+                "/v2/operators",
+                &admin_cookie,
+                csrf,
+                Some(invite_body.clone()),
+            )
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.raw);
+        assert_eq!(refused.code(), "csrf_token_invalid");
+    }
+    let log = console
+        .operators_call("GET", "/v2/audit-log", &admin_cookie, None, None)
+        .await;
+    assert_eq!(
+        log.body["total"], 2,
+        "nothing refused was written: {}",
+        log.raw
+    );
+    let invited = console
+        .operators_call(
+            "POST",
+            "/v2/operators",
+            &admin_cookie,
+            Some(&admin_csrf),
+            Some(invite_body),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.raw);
+    assert_eq!(
+        invited.body["data"]["invitedBy"],
+        json!({ "kind": "operator", "id": admin })
+    );
+    let log = console
+        .operators_call("GET", "/v2/audit-log", &admin_cookie, None, None)
+        .await;
+    assert_eq!(log.body["data"][0]["action"], "operatorInvited");
+    assert_eq!(log.body["data"][0]["record"], newcomer.as_str());
+    assert_eq!(
+        log.body["data"][0]["actor"],
+        json!({ "kind": "operator", "id": admin })
+    );
+}
+
+#[tokio::test]
+async fn a_reviewer_decides_from_the_console_and_a_viewer_cannot() {
+    use gatehouse::domain::onboarding::ManualVerification;
+    use gatehouse::domain::OnboardingSettings;
+    use gatehouse_tests::{Enrollment, RegistrationApi};
+    let tenant = Tenant::onboarding(OnboardingSettings {
+        manual_verification: ManualVerification::Always,
+        ..Default::default()
+    })
+    .create()
+    .await;
+    let reviewer = fresh_email("reviewer");
+    let viewer = fresh_email("viewer");
+    invite(&tenant.client, &reviewer, OperatorRole::Reviewer).await;
+    invite(&tenant.client, &viewer, OperatorRole::Viewer).await;
+    let api = RegistrationApi::new().await;
+    let enrollee = Enrollment::start(&api, &tenant).await;
+    let held = enrollee.complete(&api, &Moto::new(), &tenant.api_key).await;
+    assert_eq!(
+        held.body["data"]["appRegistration"]["status"],
+        "NEEDS_MANUAL_VERIFICATION"
+    );
+
+    let console = Console::new().await;
+    let aws = Aws::load().await.expect("AWS config");
+    let registrations = wiring::harness::registrations_with_clock(&aws, Arc::new(SystemClock))
+        .expect("registrations");
+    let review = |cookie: String, csrf: Option<String>, body: Value| {
+        let mut headers = json!({
+            "content-type": "application/json",
+            "host": HOST,
+            "origin": format!("https://{HOST}"),
+            "cookie": cookie,
+        });
+        if let Some(csrf) = csrf {
+            headers["x-csrf-token"] = json!(csrf);
+        }
+        let path = format!("/v2/app-registrations/{}/review", enrollee.id);
+        let body = body.to_string();
+        let req = event_with_headers(
+            &console.ip,
+            "POST",
+            &path,
+            "",
+            Some(&enrollee.id),
+            headers,
+            Some(&body),
+        );
+        let (registrations, sessions) = (&registrations, &console.sessions);
+        async move {
+            Reply::from_response(answered(
+                gatehouse::api::app_registrations::review(registrations, sessions, req).await,
+            ))
+        }
+    };
+    let reject = json!({ "decision": "reject", "reason": "document_mismatch" });
+
+    // A viewer sees the case but cannot decide it.
+    let (viewer_cookie, signed_in) = console.signed_in(&viewer, None).await;
+    let viewer_csrf = signed_in.body["data"]["csrfToken"]
+        .as_str()
+        .map(String::from);
+    let refused = review(viewer_cookie, viewer_csrf, reject.clone()).await;
+    assert_eq!(refused.status, 403, "{}", refused.raw);
+    assert_eq!(refused.code(), "role_not_allowed");
+
+    // A reviewer needs the CSRF token, and reviews as themself.
+    let (cookie, signed_in) = console.signed_in(&reviewer, None).await;
+    let csrf = signed_in.body["data"]["csrfToken"]
+        .as_str()
+        .map(String::from);
+    let no_token = review(cookie.clone(), None, reject.clone()).await;
+    assert_eq!(no_token.status, 403, "{}", no_token.raw);
+    assert_eq!(no_token.code(), "csrf_token_invalid");
+    let named = review(
+        cookie.clone(),
+        csrf.clone(),
+        json!({ "decision": "reject", "reviewer": "someone else" }),
+    )
+    .await;
+    assert_eq!(named.status, 400, "{}", named.raw);
+    assert_eq!(named.code(), "reviewer_is_the_operator");
+    let stored = api.get(&tenant.api_key, &enrollee.id, "").await;
+    assert_eq!(stored.body["data"]["status"], "NEEDS_MANUAL_VERIFICATION");
+
+    let decided = review(cookie, csrf, reject).await;
+    assert_eq!(decided.status, 200, "{}", decided.raw);
+    let r = &decided.body["data"]["appRegistration"];
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["manualReview"]["reviewer"], reviewer.as_str());
+    assert_eq!(r["manualReview"]["reason"], "document_mismatch");
+
+    let log = console
+        .operators_call(
+            "GET",
+            "/v2/audit-log",
+            &console.signed_in(&viewer, None).await.0,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(log.body["data"][0]["action"], "registrationRejected");
+    assert_eq!(log.body["data"][0]["record"], enrollee.id.as_str());
+    assert_eq!(
+        log.body["data"][0]["actor"],
+        json!({ "kind": "operator", "id": reviewer })
+    );
 }

@@ -8,6 +8,7 @@
 //! - verification-results, review, resume, list, analytics: the client's
 //!   API key only.
 
+use super::console;
 use super::list_query::{self, day_start};
 use super::listing::{self, path_id, records_envelope};
 use super::request::{
@@ -17,12 +18,14 @@ use super::request::{
 use super::response::{conceal_withheld, data, populated_view};
 use crate::domain::onboarding::ResultStatus;
 use crate::domain::onboarding::StepName;
-use crate::domain::operator::Actor;
+use crate::domain::operator::{Actor, OperatorRole};
 use crate::domain::registration::{NewResult, ReviewDecision};
 use crate::domain::{Channel, OneTimeCode, Registration, RegistrationStatus};
 use crate::error::{codes, Error, Result};
-use crate::ports::{Populate, Ports, RegistrationQuery};
+use crate::ports::{ConsoleSessionStore, OperatorStore, Populate, Ports, RegistrationQuery};
 use crate::service::auth::key_prefix;
+use crate::service::console::ConsoleSessions;
+use crate::service::operators::Acting;
 use crate::service::registrations::{Caller, ContactCheck, Review, StartRegistration, SyncClaim};
 use crate::service::Registrations;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -428,16 +431,43 @@ pub async fn results<P: Ports>(registrations: &Registrations<P>, req: Request) -
     ))
 }
 
-/// `POST /v2/app-registrations/{id}/review` (API key): approve or reject a
-/// registration held in NEEDS_MANUAL_VERIFICATION.
-pub async fn review<P: Ports>(registrations: &Registrations<P>, req: Request) -> Answer {
-    let caller = registrations.caller(bearer(&req)).await?;
+/// `POST /v2/app-registrations/{id}/review`: approve or reject a
+/// registration held in NEEDS_MANUAL_VERIFICATION, by API key (which names
+/// the `reviewer`) or by a `reviewer` or `admin` operator's console session
+/// (with its CSRF token; the reviewer is the operator).
+pub async fn review<P: Ports, O: OperatorStore + ConsoleSessionStore>(
+    registrations: &Registrations<P>,
+    sessions: &ConsoleSessions<O>,
+    req: Request,
+) -> Answer {
+    let operator = if bearer(&req).is_none() && console::session_cookie(&req).is_some() {
+        let (_, operator) = console::authenticated(sessions, &req).await?;
+        Acting::operator(&operator).require(OperatorRole::Reviewer)?;
+        Some(operator)
+    } else {
+        None
+    };
+    let caller = match &operator {
+        Some(operator) => Caller::Client(operator.client.clone()),
+        None => registrations.caller(bearer(&req)).await?,
+    };
     let body = json_object(&req)?;
     reject_unknown_fields(&body, &["decision", "reviewer", "reason"])?;
     let fields = Fields::new(&body);
     let mut missing = Missing::default();
     let decision = missing.require("decision", fields.string("decision")?);
-    let reviewer = missing.require("reviewer", fields.clipped("reviewer", 64)?);
+    let reviewer = match &operator {
+        Some(operator) => {
+            if body.contains_key("reviewer") {
+                return Err(Error::invalid(
+                    "reviewer_is_the_operator",
+                    "a console session reviews as its operator; leave reviewer out",
+                ));
+            }
+            Some(operator.email.as_str().to_owned())
+        }
+        None => missing.require("reviewer", fields.clipped("reviewer", 64)?),
+    };
     missing.check()?;
     let decision = match decision.as_deref().map(str::trim) {
         Some("approve") => ReviewDecision::Approve,
@@ -449,7 +479,10 @@ pub async fn review<P: Ports>(registrations: &Registrations<P>, req: Request) ->
             ))
         }
     };
-    let actor = Actor::ApiKey(key_prefix(bearer(&req).unwrap_or_default()));
+    let actor = match &operator {
+        Some(operator) => Acting::operator(operator).actor,
+        None => Actor::ApiKey(key_prefix(bearer(&req).unwrap_or_default())),
+    };
     let registration = registrations
         .review(
             &caller,

@@ -3,14 +3,18 @@
 //! only from the console's own pages (same origin); every change a session
 //! makes carries its CSRF token in `X-CSRF-Token`.
 
-use super::request::{json_object, origin, reject_unknown_fields, same_origin, Answer, Fields};
+use super::request::{
+    bearer, json_object, origin, reject_unknown_fields, same_origin, Answer, Fields,
+};
 use super::response::{data, json};
 use crate::domain::console::SESSION_SECONDS;
 use crate::domain::console::{csrf_token, ConsoleSession, COOKIE_NAME, CSRF_HEADER};
 use crate::domain::operator::Operator;
+use crate::domain::ClientId;
 use crate::error::{Error, Result};
-use crate::ports::{CodePorts, ConsoleSessionStore, OperatorStore};
-use crate::service::console::{ConsoleSessions, ConsoleSignIn};
+use crate::ports::{CodePorts, ConsoleSessionStore, Directory, OperatorStore};
+use crate::service::console::{ConsoleSessions, ConsoleSignIn, Gate};
+use crate::service::operators::Acting;
 use lambda_http::http::{header, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -158,5 +162,17 @@ pub async fn authenticated<O: OperatorStore + ConsoleSessionStore>(
     let csrf = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     sessions
         .authenticate(session_cookie(req), csrf, changes)
+        .await
+}
+
+/// Who a request acts as, through `gate`: its API key, or else its
+/// console session (with the CSRF token on a change).
+pub async fn acting<D: Directory, O: OperatorStore + ConsoleSessionStore>(
+    gate: &Gate<D, O>,
+    req: &Request,
+) -> Result<(ClientId, Acting)> {
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let csrf = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    gate.acting(bearer(req), session_cookie(req), csrf, changes)
         .await
 }

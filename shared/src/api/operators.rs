@@ -1,15 +1,16 @@
-//! `/v2/operators` and `/v2/audit-log` under an `admin` API key: the
-//! console's people and what was done to them. The key acts as an admin,
-//! and the audit log names it by its prefix.
+//! `/v2/operators` and `/v2/audit-log`: the console's people and what was
+//! done to them. An `admin` API key acts as an admin and the audit log names
+//! it by its prefix; an operator's console session acts with its role.
 
+use super::console::acting;
 use super::listing::path_id;
 use super::request::{reject_unknown, Answer};
 use super::response::{data, json};
-use super::tenant_config::{admin_key, body};
+use super::tenant_config::body;
 use crate::domain::operator::OperatorRole;
-use crate::ports::{Directory, OperatorStore};
+use crate::ports::{ConsoleSessionStore, Directory, OperatorStore};
+use crate::service::console::Gate;
 use crate::service::operators::Operators;
-use crate::service::Authenticator;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, RequestExt};
 use serde::Deserialize;
@@ -39,12 +40,12 @@ fn path_email(req: &Request) -> String {
         .unwrap_or(raw)
 }
 
-pub async fn invite<D: Directory, S: OperatorStore>(
-    auth: &Authenticator<D>,
+pub async fn invite<D: Directory, S: OperatorStore + ConsoleSessionStore>(
+    gate: &Gate<D, S>,
     operators: &Operators<S>,
     req: Request,
 ) -> Answer {
-    let (client, acting) = admin_key(auth, &req).await?;
+    let (client, acting) = acting(gate, &req).await?;
     let request: NewOperator = body(&req)?;
     let invited = operators
         .invite(&client, &acting, &request.email, request.role)
@@ -52,12 +53,12 @@ pub async fn invite<D: Directory, S: OperatorStore>(
     Ok(data(StatusCode::CREATED, invited))
 }
 
-pub async fn list<D: Directory, S: OperatorStore>(
-    auth: &Authenticator<D>,
+pub async fn list<D: Directory, S: OperatorStore + ConsoleSessionStore>(
+    gate: &Gate<D, S>,
     operators: &Operators<S>,
     req: Request,
 ) -> Answer {
-    let (client, acting) = admin_key(auth, &req).await?;
+    let (client, acting) = acting(gate, &req).await?;
     reject_unknown(&req.query_string_parameters(), &[])?;
     let listed = operators.list(&client, &acting).await?;
     Ok(json(
@@ -66,12 +67,12 @@ pub async fn list<D: Directory, S: OperatorStore>(
     ))
 }
 
-pub async fn change_role<D: Directory, S: OperatorStore>(
-    auth: &Authenticator<D>,
+pub async fn change_role<D: Directory, S: OperatorStore + ConsoleSessionStore>(
+    gate: &Gate<D, S>,
     operators: &Operators<S>,
     req: Request,
 ) -> Answer {
-    let (client, acting) = admin_key(auth, &req).await?;
+    let (client, acting) = acting(gate, &req).await?;
     let change: OperatorChange = body(&req)?;
     let changed = operators
         .change_role(&client, &acting, &path_email(&req), change.role)
@@ -79,12 +80,12 @@ pub async fn change_role<D: Directory, S: OperatorStore>(
     Ok(data(StatusCode::OK, changed))
 }
 
-pub async fn remove<D: Directory, S: OperatorStore>(
-    auth: &Authenticator<D>,
+pub async fn remove<D: Directory, S: OperatorStore + ConsoleSessionStore>(
+    gate: &Gate<D, S>,
     operators: &Operators<S>,
     req: Request,
 ) -> Answer {
-    let (client, acting) = admin_key(auth, &req).await?;
+    let (client, acting) = acting(gate, &req).await?;
     let removed = operators
         .remove(&client, &acting, &path_email(&req))
         .await?;
@@ -92,12 +93,12 @@ pub async fn remove<D: Directory, S: OperatorStore>(
 }
 
 /// `GET /v2/audit-log`: newest first, at most `AUDIT_PAGE` entries.
-pub async fn audit_log<D: Directory, S: OperatorStore>(
-    auth: &Authenticator<D>,
+pub async fn audit_log<D: Directory, S: OperatorStore + ConsoleSessionStore>(
+    gate: &Gate<D, S>,
     operators: &Operators<S>,
     req: Request,
 ) -> Answer {
-    let (client, acting) = admin_key(auth, &req).await?;
+    let (client, acting) = acting(gate, &req).await?;
     reject_unknown(&req.query_string_parameters(), &[])?;
     let entries = operators.audit_log(&client, &acting).await?;
     Ok(json(

@@ -12,7 +12,10 @@ use crate::domain::tenant_config::KeyGrant;
 use crate::domain::{Channel, ClientId, Email, OneTimeCode, Project, ProjectFlow, Timestamp};
 use crate::error::{codes, Error, Result};
 use crate::ports::{Clock, CodePorts, ConsoleSessionStore, Directory, OperatorStore};
-use crate::service::{CodeChecker, CodeSender, CodeSessions, CreateLogin, LoginRef, ValidateLogin};
+use crate::service::operators::Acting;
+use crate::service::{
+    Authenticator, CodeChecker, CodeSender, CodeSessions, CreateLogin, LoginRef, ValidateLogin,
+};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -282,5 +285,32 @@ impl<O: OperatorStore + ConsoleSessionStore> ConsoleSessions<O> {
     /// `DELETE /console/api/session`: the session is gone at once.
     pub async fn sign_out(&self, session: &ConsoleSession) -> Result<()> {
         self.operators.delete_session(&session.id).await
+    }
+}
+
+/// Who may call an endpoint the console's pages use: an admin API key, or
+/// else an operator's console session, acting with the operator's role as
+/// it stands now.
+pub struct Gate<D, O> {
+    pub keys: Authenticator<D>,
+    pub sessions: ConsoleSessions<O>,
+}
+
+impl<D: Directory, O: OperatorStore + ConsoleSessionStore> Gate<D, O> {
+    /// `bearer` wins when present; `changes` asks for the CSRF token.
+    pub async fn acting(
+        &self,
+        bearer: Option<&str>,
+        cookie: Option<&str>,
+        csrf: Option<&str>,
+        changes: bool,
+    ) -> Result<(ClientId, Acting)> {
+        if bearer.is_some() || cookie.is_none() {
+            let client = self.keys.admin(bearer).await?;
+            let prefix = super::auth::key_prefix(bearer.unwrap_or_default());
+            return Ok((client, Acting::admin_key(&prefix)));
+        }
+        let (session, operator) = self.sessions.authenticate(cookie, csrf, changes).await?;
+        Ok((session.client, Acting::operator(&operator)))
     }
 }

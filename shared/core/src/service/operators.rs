@@ -42,7 +42,7 @@ impl Acting {
         }
     }
 
-    fn require(&self, needed: OperatorRole) -> Result<()> {
+    pub fn require(&self, needed: OperatorRole) -> Result<()> {
         if self.role.allows(needed) {
             Ok(())
         } else {
